@@ -1,0 +1,137 @@
+"""Run-time settings read from the environment: profile, offline flag, device, seeds, paths.
+
+Every function reads the environment when called (never at import), so a notebook or a test
+can change a variable and see the effect at once. See the README for the variables.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+PROFILES = ("fast", "full")
+DEVICES = ("cuda", "mps", "cpu")
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """An environment variable of tlkit holds a value it cannot use."""
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def profile() -> str:
+    """The course profile: ``full`` (the real run, default) or ``fast`` (CI, quick checks)."""
+    value = os.environ.get("TLKIT_PROFILE", "full").strip().lower() or "full"
+    if value not in PROFILES:
+        raise ConfigError(f"TLKIT_PROFILE={value!r}: use one of {', '.join(PROFILES)}")
+    return value
+
+
+def is_fast() -> bool:
+    """True in the ``fast`` profile."""
+    return profile() == "fast"
+
+
+def pick(*, fast: T, full: T) -> T:
+    """The value for the current profile, so lessons hold no scattered ``if`` blocks."""
+    return fast if is_fast() else full
+
+
+def offline() -> bool:
+    """True when ``TLKIT_OFFLINE`` forbids any download (no connection is attempted)."""
+    return _truthy(os.environ.get("TLKIT_OFFLINE"))
+
+
+def home() -> Path:
+    """The kit's cache folder: ``TLKIT_HOME``, else ``~/.cache/tlkit``."""
+    value = os.environ.get("TLKIT_HOME")
+    return Path(value).expanduser() if value else Path.home() / ".cache" / "tlkit"
+
+
+def data_dir() -> Path | None:
+    """The local folder of official dataset files named by ``TLKIT_DATA_DIR``, if any."""
+    value = os.environ.get("TLKIT_DATA_DIR")
+    return Path(value).expanduser() if value else None
+
+
+def device() -> str:
+    """The torch device to use: ``TLKIT_DEVICE`` if set, else CUDA, then Apple MPS, then CPU."""
+    forced = os.environ.get("TLKIT_DEVICE", "").strip().lower()
+    import torch
+
+    if forced:
+        kind = forced.split(":")[0]
+        if kind not in DEVICES:
+            raise ConfigError(f"TLKIT_DEVICE={forced!r}: use one of {', '.join(DEVICES)}")
+        if kind == "cuda" and not torch.cuda.is_available():
+            raise ConfigError("TLKIT_DEVICE=cuda, but torch sees no CUDA device here")
+        if kind == "mps" and not _mps_available(torch):
+            raise ConfigError("TLKIT_DEVICE=mps, but torch sees no Apple MPS device here")
+        return forced
+    if torch.cuda.is_available():
+        return "cuda"
+    if _mps_available(torch):
+        return "mps"
+    return "cpu"
+
+
+def _mps_available(torch) -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend and backend.is_available())
+
+
+def seed_everything(seed: int = 0) -> int:
+    """Seed Python, NumPy, PyTorch, and TensorFlow/Keras if already imported; return the seed.
+
+    Frameworks the notebook has not imported are left alone: importing TensorFlow just to seed
+    it costs seconds and changes the torch/TF import order (see DESIGN §2 on triton).
+    """
+    import sys
+
+    import numpy as np
+
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)  # also seeds every CUDA device
+    if "keras" in sys.modules:
+        sys.modules["keras"].utils.set_random_seed(seed)
+    elif "tensorflow" in sys.modules:
+        sys.modules["tensorflow"].random.set_seed(seed)
+    return seed
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of the settings, printed at the top of every lesson."""
+
+    profile: str
+    offline: bool
+    home: Path
+    data_dir: Path | None
+    device: str
+
+    def __str__(self) -> str:
+        data = str(self.data_dir) if self.data_dir else "(sin TLKIT_DATA_DIR)"
+        return (
+            f"perfil={self.profile}  offline={self.offline}  dispositivo={self.device}\n"
+            f"caché={self.home}  datos locales={data}"
+        )
+
+
+def settings(with_device: bool = True) -> Settings:
+    """Read every setting now; ``with_device=False`` avoids importing torch."""
+    return Settings(
+        profile=profile(),
+        offline=offline(),
+        home=home(),
+        data_dir=data_dir(),
+        device=device() if with_device else "cpu",
+    )
