@@ -11,7 +11,7 @@ import importlib
 import sys
 
 # Modules that define add_commands(subparsers); each sub-command sets ``func`` to call.
-COMMAND_MODULES = ("tlkit.runner", "tlkit.grading.cli", "tlkit.data.cli")
+COMMAND_MODULES = ("tlkit.runner", "tlkit.course", "tlkit.grading.cli", "tlkit.data.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != name:
+            if not name.startswith(exc.name or "\0"):
                 raise
             continue
         module.add_commands(sub)

@@ -1,0 +1,76 @@
+"""tlkit.config reads the environment at call time and rejects values it cannot use."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tlkit import config
+
+
+def test_profile_defaults_to_full_and_reads_env(monkeypatch):
+    monkeypatch.delenv("TLKIT_PROFILE", raising=False)
+    assert config.profile() == "full"
+    assert config.pick(fast=1, full=2) == 2
+    monkeypatch.setenv("TLKIT_PROFILE", "FAST")
+    assert config.profile() == "fast" and config.is_fast()
+    assert config.pick(fast=1, full=2) == 1
+
+
+def test_bad_profile_names_the_variable(monkeypatch):
+    monkeypatch.setenv("TLKIT_PROFILE", "turbo")
+    with pytest.raises(config.ConfigError, match="TLKIT_PROFILE"):
+        config.profile()
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("0", False), ("", False)])
+def test_offline_flag(monkeypatch, value, expected):
+    monkeypatch.setenv("TLKIT_OFFLINE", value)
+    assert config.offline() is expected
+
+
+def test_paths_follow_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("TLKIT_HOME", str(tmp_path / "h"))
+    monkeypatch.setenv("TLKIT_DATA_DIR", str(tmp_path / "d"))
+    assert config.home() == tmp_path / "h"
+    assert config.data_dir() == tmp_path / "d"
+    monkeypatch.delenv("TLKIT_DATA_DIR")
+    assert config.data_dir() is None
+
+
+def test_device_auto_is_cpu_here_and_override_is_validated(monkeypatch):
+    torch = pytest.importorskip("torch")
+    monkeypatch.delenv("TLKIT_DEVICE", raising=False)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    if expected == "cpu" and getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        expected = "mps"
+    assert config.device() == expected
+    monkeypatch.setenv("TLKIT_DEVICE", "cpu")
+    assert config.device() == "cpu"
+    monkeypatch.setenv("TLKIT_DEVICE", "tpu")
+    with pytest.raises(config.ConfigError, match="TLKIT_DEVICE"):
+        config.device()
+    if not torch.cuda.is_available():
+        monkeypatch.setenv("TLKIT_DEVICE", "cuda")
+        with pytest.raises(config.ConfigError, match="no CUDA"):
+            config.device()
+
+
+def test_seed_everything_returns_seed_and_repeats_draws():
+    torch = pytest.importorskip("torch")
+    assert config.seed_everything(123) == 123
+    first = (random.random(), np.random.rand(), torch.rand(1).item())
+    config.seed_everything(123)
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == first
+
+
+def test_import_tlkit_loads_no_framework():
+    code = ("import sys, tlkit, tlkit.config, tlkit.provenance, tlkit.viz, tlkit.cli, tlkit.runner; "
+            "heavy = [m for m in ('torch', 'tensorflow', 'keras', 'matplotlib') if m in sys.modules]; "
+            "print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
