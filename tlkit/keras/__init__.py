@@ -1,0 +1,30 @@
+"""Keras helpers of tlkit: what trains (summaries), freezing, and EfficientNet-Lite0.
+
+Importing this package loads neither Keras nor TensorFlow; each function imports Keras when
+called. Lessons 01 and 02 show every step by hand before using these helpers.
+"""
+
+from tlkit.keras.efficientnet_lite import (
+    PretrainedWeightsUnavailable,
+    efficientnet_lite0,
+    preprocess_input,
+    rescaling_layer,
+)
+from tlkit.keras.freezing import batchnorm_layers, freeze, unfreeze, unfreeze_except_batchnorm
+from tlkit.keras.summary import count_params, trainable_summary
+from tlkit.keras.verbosity import no_progress_bars, quiet_tensorflow
+
+__all__ = [
+    "PretrainedWeightsUnavailable",
+    "batchnorm_layers",
+    "count_params",
+    "efficientnet_lite0",
+    "freeze",
+    "no_progress_bars",
+    "preprocess_input",
+    "quiet_tensorflow",
+    "rescaling_layer",
+    "trainable_summary",
+    "unfreeze",
+    "unfreeze_except_batchnorm",
+]
