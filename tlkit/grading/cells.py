@@ -1,0 +1,82 @@
+"""The exercise-notebook format: solution markers, graded-test metadata, cell kinds, checksums.
+
+A code cell is a *solution* cell when it holds ``### BEGIN SOLUTION`` (or, in a generated
+exercise, carries ``metadata.tlkit.solution``), a *test* cell when its metadata holds
+``{"tlkit": {"grade": true, ...}}``, and a *given* (locked) cell otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+PLACEHOLDER = "# TU CÓDIGO AQUÍ"
+RAISE = "raise NotImplementedError()"
+MARKDOWN_PLACEHOLDER = "_Escribe aquí tu respuesta._"
+META = "tlkit"
+ID_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+GIVEN, SOLUTION, TEST, MARKDOWN, RAW = "given", "solution", "test", "markdown", "raw"
+
+
+def source(cell) -> str:
+    """The cell's source as one string (raw JSON may hold a list of lines)."""
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def tlkit_meta(cell) -> dict:
+    """The cell's ``metadata.tlkit`` dict (empty when absent or malformed)."""
+    meta = cell.get("metadata") or {}
+    value = meta.get(META) if isinstance(meta, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def is_test(cell) -> bool:
+    """True for a graded test cell (``metadata.tlkit.grade`` is true)."""
+    return cell.get("cell_type") == "code" and tlkit_meta(cell).get("grade") is True
+
+
+def is_hidden(cell) -> bool:
+    """True for a hidden graded test cell."""
+    return is_test(cell) and tlkit_meta(cell).get("hidden") is True
+
+
+def has_markers(cell) -> bool:
+    """True when the cell's source holds a solution marker line."""
+    return any(line.strip().startswith((BEGIN, END)) for line in source(cell).splitlines())
+
+
+def kind(cell) -> str:
+    """The cell's role: ``given``, ``solution``, ``test``, ``markdown`` or ``raw``."""
+    cell_type = cell.get("cell_type")
+    if cell_type == "markdown":
+        return MARKDOWN
+    if cell_type != "code":
+        return RAW
+    if is_test(cell):
+        return TEST
+    if has_markers(cell) or tlkit_meta(cell).get("solution") is True:
+        return SOLUTION
+    return GIVEN
+
+
+def normalise(src: str) -> str:
+    """Source with trailing whitespace and trailing blank lines removed (what checksums see)."""
+    return "\n".join(line.rstrip() for line in src.splitlines()).rstrip("\n")
+
+
+def checksum(src: str) -> str:
+    """Checksum of a cell's source, insensitive to trailing whitespace."""
+    return "sha256:" + hashlib.sha256(normalise(src).encode("utf-8")).hexdigest()
+
+
+def stable_key(cell) -> str | None:
+    """The stable id assign recorded for a cell (metadata first: Colab drops cell ids)."""
+    key = tlkit_meta(cell).get("cell")
+    if isinstance(key, str) and key:
+        return key
+    cell_id = cell.get("id")
+    return cell_id if isinstance(cell_id, str) and cell_id else None

@@ -1,0 +1,53 @@
+"""Student self-check: ``with check("ej1", pista="..."):`` answers ✅/❌/⏳ in Spanish.
+
+Imports nothing heavy, so it is cheap in Colab, Jupyter and plain Python. With
+``TLKIT_CHECK_STRICT=1`` (set by the grader and the test suite) the exception propagates after
+the message, so the cell fails.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+NOT_SOLVED = "aún no has resuelto este ejercicio (sustituye «raise NotImplementedError()» por tu código)"
+
+
+def strict() -> bool:
+    """True when ``TLKIT_CHECK_STRICT`` asks exceptions to propagate."""
+    return os.environ.get("TLKIT_CHECK_STRICT", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _message(question: str, exc: BaseException, pista: str | None) -> str:
+    if isinstance(exc, NotImplementedError):
+        return f"⏳ {question}: {NOT_SOLVED}."
+    if isinstance(exc, AssertionError):
+        text = _one_line(exc)
+        line = f"❌ {question}: incorrecto" + (f". {text}" if text else ".")
+    else:
+        detail = f"{type(exc).__name__}: {_one_line(exc)}".rstrip(": ")
+        line = f"❌ {question}: error al comprobar ({detail})"
+        if isinstance(exc, NameError):
+            line += ". ¿Has ejecutado las celdas anteriores?"
+    return line + (f"\n   Pista: {pista}" if pista else "")
+
+
+@contextmanager
+def check(question: str, pista: str | None = None) -> Iterator[None]:
+    """Run a visible test block and print the verdict instead of a traceback.
+
+    ``question`` is the exercise id shown to the student; ``pista`` a hint shown on failure.
+    """
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a one-line verdict
+        print(_message(question, exc, pista), flush=True)
+        if strict():
+            raise
+        return
+    print(f"✅ {question}: correcto", flush=True)
