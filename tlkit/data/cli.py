@@ -1,0 +1,52 @@
+"""``tlkit data``: where data and weights come from, and fetching them into the cache."""
+
+from __future__ import annotations
+
+import sys
+
+FETCHABLE = ("mnist", "emnist", "flowers", "embedded")
+
+
+def add_commands(subparsers) -> None:
+    """Register ``tlkit data status`` and ``tlkit data fetch NAME``."""
+    parser = subparsers.add_parser("data", help="datasets and pretrained weights")
+    sub = parser.add_subparsers(dest="data_command", metavar="ACTION")
+    status = sub.add_parser("status", help="where each dataset and set of weights would come from")
+    status.set_defaults(func=_status)
+    fetch = sub.add_parser("fetch", help="download a dataset into the cache (pinned sha256)")
+    fetch.add_argument("name", choices=FETCHABLE)
+    fetch.add_argument("--no-progress", action="store_true", help="no progress bar")
+    fetch.set_defaults(func=_fetch)
+    parser.set_defaults(func=lambda args: parser.print_help() or 2)
+
+
+def _status(args) -> int:
+    import pandas as pd
+
+    from tlkit import config
+    from tlkit.data import available_weights, data_status
+
+    print(f"TLKIT_HOME={config.home()}  TLKIT_DATA_DIR={config.data_dir() or '-'}  "
+          f"offline={config.offline()}")
+    with pd.option_context("display.max_colwidth", 90, "display.width", 160):
+        print(data_status().to_string(index=False))
+        print()
+        print(available_weights().to_string(index=False))
+    return 0
+
+
+def _fetch(args) -> int:
+    from tlkit.data import download
+
+    if args.name == "embedded":
+        from tlkit.data.photos import embedded_images
+
+        print(embedded_images(announce=False))
+        return 0
+    try:
+        path = download.fetch(args.name, progress=not args.no_progress)
+    except download.DownloadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0

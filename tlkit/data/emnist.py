@@ -1,0 +1,267 @@
+"""EMNIST, resolved offline-first (DESIGN §3), with upright images and explicit labels.
+
+EMNIST stores every image transposed relative to MNIST; :func:`load_emnist` returns them
+upright (``img.T``). The ``letters`` split numbers its classes 1..26 (1 = 'A', no class 0):
+official labels are kept by default, ``zero_based=True`` gives 0..25 for a 26-way softmax.
+"""
+
+from __future__ import annotations
+
+import gzip
+import string
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from tlkit import config, provenance
+from tlkit.data import download
+from tlkit.data.arrays import Arrays
+from tlkit.data.idx import IMAGES_MAGIC, LABELS_MAGIC, parse_idx, read_idx
+from tlkit.data.registry import remote
+
+_BALANCED = list(string.digits + string.ascii_uppercase + "abdefghnqrt")
+SPLITS: dict[str, list[str]] = {
+    "balanced": _BALANCED,
+    "bymerge": _BALANCED,
+    "byclass": list(string.digits + string.ascii_uppercase + string.ascii_lowercase),
+    "digits": list(string.digits),
+    "mnist": list(string.digits),
+    "letters": list(string.ascii_uppercase),
+}
+# Lower-case letters that EMNIST files under the upper-case class (balanced, bymerge).
+MERGED_LOWER = "cijklmopsuvwxyz"
+EMNIST_PACKAGE_CACHE = "~/.cache/emnist/emnist.zip"
+
+
+def official_name(split: str, part: str, kind: str) -> str:
+    """Official file name, e.g. ``emnist-letters-train-images-idx3-ubyte.gz``."""
+    return f"emnist-{split}-{part}-{'images-idx3' if kind == 'images' else 'labels-idx1'}-ubyte.gz"
+
+
+def first_label(split: str) -> int:
+    """The smallest official label of a split: 1 for ``letters`` (1 = 'A'), else 0."""
+    return 1 if split == "letters" else 0
+
+
+def default_mapping(split: str) -> dict[int, str]:
+    """Official label → character of a split (as in ``emnist-<split>-mapping.txt``)."""
+    _check_split(split)
+    return dict(enumerate(SPLITS[split], start=first_label(split)))
+
+
+def read_mapping(source) -> dict[int, str]:
+    """Parse an ``emnist-<split>-mapping.txt`` (``label ascii [ascii...]`` per line): label →
+    character (the first code, i.e. the upper case for merged letters)."""
+    text = Path(source).read_text() if isinstance(source, (str, Path)) else source
+    mapping = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        fields = line.split()
+        try:
+            mapping[int(fields[0])] = chr(int(fields[1]))
+        except (ValueError, IndexError):
+            raise ValueError(f"{source if isinstance(source, (str, Path)) else 'mapping'}: "
+                             f"line {n} is not 'label ascii': {line!r}") from None
+    return mapping
+
+
+def upright(images: np.ndarray) -> np.ndarray:
+    """EMNIST's stored images turned upright: each (28, 28) image transposed."""
+    return np.ascontiguousarray(np.asarray(images).transpose(0, 2, 1))
+
+
+def emnist_package_cache() -> Path:
+    """Where the ``emnist`` package looks for the zip (``~/.cache/emnist/emnist.zip``)."""
+    return Path(EMNIST_PACKAGE_CACHE).expanduser()
+
+
+def load_emnist(split: str = "balanced", *, zero_based: bool = False, seed: int = 0,
+                n_per_class: int | None = None) -> Arrays:
+    """EMNIST ``split`` as ``(x_train, y_train), (x_test, y_test)`` (uint8, upright) with
+    ``.mapping`` (label → character), ``.classes`` (characters in label order) and ``.source``.
+
+    Order: official IDX files (or ``gzip.zip``) in ``TLKIT_DATA_DIR``; the zip in the kit's cache
+    or the ``emnist`` package's cache; its download (562 MB, pinned sha256) unless offline;
+    else characters rendered by the kit (``n_per_class`` training images per class, default
+    by profile; ``seed``), announced with a banner. A resolved zip is also linked where the
+    ``emnist`` package looks. ``zero_based=True`` shifts ``letters`` labels to 0..25.
+    """
+    _check_split(split)
+    found = _from_data_dir(split)
+    if found is None:
+        zip_path, origin, detail = _resolve_zip()
+        if zip_path is not None:
+            found = (*_read_zip(zip_path, split), origin, detail)
+    if found is not None:
+        train, test, mapping, origin, detail = found
+        train = (upright(train[0]), train[1])
+        test = (upright(test[0]), test[1])
+    else:
+        train, test, detail = _embedded(split, seed, n_per_class)
+        mapping, origin = default_mapping(split), "embedded"
+    if zero_based and first_label(split):
+        shift = first_label(split)
+        train = (train[0], (train[1] - shift).astype(train[1].dtype))
+        test = (test[0], (test[1] - shift).astype(test[1].dtype))
+        mapping = {label - shift: char for label, char in mapping.items()}
+    source = provenance.record(provenance.Source("data", f"emnist-{split}", origin, detail))
+    classes = [mapping[k] for k in sorted(mapping)]
+    return Arrays((train, test), source=source, classes=classes, mapping=mapping)
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"unknown EMNIST split {split!r}; use one of {', '.join(SPLITS)}")
+
+
+def _candidate_folders() -> list[Path]:
+    root = config.data_dir()
+    if not root:
+        return []
+    return [root, root / "emnist", root / "gzip", root / "emnist" / "gzip"]
+
+
+def _from_data_dir(split: str):
+    for folder in _candidate_folders():
+        names = [official_name(split, part, kind)
+                 for part in ("train", "test") for kind in ("images", "labels")]
+        paths = [_existing(folder, n) for n in names]
+        if all(paths):
+            train = (read_idx(paths[0], expect_magic=IMAGES_MAGIC),
+                     read_idx(paths[1], expect_magic=LABELS_MAGIC))
+            test = (read_idx(paths[2], expect_magic=IMAGES_MAGIC),
+                    read_idx(paths[3], expect_magic=LABELS_MAGIC))
+            for (images, labels), path in ((train, paths[0]), (test, paths[2])):
+                _check_pair(images, labels, str(path))
+            mapping_file = folder / f"emnist-{split}-mapping.txt"
+            mapping = read_mapping(mapping_file) if mapping_file.is_file() else default_mapping(split)
+            return train, test, mapping, "data_dir", str(folder)
+        if any(paths):
+            present = [n for n, p in zip(names, paths) if p]
+            warnings.warn(f"{folder} has {', '.join(present)} but not all four files of "
+                          f"EMNIST {split}: using the next source", stacklevel=3)
+    return None
+
+
+def _existing(folder: Path, name: str) -> Path | None:
+    for candidate in (folder / name, folder / name.removesuffix(".gz")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _check_pair(images, labels, name):
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"{name}: images of shape {images.shape}, expected (N, 28, 28)")
+    if labels.shape != images.shape[:1]:
+        raise ValueError(f"{name}: {labels.shape[0]} labels for {images.shape[0]} images")
+
+
+def _zip_ok(path: Path, *, check_size: bool) -> bool:
+    """A quick check of a cached zip: pinned size (when asked) and a readable directory."""
+    entry = remote("emnist")
+    if check_size and entry.size and path.stat().st_size != entry.size:
+        warnings.warn(f"{path} has {path.stat().st_size:,} bytes, not the {entry.size:,} of "
+                      f"EMNIST's gzip.zip: ignored", stacklevel=4)
+        return False
+    try:
+        with zipfile.ZipFile(path) as zf:
+            zf.namelist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        warnings.warn(f"{path} is not a readable zip ({exc}): ignored", stacklevel=4)
+        return False
+    return True
+
+
+def _resolve_zip() -> tuple[Path | None, str, str]:
+    """The EMNIST zip to read, its origin and detail; links it for the ``emnist`` package."""
+    entry = remote("emnist")
+    candidates = [(f / entry.filename, "data_dir", False) for f in _candidate_folders()[:2]]
+    candidates += [(download.downloads_dir() / entry.filename, "cache", True),
+                   (emnist_package_cache(), "cache", True)]
+    for path, origin, check_size in candidates:
+        if path.is_file() and _zip_ok(path, check_size=check_size):
+            _link_for_package(path)
+            return path, origin, str(path)
+    if config.offline():
+        return None, "", ""
+    try:
+        path = download.fetch(entry)
+    except download.DownloadError as exc:
+        warnings.warn(f"EMNIST download failed, using rendered characters: {exc}", stacklevel=3)
+        return None, "", ""
+    _link_for_package(path)
+    return path, "download", entry.url
+
+
+def _link_for_package(path: Path) -> None:
+    target = emnist_package_cache()
+    if target.exists() or target.resolve() == path.resolve():
+        return
+    try:
+        download.link_into(path, target)
+    except OSError as exc:
+        warnings.warn(f"could not place {path} at {target} for the emnist package: {exc}",
+                      stacklevel=4)
+
+
+def _read_zip(path: Path, split: str):
+    """Read one split's four IDX members (and mapping) straight out of the zip."""
+    with zipfile.ZipFile(path) as zf:
+        by_name = {Path(n).name: n for n in zf.namelist()}
+
+        def member(name: str) -> bytes:
+            if name not in by_name:
+                raise FileNotFoundError(f"{path}: no member {name} (is this EMNIST's gzip.zip?)")
+            data = zf.read(by_name[name])
+            return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+        def pair(part):
+            names = [official_name(split, part, k) for k in ("images", "labels")]
+            images = parse_idx(member(names[0]), name=f"{path}:{names[0]}",
+                               expect_magic=IMAGES_MAGIC)
+            labels = parse_idx(member(names[1]), name=f"{path}:{names[1]}",
+                               expect_magic=LABELS_MAGIC)
+            _check_pair(images, labels, f"{path}:{names[0]}")
+            return images, labels
+
+        train, test = pair("train"), pair("test")
+        mapping_name = f"emnist-{split}-mapping.txt"
+        mapping = (read_mapping(zf.read(by_name[mapping_name]).decode("ascii"))
+                   if mapping_name in by_name else default_mapping(split))
+    return train, test, mapping
+
+
+def default_size(split: str) -> int:
+    """Training images per class of the rendered default, by profile."""
+    return config.pick(fast=60, full=400)
+
+
+def _embedded(split: str, seed: int, n_per_class: int | None):
+    from tlkit.data.embedded import render_characters
+
+    n = n_per_class or default_size(split)
+    n_test = max(1, n // 5)
+    classes = SPLITS[split]
+    # EMNIST files these lower-case letters under the upper-case class.
+    merged = {"balanced": MERGED_LOWER, "bymerge": MERGED_LOWER,
+              "letters": string.ascii_lowercase}.get(split, "")
+    kwargs = dict(merged_lower=merged, first_label=first_label(split))
+    train = render_characters(classes, n, seed=seed * 2, **kwargs)
+    test = render_characters(classes, n_test, seed=seed * 2 + 1, **kwargs)
+    why = ("TLKIT_OFFLINE=1 impide descargarlo" if config.offline()
+           else "no se pudo descargar")
+    provenance.announce(
+        f"Datos de ejemplo: esto NO es EMNIST ({split})",
+        f"No se encontró EMNIST (ni en TLKIT_DATA_DIR ni en la caché, y {why}). Se usan "
+        f"caracteres que el kit dibuja con las fuentes de matplotlib (DejaVu, STIX), con "
+        f"grosor, giro, inclinación y escala aleatorios: {len(classes)} clases, {n} imágenes "
+        f"por clase para entrenar y {n_test} para test, 28x28. No es escritura a mano: las "
+        f"cifras de precisión no son comparables con las de EMNIST.",
+    )
+    detail = (f"characters rendered with matplotlib's fonts, {len(classes)} classes x "
+              f"{n} train / {n_test} test, seed {seed}")
+    return train, test, detail
