@@ -9,7 +9,7 @@ See ``docs/data.md``.
 
 from tlkit.data.download import DownloadError, OfflineError, fetch
 from tlkit.data.embedded import digits_as_mnist, render_characters
-from tlkit.data.emnist import load_emnist, read_mapping, upright
+from tlkit.data.emnist import load_emnist, parse_mapping, read_mapping, upright
 from tlkit.data.idx import IDXError, read_idx, write_idx
 from tlkit.data.image_sets import load_images
 from tlkit.data.images import ImageFolder, check_image, image_folder, load_rgb
@@ -29,6 +29,6 @@ __all__ = [
     "WeightsNotFoundError", "available_weights", "check_image", "data_status",
     "digits_as_mnist", "efficientnet_lite0_weights_path", "embedded_images", "fetch",
     "image_folder", "load_emnist", "load_images", "load_mnist", "load_mnist_test",
-    "load_rgb", "read_idx", "read_mapping", "render_characters", "safe_extract", "upright",
+    "load_rgb", "parse_mapping", "read_idx", "read_mapping", "render_characters", "safe_extract", "upright",
     "weights_info", "write_idx",
 ]

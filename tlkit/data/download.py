@@ -64,6 +64,11 @@ def fetch(entry: Remote | str, *, progress: bool = True, retries: int = 2,
         retry_if_failed=retries,
     )
     downloader = pooch.HTTPDownloader(progressbar=progress, timeout=timeout)
+    size = f" ({entry.size / 1e6:,.0f} MB)" if entry.size else ""
+    print(f"Descargando {entry.filename}{size} de {entry.url} a {downloads_dir()}", flush=True)
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")  # our line above says it; pooch's handler may hold a closed stream
     try:
         return Path(pup.fetch(entry.filename, downloader=downloader))
     except requests.HTTPError as exc:
@@ -83,6 +88,8 @@ def fetch(entry: Remote | str, *, progress: bool = True, retries: int = 2,
             f"{entry.sha256} (the file is corrupt or was changed upstream); it was deleted "
             f"and nothing was saved in {downloads_dir()}. Details: {exc}"
         ) from exc
+    finally:
+        logger.setLevel(level)
 
 
 def link_into(source: Path, target: Path) -> Path:

@@ -12,6 +12,8 @@ real course data.
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,7 +33,7 @@ _FONT_FILES = (
     "DejaVuSansMono-Bold.ttf", "DejaVuSansMono-Oblique.ttf", "STIXGeneral.ttf",
     "STIXGeneralItalic.ttf", "STIXGeneralBol.ttf", "STIXGeneralBolIta.ttf",
 )
-_CANVAS = 96  # glyphs are drawn large, transformed, then reduced to 20x20 like MNIST
+_CANVAS = 64  # glyphs are drawn large, transformed, then reduced to 20x20 like MNIST
 
 
 def to_mnist_format(images: np.ndarray, *, box: int = 20, size: int = 28) -> np.ndarray:
@@ -55,29 +57,44 @@ def to_mnist_format(images: np.ndarray, *, box: int = 20, size: int = 28) -> np.
 def _centre_by_mass(img: np.ndarray, size: int) -> np.ndarray:
     """Paste ``img`` into a ``size`` x ``size`` canvas with its centre of mass in the middle."""
     canvas = np.zeros((size, size), dtype=np.uint8)
-    total = float(img.sum())
     h, w = img.shape
+    rows = img.sum(axis=1, dtype=np.float64)
+    total = rows.sum()
     if total == 0:
         cy, cx = (h - 1) / 2, (w - 1) / 2
     else:
-        ys, xs = np.indices(img.shape)
-        cy, cx = (ys * img).sum() / total, (xs * img).sum() / total
-    top = int(round((size - 1) / 2 - cy))
-    left = int(round((size - 1) / 2 - cx))
-    top = min(max(top, 0), size - h)
-    left = min(max(left, 0), size - w)
+        cy = (rows * np.arange(h)).sum() / total
+        cx = (img.sum(axis=0, dtype=np.float64) * np.arange(w)).sum() / total
+    top = min(max(int(round((size - 1) / 2 - cy)), 0), size - h)
+    left = min(max(int(round((size - 1) / 2 - cx)), 0), size - w)
     canvas[top:top + h, left:left + w] = img
     return canvas
+
+
+def uci_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's UCI digits: images (1797, 8, 8) valued 0..16 and labels.
+
+    Read straight from the CSV inside the scikit-learn wheel (importing ``sklearn.datasets``
+    costs seconds); falls back to ``load_digits`` if the file moved.
+    """
+    spec = importlib.util.find_spec("sklearn")
+    folder = Path(spec.submodule_search_locations[0]) if spec else None
+    path = folder / "datasets" / "data" / "digits.csv.gz" if folder else None
+    if path is not None and path.is_file():
+        with gzip.open(path, "rt") as fh:
+            data = np.loadtxt(fh, delimiter=",", dtype=np.float32)
+        return data[:, :-1].reshape(-1, 8, 8), data[:, -1].astype(np.uint8)
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return digits.images.astype(np.float32), digits.target.astype(np.uint8)
 
 
 def digits_as_mnist(seed: int = 0):
     """scikit-learn's UCI digits as MNIST-like arrays: ``(x_train, y_train), (x_test, y_test)``
     with 1,500 / 297 images (stratified, seeded split), uint8 (N, 28, 28), labels 0-9."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    x = to_mnist_format(digits.images)
-    y = digits.target.astype(np.uint8)
+    images, y = uci_digits()
+    x = to_mnist_format(images)
     train, test = stratified_split(y, (DIGITS_TEST_SIZE / len(y),), seed=seed)
     return (x[train], y[train]), (x[test], y[test])
 

@@ -51,10 +51,14 @@ def default_mapping(split: str) -> dict[int, str]:
     return dict(enumerate(SPLITS[split], start=first_label(split)))
 
 
-def read_mapping(source) -> dict[int, str]:
-    """Parse an ``emnist-<split>-mapping.txt`` (``label ascii [ascii...]`` per line): label →
-    character (the first code, i.e. the upper case for merged letters)."""
-    text = Path(source).read_text() if isinstance(source, (str, Path)) else source
+def read_mapping(path: str | Path) -> dict[int, str]:
+    """Read an ``emnist-<split>-mapping.txt`` file: label → character (see :func:`parse_mapping`)."""
+    return parse_mapping(Path(path).read_text(encoding="ascii"), name=str(path))
+
+
+def parse_mapping(text: str, *, name: str = "mapping") -> dict[int, str]:
+    """Parse EMNIST mapping text (``label ascii [ascii...]`` per line): label → character, the
+    first code (the upper case for merged letters, e.g. ``1 65 97`` → ``'A'``)."""
     mapping = {}
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -63,8 +67,7 @@ def read_mapping(source) -> dict[int, str]:
         try:
             mapping[int(fields[0])] = chr(int(fields[1]))
         except (ValueError, IndexError):
-            raise ValueError(f"{source if isinstance(source, (str, Path)) else 'mapping'}: "
-                             f"line {n} is not 'label ascii': {line!r}") from None
+            raise ValueError(f"{name}: line {n} is not 'label ascii': {line!r}") from None
     return mapping
 
 
@@ -230,7 +233,8 @@ def _read_zip(path: Path, split: str):
 
         train, test = pair("train"), pair("test")
         mapping_name = f"emnist-{split}-mapping.txt"
-        mapping = (read_mapping(zf.read(by_name[mapping_name]).decode("ascii"))
+        mapping = (parse_mapping(zf.read(by_name[mapping_name]).decode("ascii"),
+                                 name=f"{path}:{mapping_name}")
                    if mapping_name in by_name else default_mapping(split))
     return train, test, mapping
 

@@ -15,6 +15,7 @@ scratch on a few dozen images: the contrast the lessons show.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -27,9 +28,9 @@ from tlkit import config, provenance
 VERSION = 1
 # class -> (loader, train box, val box); boxes are (left, top, right, bottom) fractions.
 PHOTOS = {
-    "gato": ("skimage:chelsea", (0.0, 0.0, 0.55, 1.0), (0.55, 0.0, 0.95, 1.0)),
-    "taza": ("skimage:coffee", (0.1, 0.0, 0.45, 0.8), (0.45, 0.0, 0.8, 0.8)),
-    "cohete": ("skimage:rocket", (0.3, 0.0, 0.7, 0.55), (0.3, 0.55, 0.7, 1.0)),
+    "gato": ("skimage:chelsea.png", (0.0, 0.0, 0.55, 1.0), (0.55, 0.0, 0.95, 1.0)),
+    "taza": ("skimage:coffee.png", (0.1, 0.0, 0.45, 0.8), (0.45, 0.0, 0.8, 0.8)),
+    "cohete": ("skimage:rocket.jpg", (0.3, 0.0, 0.7, 0.55), (0.3, 0.55, 0.7, 1.0)),
     "flor": ("sklearn:flower.jpg", (0.2, 0.05, 0.48, 0.85), (0.48, 0.05, 0.76, 0.95)),
     "templo": ("sklearn:china.jpg", (0.03, 0.05, 0.3, 0.9), (0.3, 0.05, 0.56, 0.9)),
 }
@@ -42,14 +43,18 @@ def default_sizes() -> dict[str, int]:
 
 
 def _photo(spec: str) -> np.ndarray:
+    """One source photo as an RGB array, read from the file inside the installed wheel."""
+    from PIL import Image
+
     package, name = spec.split(":")
-    if package == "skimage":
-        from skimage import data
-
-        return np.asarray(getattr(data, name)())
-    from sklearn.datasets import load_sample_image
-
-    return np.asarray(load_sample_image(name))
+    relative = {"skimage": ("data", name), "sklearn": ("datasets", "images", name)}
+    found = importlib.util.find_spec(package)
+    path = Path(found.submodule_search_locations[0], *relative[package]) if found else None
+    if path is None or not path.is_file():
+        raise FileNotFoundError(f"the photo {name} of {package} is missing ({path}); the "
+                                f"embedded images need scikit-image and scikit-learn installed")
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
 
 
 def _sample(photo, box, size: int, rng: np.random.Generator):
