@@ -39,18 +39,15 @@ _CANVAS = 64  # glyphs are drawn large, transformed, then reduced to 20x20 like 
 def to_mnist_format(images: np.ndarray, *, box: int = 20, size: int = 28) -> np.ndarray:
     """Scale float images (N, h, w) to 0..255, fit them in a ``box`` and centre them by
     their centre of mass in a ``size`` x ``size`` uint8 canvas (MNIST's preprocessing)."""
-    from scipy import ndimage
+    from PIL import Image
 
     images = np.asarray(images, dtype=np.float32)
-    n, h, w = images.shape
-    peak = images.reshape(n, -1).max(axis=1).reshape(n, 1, 1)
-    images = images / np.maximum(peak, 1e-6)
-    zoomed = ndimage.zoom(images, (1, box / h, box / w), order=3, grid_mode=True,
-                          mode="grid-constant")
-    zoomed = np.clip(zoomed, 0, 1)
-    out = np.zeros((n, size, size), dtype=np.uint8)
-    for i, img in enumerate(zoomed):
-        out[i] = _centre_by_mass((img * 255).round().astype(np.uint8), size)
+    out = np.zeros((len(images), size, size), dtype=np.uint8)
+    for i, img in enumerate(images):
+        peak = max(float(img.max()), 1e-6)
+        big = Image.fromarray(img / peak, mode="F").resize((box, box), Image.Resampling.BICUBIC)
+        scaled = np.clip(np.asarray(big) * 255 + 0.5, 0, 255).astype(np.uint8)
+        out[i] = _centre_by_mass(scaled, size)
     return out
 
 
@@ -90,11 +87,18 @@ def uci_digits() -> tuple[np.ndarray, np.ndarray]:
     return digits.images.astype(np.float32), digits.target.astype(np.uint8)
 
 
+@lru_cache(maxsize=1)
+def _digits_28() -> tuple[np.ndarray, np.ndarray]:
+    images, labels = uci_digits()
+    x, y = to_mnist_format(images), labels
+    x.flags.writeable = y.flags.writeable = False  # cached: callers get copies by indexing
+    return x, y
+
+
 def digits_as_mnist(seed: int = 0):
     """scikit-learn's UCI digits as MNIST-like arrays: ``(x_train, y_train), (x_test, y_test)``
     with 1,500 / 297 images (stratified, seeded split), uint8 (N, 28, 28), labels 0-9."""
-    images, y = uci_digits()
-    x = to_mnist_format(images)
+    x, y = _digits_28()
     train, test = stratified_split(y, (DIGITS_TEST_SIZE / len(y),), seed=seed)
     return (x[train], y[train]), (x[test], y[test])
 
