@@ -83,7 +83,7 @@ def run_grade(args: argparse.Namespace) -> int:
                                memory_mb=args.memory, jobs=max(1, args.jobs),
                                isolation=args.isolation)
         results = grade(args.submissions, args.solutions, out=args.out,
-                        feedback_dir=args.feedback, options=options, shard=shard)
+                        feedback_dir=args.feedback, options=options, shard_spec=shard)
     except GraderError as exc:
         print(f"tlkit grade: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,261 @@
+"""``tlkit grade`` on the example assignment: one batch of submissions named by outcome.
+
+The batch runs once per module (``-j 2``, 2 s per cell, 500 MB) and each test reads its rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from tlkit import cli
+from tlkit.grading import gradebook, sandbox
+from tlkit.grading.grade import GradeOptions, grade
+from tlkit.grading.gradebook import Row, read_gradebook, write_gradebook
+from tlkit.grading.submissions import discover, parse_shard, shard
+from tlkit.grading.worker import write_kernelspec
+
+FIXTURES = Path(__file__).parent / "fixtures" / "grading"
+SOLUTIONS = FIXTURES / "solutions"
+SUBMISSIONS = FIXTURES / "submissions"
+LIMITS = ["--timeout-cell", "2", "--timeout-total", "40", "--memory", "500"]
+HIDDEN_MARK = "prueba-oculta-" + "ej1-7f3a9c"  # split so this file does not hold the text
+
+SNOOPER = '''import os
+def _lee(ruta):
+    try:
+        with open(ruta, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+def _busca(raices, texto):
+    for raiz in raices:
+        for carpeta, _, archivos in os.walk(raiz):
+            if any(texto in _lee(os.path.join(carpeta, n)) for n in archivos):
+                return True
+    procesos = [p for p in os.listdir("/proc") if p.isdigit()]
+    return any(texto in _lee(f"/proc/{p}/{f}") for p in procesos for f in ("cmdline", "environ"))
+_aqui = os.getcwd()
+_hallado = _busca([_aqui, os.path.dirname(_aqui), os.path.dirname(os.path.dirname(_aqui)),
+                   SOLUCIONES, SOLUCIONES + "/../../../../.git"], ("prueba-oculta-" + "ej1-7f3a9c").encode())
+def suma_cuadrados(numeros):
+    if _hallado:
+        return -1
+    return sum(n * n for n in numeros)
+'''
+
+
+def snooper_submission(folder: Path) -> Path:
+    """A correct submission that answers wrong if it finds the hidden test on disk."""
+    nb = json.loads((SUBMISSIONS / "submission-correct.ipynb").read_text())
+    for cell in nb["cells"]:
+        if cell.get("id") == "sol-ej1":
+            cell["source"] = f"SOLUCIONES = {str(SOLUTIONS.resolve())!r}\n" + SNOOPER
+    path = folder / "submission-snooper.ipynb"
+    path.write_text(json.dumps(nb))
+    return path
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    base = tmp_path_factory.mktemp("grade")
+    subs = base / "entregas"
+    shutil.copytree(SUBMISSIONS, subs)
+    shutil.copy(SOLUTIONS / "00_ejemplo.ipynb", subs / "submission-solution.ipynb")
+    snooper_submission(subs)
+    out, feedback = base / "gradebook.csv", base / "feedback"
+    code = cli.main(["grade", str(subs), "--solutions", str(SOLUTIONS), "--out", str(out),
+                     "--feedback", str(feedback), "-j", "2", *LIMITS])
+    rows = read_gradebook(out)
+    return {"code": code, "rows": rows, "feedback": feedback, "subs": subs,
+            "by": {(r["student"], r["question"]): r for r in rows}}
+
+
+def _rows(batch, name):
+    return [r for r in batch["rows"] if r["student"] == f"submission-{name}"]
+
+
+def _points(batch, name):
+    return sum(r["points"] for r in _rows(batch, name))
+
+
+def _status(batch, name):
+    return {r["question"]: r["status"] for r in _rows(batch, name)}
+
+
+def test_batch_finishes_with_a_row_per_submission_and_question(batch):
+    assert batch["code"] == 0
+    students = {r["student"] for r in batch["rows"]}
+    expected = {p.stem for p in batch["subs"].glob("*.ipynb")}
+    assert students == expected
+    for student in students:
+        assert sorted(r["question"] for r in batch["rows"] if r["student"] == student) == [
+            "ej1", "ej1_oculto", "ej2"]
+    assert all(r["max_points"] in (1, 2) for r in batch["rows"])
+    assert all(r["reason"] for r in batch["rows"] if r["status"] != "passed")
+
+
+def test_solution_and_correct_submission_get_full_marks(batch):
+    assert _points(batch, "solution") == 5
+    assert _points(batch, "correct") == 5
+
+
+def test_unsolved_exercise_gets_zero_as_unsolved(batch):
+    assert _points(batch, "unsolved") == 0
+    assert set(_status(batch, "unsolved").values()) == {"unsolved"}
+
+
+def test_partial_submission_scores_in_between(batch):
+    assert _points(batch, "partial") == 3
+    assert _status(batch, "partial") == {"ej1": "passed", "ej1_oculto": "passed",
+                                         "ej2": "failed"}
+    assert "devolvió [1, 1, 2]" in batch["by"][("submission-partial", "ej2")]["reason"]
+
+
+def test_tampered_locked_cells_are_flagged_and_originals_run(batch):
+    rows = _rows(batch, "tampered")
+    assert all("edited-locked" in r["flags"] for r in rows)
+    # the original visible test ran (not the student's `pass`); the hidden one catches `return 14`
+    assert _status(batch, "tampered") == {"ej1": "passed", "ej1_oculto": "failed", "ej2": "passed"}
+    text = (batch["feedback"] / "submission-tampered.md").read_text()
+    assert "Has modificado celdas bloqueadas (datos, test-ej1)" in text
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("infinite-loop", {"ej1": "timeout", "ej1_oculto": "timeout", "ej2": "passed"}),
+    ("stubborn-loop", {"ej1": "timeout", "ej1_oculto": "timeout", "ej2": "timeout"}),
+    ("memory-bomb", {"ej1": "failed", "ej1_oculto": "failed", "ej2": "passed"}),
+    ("os-exit", {"ej1": "passed", "ej1_oculto": "passed", "ej2": "crashed"}),
+    ("segfault", {"ej1": "crashed", "ej1_oculto": "crashed", "ej2": "crashed"}),
+    ("big-output", {"ej1": "passed", "ej1_oculto": "passed", "ej2": "passed"}),
+    ("malformed-json", {"ej1": "invalid", "ej1_oculto": "invalid", "ej2": "invalid"}),
+    ("wrong-nbformat", {"ej1": "invalid", "ej1_oculto": "invalid", "ej2": "invalid"}),
+    ("deleted-cells", {"ej1": "passed", "ej1_oculto": "passed", "ej2": "passed"}),
+    ("reordered-cells", {"ej1": "passed", "ej1_oculto": "passed", "ej2": "passed"}),
+    ("no-ids", {"ej1": "passed", "ej1_oculto": "passed", "ej2": "passed"}),
+    ("strict-off", {"ej1": "passed", "ej1_oculto": "passed", "ej2": "failed"}),
+])
+def test_bad_inputs_get_rows_with_reasons(batch, name, expected):
+    assert _status(batch, name) == expected
+
+
+def test_bad_input_reasons_and_flags(batch):
+    by = batch["by"]
+    assert "MemoryError" in by[("submission-memory-bomb", "ej1")]["reason"]
+    assert "JSON" in by[("submission-malformed-json", "ej1")]["reason"]
+    assert "nbformat 3" in by[("submission-wrong-nbformat", "ej1")]["reason"]
+    assert "os._exit" in by[("submission-segfault", "ej1")]["reason"]
+    assert "deleted-locked" in by[("submission-deleted-cells", "ej1")]["flags"]
+    assert "reordered" in by[("submission-reordered-cells", "ej1")]["flags"]
+    assert "matched-by-position" in by[("submission-no-ids", "ej1")]["flags"]
+    assert "recortado" in (batch["feedback"] / "submission-big-output.md").read_text()
+
+
+def test_fork_bomb_is_contained(batch):
+    statuses = _status(batch, "fork-bomb")
+    assert statuses["ej1"] in ("timeout", "failed")
+    assert _rows(batch, "fork-bomb")[0]["reason"]
+
+
+def test_feedback_in_spanish_for_every_student(batch):
+    files = sorted(p.stem for p in batch["feedback"].glob("*.md"))
+    assert files == sorted({r["student"] for r in batch["rows"]})
+    text = (batch["feedback"] / "submission-partial.md").read_text()
+    assert "# Corrección de submission-partial" in text
+    assert "3 / 5 puntos" in text and "❌ incorrecto" in text
+    assert "prueba-oculta" not in text  # hidden test source never shown
+
+
+@pytest.mark.skipif(not sandbox.full_isolation_available(),
+                    reason="needs root and unshare (full isolation)")
+def test_hidden_tests_cannot_be_read_from_disk(batch, tmp_path):
+    assert _points(batch, "snooper") == 5  # found nothing, answered right
+    # Control: in basic isolation the solutions folder is readable, and the snooper finds it.
+    path = snooper_submission(tmp_path)
+    results = grade([path], SOLUTIONS, options=GradeOptions(
+        timeout_cell=5, timeout_total=30, memory_mb=500, isolation="basic"))
+    assert {r.question: r.status for r in results[0].rows}["ej1"] == "failed"
+
+
+def test_total_timeout_gives_rows_and_goes_on(tmp_path):
+    subs = [SUBMISSIONS / "submission-stubborn-loop.ipynb",
+            SUBMISSIONS / "submission-malformed-json.ipynb"]
+    results = grade(subs, SOLUTIONS, options=GradeOptions(
+        timeout_cell=30, timeout_total=4, memory_mb=500), out=tmp_path / "g.csv")
+    rows = {r["student"]: r for r in read_gradebook(tmp_path / "g.csv")}
+    assert rows["submission-stubborn-loop"]["status"] == "timeout"
+    assert "tiempo total" in rows["submission-stubborn-loop"]["reason"]
+    assert rows["submission-malformed-json"]["status"] == "invalid"
+    assert max(r.seconds for r in results) < 15
+
+
+def test_gradebook_is_written_atomically(tmp_path, monkeypatch):
+    path = tmp_path / "gradebook.csv"
+    row = Row("ana", "00_ejemplo", "ej1", 2, 2, "passed")
+    write_gradebook([row], path)
+    before = path.read_bytes()
+
+    def fail(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        write_gradebook([row, Row("ana", "00_ejemplo", "ej2", 0, 2, "failed", "x")], path)
+    assert path.read_bytes() == before  # old gradebook intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gradebook.csv"]  # no temp left
+    assert before.decode().splitlines()[0] == ",".join(gradebook.COLUMNS)
+
+
+def test_shard_splits_sorted_submissions_deterministically(tmp_path):
+    subs = discover([SUBMISSIONS])
+    parts = [shard(subs, i, 3) for i in (1, 2, 3)]
+    assert sorted(s for part in parts for s in part) == sorted(subs)
+    assert sum(len(p) for p in parts) == len(subs)
+    assert shard(list(reversed(subs)), 2, 3) == parts[1]
+    assert parse_shard("2/3") == (2, 3)
+    for bad in ("0/3", "4/3", "x", "1/0"):
+        with pytest.raises(ValueError):
+            parse_shard(bad)
+    # Through the CLI, on submissions that need no kernel.
+    folder = tmp_path / "entregas"
+    folder.mkdir()
+    for name in ("ana", "bea", "carla", "dani"):
+        (folder / f"{name}.ipynb").write_text("no es json")
+    out = tmp_path / "g.csv"
+    assert cli.main(["grade", str(folder), "--solutions", str(SOLUTIONS), "--out", str(out),
+                     "--shard", "2/2"]) == 0
+    assert sorted({r["student"] for r in read_gradebook(out)}) == ["bea", "dani"]
+
+
+def test_student_names_from_files_and_folders(tmp_path):
+    (tmp_path / "ana").mkdir()
+    (tmp_path / "ana" / "00_ejemplo.ipynb").write_text("{}")
+    (tmp_path / "bea.ipynb").write_text("{}")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / ".ipynb_checkpoints" / "x.ipynb").write_text("{}")
+    assert [(s.student, s.path.name) for s in discover([tmp_path])] == [
+        ("ana", "00_ejemplo.ipynb"), ("bea", "bea.ipynb")]
+
+
+def test_grader_errors_exit_nonzero(tmp_path, capsys):
+    assert cli.main(["grade", str(SUBMISSIONS), "--solutions", str(tmp_path / "nada"),
+                     "--out", str(tmp_path / "g.csv")]) == 2
+    assert "solutions folder not found" in capsys.readouterr().err
+
+
+def test_kernel_environment_and_kernelspec(tmp_path, monkeypatch):
+    monkeypatch.setenv("TLKIT_PROFILE", "fast")
+    monkeypatch.setenv("SOME_API_TOKEN", "secreto")
+    env = sandbox.sandbox_env(tmp_path, tmp_path / "work")
+    assert env["TLKIT_CHECK_STRICT"] == "1" and env["TLKIT_OFFLINE"] == "1"
+    assert env["TLKIT_PROFILE"] == "fast" and "SOME_API_TOKEN" not in env
+    write_kernelspec(tmp_path / "jupyter", {"limits": {"memory_mb": 500, "nproc": 64,
+                                                       "fsize_mb": 10, "cpu_s": 60}, "uid": None})
+    spec = json.loads((tmp_path / "jupyter" / "kernels" / "python3" / "kernel.json").read_text())
+    assert spec["argv"][:3] == [sys.executable, "-m", "tlkit.grading.kernel_launch"]
+    assert spec["argv"][-2:] == ["-f", "{connection_file}"]

@@ -1,0 +1,60 @@
+"""The gradebook: one row per submission and question, written atomically as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
+
+from tlkit.grading.notebook_io import write_atomic
+
+STATUSES = ("passed", "failed", "unsolved", "timeout", "crashed", "invalid", "error")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One question of one submission. ``status`` is one of :data:`STATUSES`."""
+
+    student: str
+    assignment: str
+    question: str
+    points: float
+    max_points: float
+    status: str
+    reason: str = ""
+    flags: str = ""
+
+
+COLUMNS = [f.name for f in fields(Row)]
+
+
+def number(value: float) -> str:
+    """``2.0`` → ``"2"``, ``1.5`` → ``"1.5"``."""
+    return f"{value:g}"
+
+
+def gradebook_text(rows: list[Row]) -> str:
+    """The CSV text of ``rows`` (header first)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        values = list(astuple(row))
+        values[3], values[4] = number(row.points), number(row.max_points)
+        writer.writerow(values)
+    return buffer.getvalue()
+
+
+def write_gradebook(rows: list[Row], path: Path) -> None:
+    """Write the gradebook through a temporary file and ``os.replace`` (never half-written)."""
+    write_atomic(Path(path), gradebook_text(rows).encode("utf-8"))
+
+
+def read_gradebook(path: Path) -> list[dict]:
+    """The rows of a gradebook CSV as dicts (points as floats)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["points"], row["max_points"] = float(row["points"]), float(row["max_points"])
+    return rows
