@@ -210,3 +210,58 @@ def test_load_emnist_downloads_zip_links_it_for_the_emnist_package(server, onlin
 
     assert load_emnist("digits").source.origin == "cache"
     assert server.requests == ["/gzip.zip"]
+
+
+def _flowers_tgz():
+    """A tiny archive laid out like flower_photos.tgz: a wrapping folder, a LICENSE file."""
+    import tarfile
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        def add(name, data):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+
+        add("flower_photos/LICENSE.txt", b"CC BY 2.0")
+        for k, cls in enumerate(("daisy", "roses", "tulips")):
+            for i in range(5):
+                img = io.BytesIO()
+                Image.new("RGB", (16, 12), (40 * k, 10 * i, 200)).save(img, "JPEG")
+                add(f"flower_photos/{cls}/{i}.jpg", img.getvalue())
+    return buf.getvalue()
+
+
+def test_load_images_downloads_and_untars_flowers(server, online, monkeypatch):
+    from tlkit.data import load_images
+
+    content = _flowers_tgz()
+    server.files["/flower_photos.tgz"] = content
+    monkeypatch.setitem(registry.REGISTRY, "flowers",
+                        server.entry("/flower_photos.tgz", content, "flowers"))
+    ds = load_images("flowers", val=0.2)
+    assert ds.source.origin == "download" and ds.source.name == "flowers"
+    assert ds.classes == ["daisy", "roses", "tulips"] and ds.root.name == "flower_photos"
+    assert (len(ds.train), len(ds.val)) == (12, 3) and ds.skipped == []
+    again = load_images("flowers", val=0.2)
+    assert again.source.origin == "cache" and again.val == ds.val
+    assert server.requests == ["/flower_photos.tgz"]
+
+
+def test_cli_fetch_downloads_into_the_cache(server, online, monkeypatch, capsys):
+    from tlkit.cli import main
+    from tlkit.data.mnist import keras_cache_path
+
+    content, _ = _npz_bytes()
+    server.files["/mnist.npz"] = content
+    monkeypatch.setitem(registry.REGISTRY, "mnist", server.entry("/mnist.npz", content, "mnist"))
+    assert main(["data", "fetch", "mnist", "--no-progress"]) == 0
+    assert capsys.readouterr().out.strip().endswith("mnist.npz")
+    assert (download.downloads_dir() / "mnist.npz").read_bytes() == content
+    assert keras_cache_path().read_bytes() == content
+    server.files["/mnist.npz"] = b"changed upstream"
+    download.downloads_dir().joinpath("mnist.npz").unlink()
+    assert main(["data", "fetch", "mnist", "--no-progress"]) == 1
+    assert "sha256" in capsys.readouterr().err

@@ -48,5 +48,13 @@ def _fetch(args) -> int:
     except download.DownloadError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if args.name == "mnist":  # where keras.datasets.mnist looks too
+        from tlkit.data.mnist import keras_cache_path
+
+        download.link_into(path, keras_cache_path())
+    elif args.name == "emnist":  # where the emnist package looks too
+        from tlkit.data.emnist import _link_for_package
+
+        _link_for_package(path)
     print(path)
     return 0

@@ -119,7 +119,7 @@ def font_paths() -> list[Path]:
 @lru_cache(maxsize=4096)
 def _glyph(font_path: str, char: str, stroke: int) -> "object":
     """A white-on-black glyph drawn large in the middle of the canvas (cached)."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     font = _font(font_path)
     img = Image.new("L", (_CANVAS, _CANVAS), 0)

@@ -56,7 +56,10 @@ class ImageFolder:
             out[split] = {c: labels.count(i) for i, c in enumerate(self.classes)}
         return out
 
-    load_rgb = staticmethod(lambda path, size=None: load_rgb(path, size))
+    @staticmethod
+    def load_rgb(path: str | os.PathLike, size: int | tuple[int, int] | None = None):
+        """The image at ``path`` as 8-bit RGB (see :func:`tlkit.data.images.load_rgb`)."""
+        return load_rgb(path, size)
 
     def __str__(self) -> str:
         text = (f"{self.root}: {len(self.classes)} classes ({', '.join(self.classes)}); "
