@@ -1,0 +1,23 @@
+"""PyTorch helpers of the course (lesson 03): backbones + new head, freezing, the training
+loop, checkpoints, the feature cache, transforms and an in-memory image dataset.
+
+Importing this package imports torch and torchvision; ``import tlkit`` alone does not.
+"""
+
+from tlkit.torch.checkpoints import load_checkpoint, save_checkpoint
+from tlkit.torch.datasets import ImageDataset, make_loader
+from tlkit.torch.features import cached_features, extract_features, feature_loader
+from tlkit.torch.freezing import (count_parameters, freeze, freeze_to, is_frozen_bn,
+                                  layer_groups, param_groups, set_bn_eval, train_mode,
+                                  trainable_parameters, unfreeze)
+from tlkit.torch.models import Classifier, build_classifier, weights_available
+from tlkit.torch.train import evaluate, fit, predict
+from tlkit.torch.transforms import eval_transform, stored_size, train_transform
+
+__all__ = [
+    "Classifier", "ImageDataset", "build_classifier", "cached_features", "count_parameters",
+    "eval_transform", "evaluate", "extract_features", "feature_loader", "fit", "freeze",
+    "freeze_to", "is_frozen_bn", "layer_groups", "load_checkpoint", "make_loader",
+    "param_groups", "predict", "save_checkpoint", "set_bn_eval", "stored_size", "train_mode",
+    "train_transform", "trainable_parameters", "unfreeze", "weights_available",
+]

@@ -1,0 +1,57 @@
+"""Checkpoints written atomically: a crash while saving never corrupts the previous one.
+
+``save_checkpoint`` writes to a temporary file in the same folder and then ``os.replace``-s it
+over the target, which is atomic on POSIX and Windows. ``rng_state``/``set_rng_state`` carry the
+random generators across a resume so the resumed run draws the same numbers (batches order,
+augmentations) as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
+    """``torch.save(state)`` to ``path`` atomically (temporary file + ``os.replace``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(state, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
+    """A checkpoint written by :func:`save_checkpoint` (our own files: full unpickling)."""
+    return torch.load(path, map_location=map_location, weights_only=False)
+
+
+def rng_state() -> dict:
+    """The state of Python's, NumPy's and torch's (CPU and CUDA) random generators."""
+    state = {"python": random.getstate(), "numpy": np.random.get_state(),
+             "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore what :func:`rng_state` returned."""
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
