@@ -66,6 +66,8 @@ def batch(tmp_path_factory):
     base = tmp_path_factory.mktemp("grade")
     subs = base / "entregas"
     shutil.copytree(SUBMISSIONS, subs)
+    if not sandbox.process_cap_enforced(sandbox.resolve_isolation("auto")):
+        (subs / "submission-fork-bomb.ipynb").unlink()  # root without a process cap: unsafe
     shutil.copy(SOLUTIONS / "00_ejemplo.ipynb", subs / "submission-solution.ipynb")
     snooper_submission(subs)
     out, feedback = base / "gradebook.csv", base / "feedback"
@@ -157,6 +159,8 @@ def test_bad_input_reasons_and_flags(batch):
 
 
 def test_fork_bomb_is_contained(batch):
+    if not sandbox.process_cap_enforced(sandbox.resolve_isolation("auto")):
+        pytest.skip("running as root without namespaces: RLIMIT_NPROC cannot bind the kernel")
     statuses = _status(batch, "fork-bomb")
     assert statuses["ej1"] in ("timeout", "failed")
     assert _rows(batch, "fork-bomb")[0]["reason"]
@@ -246,6 +250,23 @@ def test_grader_errors_exit_nonzero(tmp_path, capsys):
     assert cli.main(["grade", str(SUBMISSIONS), "--solutions", str(tmp_path / "nada"),
                      "--out", str(tmp_path / "g.csv")]) == 2
     assert "solutions folder not found" in capsys.readouterr().err
+
+
+def test_grader_failure_on_a_submission_exits_one(tmp_path, monkeypatch, capsys):
+    from tlkit.grading import grade as grade_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("worker could not start")
+
+    monkeypatch.setattr(grade_module, "run_worker", broken)
+    out = tmp_path / "g.csv"
+    code = cli.main(["grade", str(SUBMISSIONS / "submission-correct.ipynb"),
+                     str(SUBMISSIONS / "submission-malformed-json.ipynb"),
+                     "--solutions", str(SOLUTIONS), "--out", str(out)])
+    assert code == 1 and "failed on 1 submission" in capsys.readouterr().err
+    rows = read_gradebook(out)
+    assert {r["student"]: r["status"] for r in rows} == {
+        "submission-correct": "error", "submission-malformed-json": "invalid"}
 
 
 def test_kernel_environment_and_kernelspec(tmp_path, monkeypatch):

@@ -88,4 +88,9 @@ def run_grade(args: argparse.Namespace) -> int:
         print(f"tlkit grade: {exc}", file=sys.stderr)
         return 2
     print_summary(results, out=args.out, feedback_dir=args.feedback)
+    broken = [r for r in results if any(row.status == "error" for row in r.rows)]
+    if broken:
+        print(f"tlkit grade: the grader failed on {len(broken)} submission(s) "
+              "(status 'error' in the gradebook)", file=sys.stderr)
+        return 1
     return 0

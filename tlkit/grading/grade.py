@@ -251,10 +251,7 @@ class Grader:
         """The slot's throw-away uid: always in full mode; in basic mode when it works."""
         if os.geteuid() != 0:
             return None
-        uid = sandbox.slot_uid(slot)
-        if self.mode == "full" or sandbox.can_run_python_as(sandbox.slot_uid(0)):
-            return uid
-        return None
+        return sandbox.slot_uid(slot) if sandbox.process_cap_enforced(self.mode) else None
 
     def _job_dir(self, submission: Submission, uid: int | None) -> tuple[Path, Path]:
         with self.lock:

@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 UNSHARE = ["--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]
-PASSTHROUGH = ("TLKIT_PROFILE", "TLKIT_DEVICE", "TLKIT_DATA_DIR", "TLKIT_HOME", "KERAS_HOME",
-               "TORCH_HOME", "TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND", "CUDA_VISIBLE_DEVICES",
-               "VIRTUAL_ENV", "TZ")
+PASSTHROUGH = ("TLKIT_PROFILE", "TLKIT_DEVICE", "TLKIT_DATA_DIR", "TF_CPP_MIN_LOG_LEVEL",
+               "MPLBACKEND", "CUDA_VISIBLE_DEVICES", "VIRTUAL_ENV", "TZ")
 
 
 @dataclass(frozen=True)
@@ -111,9 +110,9 @@ def needed_paths() -> list[str]:
     """What the kernel must reach: the interpreter, the environment, tlkit, data folders."""
     paths = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix),
              str(Path(__file__).resolve().parents[1])}
-    for var in ("TLKIT_HOME", "TLKIT_DATA_DIR", "KERAS_HOME", "TORCH_HOME"):
-        if os.environ.get(var) and os.path.isdir(os.environ[var]):
-            paths.add(os.path.realpath(os.environ[var]))
+    data = os.environ.get("TLKIT_DATA_DIR")
+    if data and os.path.isdir(data):
+        paths.add(os.path.realpath(data))
     return sorted(paths)
 
 
@@ -228,19 +227,27 @@ def can_run_python_as(uid: int) -> bool:
         return False
 
 
+def process_cap_enforced(mode: str) -> bool:
+    """True when ``RLIMIT_NPROC`` will bind the kernel (not root, or a throw-away uid works)."""
+    return os.geteuid() != 0 or mode == "full" or can_run_python_as(slot_uid(0))
+
+
 def slot_uid(slot: int) -> int:
     """A throw-away uid for a parallel slot, unique to this grader process."""
     return 1_000_000_000 + (os.getpid() % 4_000_000) * 64 + slot % 64
 
 
 def sandbox_env(job_dir: Path, work_dir: Path) -> dict[str, str]:
-    """A clean environment for the worker and the kernel (no secrets, offline, strict)."""
+    """A clean environment for the worker and the kernel (no secrets, offline, strict).
+
+    Caches (``TLKIT_HOME``, ``KERAS_HOME``, ``TORCH_HOME``) start empty in the scratch folder,
+    so a submission can neither read nor poison the instructor's; official dataset files are
+    read from ``TLKIT_DATA_DIR`` when it is set (DESIGN §3).
+    """
     env = {k: os.environ[k] for k in PASSTHROUGH if k in os.environ}
-    if "TLKIT_HOME" not in env:
-        default = Path.home() / ".cache" / "tlkit"
-        if default.is_dir():
-            env["TLKIT_HOME"] = str(default)
     env.update({
+        "TLKIT_HOME": str(work_dir / ".cache" / "tlkit"), "KERAS_HOME": str(work_dir / ".keras"),
+        "TORCH_HOME": str(work_dir / ".cache" / "torch"),
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin",
                                  "/usr/bin", "/bin"]),
         "HOME": str(work_dir), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",

@@ -1,0 +1,46 @@
+"""The real exercises through the grader: exercises/ is fresh, each solution scores full marks
+and its generated exercise scores 0 without crashing the grader (one grading run each)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tlkit.grading.assign import assign, build_exercise, solution_notebooks
+from tlkit.grading.grade import GradeOptions, grade
+from tlkit.grading.notebook_io import notebook_bytes, read_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "solutions"
+EXERCISES = ROOT / "exercises"
+NOTEBOOKS = solution_notebooks(SOLUTIONS) if SOLUTIONS.is_dir() else []
+
+
+def test_exercises_are_fresh():
+    """CI fails when exercises/ is stale: run ``make assign`` (tlkit assign solutions exercises)."""
+    if not NOTEBOOKS:
+        pytest.skip("no solution notebooks yet")
+    report = assign(SOLUTIONS, EXERCISES, check=True)
+    assert report.fresh, f"stale: {report.stale}, extra: {report.extra}; run `make assign`"
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+@pytest.mark.parametrize("solution", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_solution_full_marks_and_exercise_zero(solution, tmp_path):
+    for who in ("solucion", "sin-resolver"):
+        (tmp_path / who).mkdir()
+    shutil.copy(solution, tmp_path / "solucion" / solution.name)
+    exercise = build_exercise(read_notebook(solution), solution.name)
+    (tmp_path / "sin-resolver" / solution.name).write_bytes(notebook_bytes(exercise))
+    results = grade([tmp_path / "solucion", tmp_path / "sin-resolver"], SOLUTIONS,
+                    options=GradeOptions(timeout_cell=300, timeout_total=900, memory_mb=0,
+                                         jobs=2))
+    by = {r.submission.student: r.rows for r in results}
+    failed = [(r.question, r.status, r.reason) for r in by["solucion"] if r.status != "passed"]
+    assert not failed, f"the solution does not pass its own tests: {failed}"
+    assert sum(r.points for r in by["sin-resolver"]) == 0
+    assert all(r.status in ("unsolved", "failed") for r in by["sin-resolver"]), \
+        [(r.question, r.status, r.reason) for r in by["sin-resolver"]]
