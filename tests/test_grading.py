@@ -23,7 +23,7 @@ from tlkit.grading.worker import write_kernelspec
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 SOLUTIONS = FIXTURES / "solutions"
 SUBMISSIONS = FIXTURES / "submissions"
-LIMITS = ["--timeout-cell", "2", "--timeout-total", "40", "--memory", "500"]
+LIMITS = ["--timeout-cell", "2", "--timeout-total", "40", "--memory", "500", "--max-procs", "48"]
 HIDDEN_MARK = "prueba-oculta-" + "ej1-7f3a9c"  # split so this file does not hold the text
 
 SNOOPER = '''import os

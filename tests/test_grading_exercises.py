@@ -37,7 +37,7 @@ def test_solution_full_marks_and_exercise_zero(solution, tmp_path):
     (tmp_path / "sin-resolver" / solution.name).write_bytes(notebook_bytes(exercise))
     results = grade([tmp_path / "solucion", tmp_path / "sin-resolver"], SOLUTIONS,
                     options=GradeOptions(timeout_cell=300, timeout_total=900, memory_mb=0,
-                                         jobs=2))
+                                         nproc=512, jobs=2))
     by = {r.submission.student: r.rows for r in results}
     failed = [(r.question, r.status, r.reason) for r in by["solucion"] if r.status != "passed"]
     assert not failed, f"the solution does not pass its own tests: {failed}"

@@ -39,6 +39,8 @@ def add_commands(subparsers) -> None:
                    help="seconds per submission (default 600)")
     g.add_argument("--memory", type=int, default=2048, metavar="MB",
                    help="address-space cap of the kernel in MB, 0 for none (default 2048)")
+    g.add_argument("--max-procs", type=int, default=128, metavar="N",
+                   help="processes and threads the kernel may own (RLIMIT_NPROC, default 128)")
     g.add_argument("--isolation", choices=("auto", "full", "basic"), default="auto",
                    help="full: namespaces + own uid (needs root and unshare); basic: "
                         "limits and scratch folder only; auto picks full when possible")
@@ -81,7 +83,7 @@ def run_grade(args: argparse.Namespace) -> int:
         shard = parse_shard(args.shard) if args.shard else None
         options = GradeOptions(timeout_cell=args.timeout_cell, timeout_total=args.timeout_total,
                                memory_mb=args.memory, jobs=max(1, args.jobs),
-                               isolation=args.isolation)
+                               isolation=args.isolation, nproc=args.max_procs)
         results = grade(args.submissions, args.solutions, out=args.out,
                         feedback_dir=args.feedback, options=options, shard_spec=shard)
     except GraderError as exc:

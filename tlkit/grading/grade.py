@@ -45,7 +45,7 @@ class GradeOptions:
     memory_mb: int = 2048
     jobs: int = 1
     isolation: str = "auto"
-    nproc: int = 64
+    nproc: int = 128
     fsize_mb: int = 256
     output_kb: int = 256
 

@@ -34,7 +34,7 @@ class Limits:
     """Resource caps of one kernel (0 means no cap)."""
 
     memory_mb: int = 2048
-    nproc: int = 64
+    nproc: int = 128
     fsize_mb: int = 256
     cpu_s: int = 0
 
