@@ -7,7 +7,7 @@ PROFILE ?= fast
 # Tests and the lessons' kernels: quiet TF C++ logs, the fast profile, no downloads.
 TEST_ENV := TF_CPP_MIN_LOG_LEVEL=1 TLKIT_PROFILE=fast TLKIT_OFFLINE=1 TLKIT_CHECK_STRICT=1
 
-.PHONY: lessons test env assign clean
+.PHONY: lessons test env assign assign-check clean
 
 $(STAMP): requirements/base.txt requirements/test.txt pyproject.toml scripts/setup-env.sh
 	bash scripts/setup-env.sh
@@ -30,3 +30,7 @@ assign: $(STAMP)
 
 clean:
 	rm -rf $(OUT) .pytest_cache
+
+## Fail when exercises/ is stale (also checked inside `make test`).
+assign-check: $(STAMP)
+	$(VENV)/bin/tlkit assign --check solutions exercises
