@@ -4,6 +4,8 @@ Importing this package loads neither Keras nor TensorFlow; each function imports
 called. Lessons 01 and 02 show every step by hand before using these helpers.
 """
 
+from tlkit.keras.arrays import folder_arrays
+from tlkit.keras.bases import PretrainedBase, pretrained_base
 from tlkit.keras.efficientnet_lite import (
     PretrainedWeightsUnavailable,
     efficientnet_lite0,
@@ -15,6 +17,9 @@ from tlkit.keras.summary import count_params, trainable_summary
 from tlkit.keras.verbosity import no_progress_bars, quiet_tensorflow
 
 __all__ = [
+    "PretrainedBase",
+    "folder_arrays",
+    "pretrained_base",
     "PretrainedWeightsUnavailable",
     "batchnorm_layers",
     "count_params",

