@@ -66,7 +66,7 @@ def pretrained_base(name: str, input_shape=(224, 224, 3)) -> PretrainedBase:
     name = name.lower()
     if name not in MIN_SIZE:
         raise ValueError(f"unknown base {name!r}; use one of {sorted(MIN_SIZE)}")
-    if min(input_shape[:2]) < MIN_SIZE[name]:
+    if any(d is not None and d < MIN_SIZE[name] for d in input_shape[:2]):
         raise ValueError(f"{name} needs inputs of at least {MIN_SIZE[name]}×{MIN_SIZE[name]}")
     if name == "efficientnet_lite0":
         return _lite0(input_shape)
