@@ -66,13 +66,16 @@ def run_lesson(path: Path, out: Path, *, timeout: int = 1800) -> LessonResult:
     status, error = "ok", ""
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(workdir)}})
+    # The kernel's own stderr (start-up warnings, a crash's last words) goes to kernel.log.
+    kernel_log = open(target / "kernel.log", "w", encoding="utf-8")  # noqa: SIM115
     try:
-        client.execute()
+        client.execute(stderr=kernel_log)
     except CellExecutionError as exc:
         status, error = "failed", _first_lines(str(exc))
     except (CellTimeoutError, DeadKernelError) as exc:
         status, error = "failed", f"{type(exc).__name__}: {_first_lines(str(exc))}"
     finally:
+        kernel_log.close()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
