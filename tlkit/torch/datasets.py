@@ -76,8 +76,12 @@ class ImageDataset(Dataset):
         return image, self.labels[index]
 
 
-def default_workers() -> int:
-    """Loader worker processes: one fewer than the cores, at most 4 (0 on a 1-core machine)."""
+def default_workers(device: str = "cpu") -> int:
+    """Loader worker processes: on CUDA one fewer than the cores (at most 4), so decoding and
+    augmentation overlap with the GPU; on the CPU none, since the model's own math already uses
+    every core and a worker would only compete with it (measured in benchmarks/input_pipeline.py)."""
+    if not str(device).startswith("cuda"):
+        return 0
     return max(0, min(4, (os.cpu_count() or 1) - 1))
 
 
@@ -92,6 +96,6 @@ def make_loader(dataset: Dataset, batch_size: int = 32, shuffle: bool = False, *
     from tlkit import config
 
     device = device or config.device()
-    workers = default_workers() if num_workers is None else num_workers
+    workers = default_workers(device) if num_workers is None else num_workers
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=workers,
                       pin_memory=str(device).startswith("cuda"), drop_last=drop_last)

@@ -71,6 +71,7 @@ def cached_features(backbone: nn.Module, loader: DataLoader, *, name: str | None
 
 
 def feature_loader(features: torch.Tensor, labels: torch.Tensor, batch_size: int = 32,
-                   shuffle: bool = False) -> DataLoader:
+                   shuffle: bool = False, drop_last: bool = False) -> DataLoader:
     """A DataLoader over stored features (no workers needed: it is just indexing)."""
-    return DataLoader(TensorDataset(features, labels), batch_size=batch_size, shuffle=shuffle)
+    return DataLoader(TensorDataset(features, labels), batch_size=batch_size, shuffle=shuffle,
+                      drop_last=drop_last)

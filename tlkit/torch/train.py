@@ -184,6 +184,7 @@ def fit(model: nn.Module, train_loader, val_loader, optimizer: torch.optim.Optim
         if verbose:
             print(f"Restaurados los pesos de la mejor época ({best_epoch}, val_acc={best_acc:.3f}).")
     elif rows and verbose:
-        print(f"Se quedan los pesos de la última época ({rows[-1]['epoch']}); "
-              f"la mejor fue la {best_epoch} (val_acc={best_acc:.3f}).")
+        last = rows[-1]["epoch"]
+        note = "que es la mejor" if best_epoch == last else f"la mejor fue la {best_epoch}"
+        print(f"Se quedan los pesos de la última época ({last}, {note}; val_acc={best_acc:.3f}).")
     return history
