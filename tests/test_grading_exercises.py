@@ -35,7 +35,8 @@ def test_solution_full_marks_and_exercise_zero(solution, tmp_path):
     shutil.copy(solution, tmp_path / "solucion" / solution.name)
     exercise = build_exercise(read_notebook(solution), solution.name)
     (tmp_path / "sin-resolver" / solution.name).write_bytes(notebook_bytes(exercise))
-    results = grade([tmp_path / "solucion", tmp_path / "sin-resolver"], SOLUTIONS,
+    # One folder holding a sub-folder per student: the sub-folders name the students.
+    results = grade([tmp_path], SOLUTIONS,
                     options=GradeOptions(timeout_cell=300, timeout_total=900, memory_mb=0,
                                          nproc=512, jobs=2))
     by = {r.submission.student: r.rows for r in results}
