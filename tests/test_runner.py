@@ -15,7 +15,8 @@ def _write(path: Path, *sources: str) -> Path:
     return path
 
 
-def test_runs_lessons_records_sources_and_saves_figures(tmp_path, capsys):
+def test_runs_lessons_records_sources_and_saves_figures(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a relative --out, as `make lessons` passes it
     lessons = tmp_path / "notebooks"
     lessons.mkdir()
     _write(lessons / "00_ok.ipynb",
@@ -27,7 +28,7 @@ def test_runs_lessons_records_sources_and_saves_figures(tmp_path, capsys):
     (lessons / "02_not_json.ipynb").write_text("{ this is not a notebook")
 
     out = tmp_path / "out"
-    code = cli.main(["lessons", str(lessons), "--out", str(out), "--timeout", "120"])
+    code = cli.main(["lessons", "notebooks", "--out", "out", "--timeout", "120"])
     printed = capsys.readouterr().out
 
     assert code == 1  # one lesson failed
@@ -35,7 +36,7 @@ def test_runs_lessons_records_sources_and_saves_figures(tmp_path, capsys):
                        if line.startswith(("00_ok ", "01_broken ", "02_not_json ")))
     assert "ok" in ok.split() and "digits (embedded)" in ok and "efficientnet_lite0 (package)" in ok
     assert "failed" in broken.split() and "failed" in bad.split()
-    assert "lesson bug here" in printed
+    assert "ValueError: lesson bug here" in printed and "\x1b[" not in printed
     assert "02_not_json.ipynb: unreadable notebook" in printed
     assert (out / "00_ok" / "00_ok.html").read_text().count("<html") == 1
     figures = list((out / "00_ok" / "figures").glob("*.png"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ def run_lesson(path: Path, out: Path, *, timeout: int = 1800) -> LessonResult:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    target = out / path.stem
+    target = (out / path.stem).resolve()  # the kernel runs elsewhere: no relative paths
     if target.exists():
         shutil.rmtree(target)
     workdir = target / "work"
@@ -87,6 +88,7 @@ def run_lesson(path: Path, out: Path, *, timeout: int = 1800) -> LessonResult:
 
 
 def _first_lines(text: str, n: int = 6) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)  # IPython colours its tracebacks
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return "\n".join(lines[-n:])
 
