@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -18,11 +19,18 @@ def pytest_configure(config):
     # Point every cache at a fresh folder so nothing leaks between runs (DESIGN §2); the
     # notebooks' kernels inherit this environment.
     base = Path(tempfile.mkdtemp(prefix="tlkit-test-"))
+    config._tlkit_cache_base = base
     for var, sub in (("TLKIT_HOME", "tlkit"), ("KERAS_HOME", "keras"), ("TORCH_HOME", "torch"),
                      ("MPLCONFIGDIR", "mpl")):
-        os.environ.setdefault(var, str(base / sub))
+        os.environ[var] = str(base / sub)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def pytest_unconfigure(config):
+    base = getattr(config, "_tlkit_cache_base", None)
+    if base is not None:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
