@@ -7,7 +7,7 @@ PROFILE ?= fast
 # Tests and the lessons' kernels: quiet TF C++ logs, the fast profile, no downloads.
 TEST_ENV := TF_CPP_MIN_LOG_LEVEL=1 TLKIT_PROFILE=fast TLKIT_OFFLINE=1 TLKIT_CHECK_STRICT=1
 
-.PHONY: lessons test env assign assign-check clean
+.PHONY: lessons test env assign assign-check bench clean
 
 $(STAMP): requirements/base.txt requirements/test.txt pyproject.toml scripts/setup-env.sh
 	bash scripts/setup-env.sh
@@ -34,3 +34,10 @@ clean:
 ## Fail when exercises/ is stale (also checked inside `make test`).
 assign-check: $(STAMP)
 	$(VENV)/bin/tlkit assign --check solutions exercises
+
+## Speed benchmarks (ratios measured in one run; not tests). Installs the baseline's albumentations.
+bench: $(STAMP)
+	$(PY) -m pip install -q -r requirements/bench.txt
+	$(PY) benchmarks/input_pipeline.py
+	$(PY) benchmarks/feature_cache.py
+	$(PY) benchmarks/grading_throughput.py

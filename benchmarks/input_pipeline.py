@@ -67,6 +67,9 @@ class SeedsDataset(Dataset):
     """The seeds' way: read + resize every epoch, float64 /255 (same augmentation as tlkit's)."""
 
     def __init__(self, samples):
+        from skimage import io  # imported here so its import time is not counted as loading
+
+        self.imread = io.imread
         self.samples = samples
         self.rng = np.random.default_rng(0)
         try:
@@ -82,10 +85,8 @@ class SeedsDataset(Dataset):
         return len(self.samples)
 
     def __getitem__(self, i):
-        from skimage import io
-
         path, label = self.samples[i]
-        image = io.imread(path)
+        image = self.imread(path)
         if image.ndim == 2:
             image = np.stack([image] * 3, -1)
         image = image[..., :3]

@@ -18,7 +18,12 @@ from torch.utils.data import DataLoader, Dataset
 
 
 def decode(path: str | os.PathLike, shorter_side: int) -> torch.Tensor:
-    """An RGB image as a uint8 CHW tensor whose shorter side is ``shorter_side`` pixels."""
+    """An RGB image as a uint8 CHW tensor whose shorter side is at most ``shorter_side`` pixels.
+
+    Larger images are shrunk (JPEG draft mode first: the decoder itself reduces them); smaller
+    ones are kept as they are, since the crop transforms resize to the model's input anyway and
+    upscaling here would only cost time and memory.
+    """
     from PIL import Image
 
     with Image.open(path) as img:
@@ -26,7 +31,7 @@ def decode(path: str | os.PathLike, shorter_side: int) -> torch.Tensor:
         img = img.convert("RGB")
         w, h = img.size
         ratio = shorter_side / min(w, h)
-        if ratio != 1:
+        if ratio < 1:
             new = (max(shorter_side, round(w * ratio)), max(shorter_side, round(h * ratio)))
             img = img.resize(new, Image.Resampling.BILINEAR, reducing_gap=None)
         array = np.asarray(img, dtype=np.uint8)

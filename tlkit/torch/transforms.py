@@ -57,11 +57,11 @@ class RandomResizedCropFlip:
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
         top, left, h, w = self._get_params(image, list(self.scale), list(self.ratio))
-        crop = image[:, top:top + h, left:left + w].unsqueeze(0).float()
-        out = torch.nn.functional.interpolate(crop, size=(self.size, self.size), mode="bilinear",
-                                              align_corners=False)[0]
+        crop = image[:, top:top + h, left:left + w]
         if torch.rand(1).item() < 0.5:
-            out = out.flip(-1)
+            crop = crop.flip(-1)  # on the small uint8 crop: cheaper than on the float output
+        out = torch.nn.functional.interpolate(crop.unsqueeze(0).float(), size=(self.size, self.size),
+                                              mode="bilinear", align_corners=False)[0]
         return out.div_(255).sub_(self._mean).div_(self._std)
 
     def __repr__(self) -> str:
