@@ -280,3 +280,21 @@ def test_kernel_environment_and_kernelspec(tmp_path, monkeypatch):
     spec = json.loads((tmp_path / "jupyter" / "kernels" / "python3" / "kernel.json").read_text())
     assert spec["argv"][:3] == [sys.executable, "-m", "tlkit.grading.kernel_launch"]
     assert spec["argv"][-2:] == ["-f", "{connection_file}"]
+
+
+def test_a_failing_statement_cell_is_named_in_every_reason(tmp_path):
+    """When a given cell breaks (a missing package, a memory cap too low), the rows say so
+    instead of only showing the NameErrors that follow from it."""
+    import nbformat
+
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    notebook = nbformat.read(SOLUTIONS / "00_ejemplo.ipynb", as_version=4)
+    first = next(c for c in notebook.cells if c.cell_type == "code")
+    first.source = "import paquete_que_no_existe_xyz\n" + first.source
+    nbformat.write(notebook, solutions / "00_ejemplo.ipynb")
+    results = grade([SUBMISSIONS / "submission-correct.ipynb"], solutions,
+                    options=GradeOptions(timeout_cell=10, timeout_total=60, memory_mb=500))
+    rows = results[0].rows
+    assert rows and all(r.status == "failed" for r in rows)
+    assert all("antes falló una celda del enunciado: ModuleNotFoundError" in r.reason for r in rows)

@@ -37,8 +37,8 @@ def test_solution_full_marks_and_exercise_zero(solution, tmp_path):
     (tmp_path / "sin-resolver" / solution.name).write_bytes(notebook_bytes(exercise))
     # One folder holding a sub-folder per student: the sub-folders name the students.
     results = grade([tmp_path], SOLUTIONS,
-                    options=GradeOptions(timeout_cell=300, timeout_total=900, memory_mb=0,
-                                         nproc=512, jobs=2))
+                    # the CLI's default memory and process caps: they must fit the real exercises
+                    options=GradeOptions(timeout_cell=300, timeout_total=900, jobs=2))
     by = {r.submission.student: r.rows for r in results}
     failed = [(r.question, r.status, r.reason) for r in by["solucion"] if r.status != "passed"]
     assert not failed, f"the solution does not pass its own tests: {failed}"

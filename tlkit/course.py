@@ -20,7 +20,7 @@ class Lesson:
     notebook: str  # path in the repository
     title: str  # Spanish, as in the notebook
     framework: str
-    fast_minutes: float  # measured here: fast profile, offline, 2 CPU cores
+    fast_minutes: float  # upper bound measured here: fast profile, offline, 2 CPU cores
     full_needs: str  # what the full profile wants
 
 
@@ -28,11 +28,11 @@ LESSONS = (
     Lesson("notebooks/00_que_es_transfer_learning.ipynb", "¿Qué es el transfer learning?",
            "—", 0.2, "nada especial"),
     Lesson("notebooks/01_trainable_y_compile.ipynb", "Keras: `trainable`, `compile` y fine-tuning",
-           "Keras", 2.5, "GPU recomendada; pesos ImageNet (Xception) y tf_flowers en línea"),
+           "Keras", 2, "GPU recomendada; pesos ImageNet (Xception) y tf_flowers en línea"),
     Lesson("notebooks/02_guardar_cargar_reutilizar.ipynb", "Keras: guardar, cargar y reutilizar (MNIST → EMNIST)",
-           "Keras", 2.5, "GPU recomendada; EMNIST (562 MB) y pesos ResNet50 en línea"),
+           "Keras", 2, "GPU recomendada; EMNIST (562 MB) y pesos ResNet50 en línea"),
     Lesson("notebooks/03_resnet_fine_tuning.ipynb", "PyTorch: ResNet fine-tuning de cinco maneras",
-           "PyTorch", 2.5, "GPU recomendada; pesos ResNet de torchvision y tf_flowers en línea"),
+           "PyTorch", 2, "GPU recomendada; pesos ResNet de torchvision y tf_flowers en línea"),
 )
 EXERCISES = (
     "exercises/01_congelar_y_entrenar.ipynb",

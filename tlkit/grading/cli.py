@@ -37,8 +37,8 @@ def add_commands(subparsers) -> None:
                    help="seconds per cell (default 60)")
     g.add_argument("--timeout-total", type=float, default=600.0, metavar="S",
                    help="seconds per submission (default 600)")
-    g.add_argument("--memory", type=int, default=2048, metavar="MB",
-                   help="address-space cap of the kernel in MB, 0 for none (default 2048)")
+    g.add_argument("--memory", type=int, default=4096, metavar="MB",
+                   help="memory the kernel may allocate (RLIMIT_DATA) in MB, 0 for none (default 4096)")
     g.add_argument("--max-procs", type=int, default=128, metavar="N",
                    help="processes and threads the kernel may own (RLIMIT_NPROC, default 128)")
     g.add_argument("--isolation", choices=("auto", "full", "basic"), default="auto",

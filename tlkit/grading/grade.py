@@ -42,7 +42,7 @@ class GradeOptions:
 
     timeout_cell: float = 60.0
     timeout_total: float = 600.0
-    memory_mb: int = 2048
+    memory_mb: int = 4096
     jobs: int = 1
     isolation: str = "auto"
     nproc: int = 128
@@ -174,6 +174,7 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
     tests = {t.id: t for t in assignment.tests}
     rows, notes = [], []
     last_student: dict | None = None
+    given_error = ""  # the first error in a cell of the statement: it explains what follows
     lost = "el kernel se detuvo antes de esta prueba"
     for index, step in enumerate(plan.steps):
         event = run.cells.get(index)
@@ -184,6 +185,10 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
                              "(¿un bucle infinito?) y se interrumpió.")
             if event and event.get("truncated"):
                 notes.append("Una celda tuya escribió demasiada salida: se ha recortado.")
+        if step.kind == "given" and event and event["status"] == "error" and not given_error:
+            given_error = _error(event)
+            notes.append(f"Una celda del enunciado falló ({given_error}); lo que depende de ella "
+                         "falla también. Si no la cambiaste, avisa a tu profesor.")
         if event and event["status"] == "dead":
             lost = (f"el kernel se detuvo en una celda anterior ({step.kind}): "
                     "os._exit, fallo de segmentación o memoria agotada")
@@ -217,6 +222,8 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
             reason = f"error en tu celda: {_error(mine)}; la prueba falló: {_error(event)}"
         else:
             reason = _error(event)
+        if given_error and status != "passed":
+            reason += f"; antes falló una celda del enunciado: {given_error}"
         rows.append(Row(student, assignment.name, test.question, points, test.points, status,
                         reason, flags))
     return rows, list(dict.fromkeys(notes))

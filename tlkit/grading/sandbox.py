@@ -33,7 +33,7 @@ PASSTHROUGH = ("TLKIT_PROFILE", "TLKIT_DEVICE", "TLKIT_DATA_DIR", "TF_CPP_MIN_LO
 class Limits:
     """Resource caps of one kernel (0 means no cap)."""
 
-    memory_mb: int = 2048
+    memory_mb: int = 4096
     nproc: int = 128
     fsize_mb: int = 256
     cpu_s: int = 0
@@ -194,7 +194,10 @@ def apply_limits(limits: Limits, uid: int | None) -> None:
     """Set the kernel's rlimits (called in the kernel process before it becomes ipykernel)."""
     mb = 1024 * 1024
     if limits.memory_mb:
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb,) * 2)
+        # RLIMIT_DATA (heap and private anonymous mappings: what a program allocates), not
+        # RLIMIT_AS: torch's CUDA build and TensorFlow map ~6 GB of address space (libraries,
+        # reservations) while using ~1.3 GB, so an address-space cap breaks their import.
+        resource.setrlimit(resource.RLIMIT_DATA, (limits.memory_mb * mb,) * 2)
     if limits.fsize_mb:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.fsize_mb * mb,) * 2)
     if limits.cpu_s:
