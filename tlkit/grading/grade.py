@@ -212,8 +212,7 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
             status, reason = "crashed", "el kernel se detuvo durante la prueba"
         elif event["status"] == "timeout":
             status, reason = "timeout", f"la prueba superó el límite de {options.timeout_cell:g} s"
-        elif event.get("ename") in ERROR_NAMES_UNSOLVED or (
-                mine.get("ename") in ERROR_NAMES_UNSOLVED and event.get("ename") == "NameError"):
+        elif event.get("ename") in ERROR_NAMES_UNSOLVED or mine.get("ename") in ERROR_NAMES_UNSOLVED:
             status, reason = "unsolved", "sin resolver (NotImplementedError)"
         elif mine.get("status") == "timeout":
             status, reason = "timeout", (f"tu celda superó el límite de {options.timeout_cell:g}"
