@@ -1,5 +1,6 @@
-"""The real exercises through the grader: exercises/ is fresh, each solution scores full marks
-and its generated exercise scores 0 without crashing the grader (one grading run each)."""
+"""The real exercises through the grader: exercises/ is fresh, each solution scores full marks,
+its generated exercise scores 0 without crashing the grader, and a partly solved one scores in
+between (one grading run of three submissions each)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from tlkit.grading.assign import assign, build_exercise, solution_notebooks
+from tlkit.grading.cells import BEGIN, source
+from tlkit.grading.clear_solutions import clear_source
 from tlkit.grading.grade import GradeOptions, grade
 from tlkit.grading.notebook_io import notebook_bytes, read_notebook
 
@@ -30,11 +33,16 @@ def test_exercises_are_fresh():
 @pytest.mark.notebook
 @pytest.mark.parametrize("solution", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_solution_full_marks_and_exercise_zero(solution, tmp_path):
-    for who in ("solucion", "sin-resolver"):
+    for who in ("solucion", "sin-resolver", "a-medias"):
         (tmp_path / who).mkdir()
     shutil.copy(solution, tmp_path / "solucion" / solution.name)
     exercise = build_exercise(read_notebook(solution), solution.name)
     (tmp_path / "sin-resolver" / solution.name).write_bytes(notebook_bytes(exercise))
+    # A student who solved every part but the last one.
+    partial = read_notebook(solution)
+    last = [c for c in partial["cells"] if c["cell_type"] == "code" and BEGIN in source(c)][-1]
+    last["source"] = clear_source(source(last))
+    (tmp_path / "a-medias" / solution.name).write_bytes(notebook_bytes(partial))
     # One folder holding a sub-folder per student: the sub-folders name the students.
     results = grade([tmp_path], SOLUTIONS,
                     # the CLI's default memory and process caps: they must fit the real exercises
@@ -45,3 +53,6 @@ def test_solution_full_marks_and_exercise_zero(solution, tmp_path):
     assert sum(r.points for r in by["sin-resolver"]) == 0
     assert all(r.status in ("unsolved", "failed") for r in by["sin-resolver"]), \
         [(r.question, r.status, r.reason) for r in by["sin-resolver"]]
+    full = sum(r.max_points for r in by["solucion"])
+    partial_points = sum(r.points for r in by["a-medias"])
+    assert 0 < partial_points < full, [(r.question, r.status, r.reason) for r in by["a-medias"]]
