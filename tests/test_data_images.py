@@ -214,3 +214,12 @@ def test_real_flowers_folder(shared_data, monkeypatch):
     monkeypatch.setenv("TLKIT_DATA_DIR", str(shared_data))
     course = load_images("flowers")
     assert course.source.origin == "data_dir" and len(course.train) == 200
+
+
+def test_a_class_folder_given_as_root_gets_a_clear_error(tmp_path):
+    from PIL import Image
+
+    for i in range(3):  # a student points at flowers/daisy instead of flowers/
+        Image.new("RGB", (8, 8), (i, 0, 0)).save(tmp_path / f"{i}.jpg")
+    with pytest.raises(ValueError, match=r"no class folders.*3 image\(s\) lie directly in it"):
+        image_folder(tmp_path)

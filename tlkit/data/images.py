@@ -154,6 +154,12 @@ def image_folder(path: str | os.PathLike, *, val: float = 0.2, test: float = 0.0
     """
     folder = _scan(path, val=val, test=test, seed=seed, max_per_class=max_per_class,
                    origin="data_dir", name=name)
+    if not folder.classes:
+        loose = sum(1 for _, why in folder.skipped if why == "not inside a class folder")
+        hint = (f" ({loose} image(s) lie directly in it: did you point at one class folder "
+                "instead of its parent?)" if loose else "")
+        raise ValueError(f"{path}: no class folders with readable images; expected "
+                         f"root/<class>/<image> or root/train/<class>/<image>{hint}")
     provenance.record(folder.source)
     return folder
 
