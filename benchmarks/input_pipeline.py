@@ -1,6 +1,6 @@
 """Input pipeline: tlkit's loader vs the seeds' Dataset, images per second over 5 epochs.
 
-The seeds' Dataset (lesson 03's predecessor) reads every JPEG in every epoch with
+The seeds' Dataset (lesson 05's predecessor) reads every JPEG in every epoch with
 ``skimage.io.imread``, resizes it with albumentations' ``Resize`` and divides by 255 in float64.
 tlkit's ``ImageDataset`` decodes each image once (JPEG draft mode), keeps a small uint8 copy and
 only crops, flips and normalises per epoch, in float32, optionally in worker processes.

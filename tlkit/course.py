@@ -31,7 +31,7 @@ LESSONS = (
            "Keras", 2, "GPU recomendada; pesos ImageNet (Xception) y tf_flowers en línea"),
     Lesson("notebooks/02_guardar_cargar_reutilizar.ipynb", "Keras: guardar, cargar y reutilizar (MNIST → EMNIST)",
            "Keras", 2, "GPU recomendada; EMNIST (562 MB) y pesos ResNet50 en línea"),
-    Lesson("notebooks/03_resnet_fine_tuning.ipynb", "PyTorch: ResNet fine-tuning de cinco maneras",
+    Lesson("notebooks/05_resnet_fine_tuning.ipynb", "PyTorch: ResNet fine-tuning de cinco maneras",
            "PyTorch", 2, "GPU recomendada; pesos ResNet de torchvision y tf_flowers en línea"),
 )
 EXERCISES = (

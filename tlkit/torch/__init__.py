@@ -1,4 +1,4 @@
-"""PyTorch helpers of the course (lesson 03): backbones + new head, freezing, the training
+"""PyTorch helpers of the course (lesson 05): backbones + new head, freezing, the training
 loop, checkpoints, the feature cache, transforms and an in-memory image dataset.
 
 Importing this package imports torch and torchvision; ``import tlkit`` alone does not.

@@ -2,7 +2,7 @@
 
 With the backbone frozen and no augmentation, every epoch would push the same images through
 the same backbone and get the same features. Computing them once and training the head on
-them gives the same result for a fraction of the time (lesson 03 measures it;
+them gives the same result for a fraction of the time (lesson 05 measures it;
 ``benchmarks/feature_cache.py`` too). The cache lives in memory, and on disk under
 ``config.home() / "features"`` when a name is given.
 """

@@ -1,4 +1,4 @@
-"""Freezing layers the way lesson 03 shows by hand: ``requires_grad`` plus BatchNorm in eval.
+"""Freezing layers the way lesson 05 shows by hand: ``requires_grad`` plus BatchNorm in eval.
 
 DESIGN §7: ``requires_grad = False`` stops the gradient, but a BatchNorm layer in training mode
 still updates its running mean/variance on every forward pass, and ``model.train()`` puts every
@@ -96,7 +96,7 @@ def param_groups(model: nn.Module, backbone_lr: float, head_lr: float) -> list[d
     """Optimizer parameter groups: the backbone at ``backbone_lr``, the head at ``head_lr``.
 
     Every parameter is listed, frozen ones too: they get no gradient, so the optimizer leaves
-    them alone, and after an ``unfreeze`` the same optimizer starts updating them (lesson 03).
+    them alone, and after an ``unfreeze`` the same optimizer starts updating them (lesson 05).
     """
     return [
         {"params": list(model.backbone.parameters()), "lr": backbone_lr, "name": "backbone"},

@@ -1,4 +1,4 @@
-"""Backbones without their classifier plus a new head, with honest weights (lesson 03).
+"""Backbones without their classifier plus a new head, with honest weights (lesson 05).
 
 ``build_classifier(name, num_classes, weights="imagenet")`` returns a :class:`Classifier`:
 ``model.backbone`` maps images to a feature vector, ``model.head`` is a new ``nn.Linear``, and

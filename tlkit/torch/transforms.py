@@ -1,10 +1,10 @@
-"""Image transforms for lesson 03: augmentation for training, a fixed crop for evaluation.
+"""Image transforms for lesson 05: augmentation for training, a fixed crop for evaluation.
 
 They work on uint8 CHW tensors (what :class:`tlkit.torch.datasets.ImageDataset` keeps in
 memory) and end in float32 normalised with the statistics the backbone was trained with:
 ImageNet's mean/std for torchvision's ResNets, (x - 127) / 128 for EfficientNet-Lite0
 (``model.normalization``). Plain ``/255`` leaves every channel off-centre for a pretrained
-network; lesson 03 measures the cost.
+network; lesson 05 measures the cost.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def stored_size(size: int) -> int:
 
 
 def _to_float(normalization) -> list:
-    if normalization is None:  # the seeds' plain /255: shown in lesson 03 as what not to do
+    if normalization is None:  # the seeds' plain /255: shown in lesson 05 as what not to do
         return [v2.ToDtype(torch.float32, scale=True)]
     mean, std = normalization
     return [v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean=list(mean), std=list(std))]
