@@ -17,10 +17,20 @@ MAX_BYTES = 100 * 1024 * 1024
 
 @dataclass(frozen=True, order=True)
 class Submission:
-    """One notebook handed in by one student."""
+    """One notebook handed in by one student.
+
+    ``student`` is the display name used in the gradebook and feedback; ``student_id`` the
+    identifier the course's platform gives the student (Moodle participant id, Canvas user id;
+    empty for a plain folder); ``lms`` says which layout the submission came from; ``attempt``
+    and ``late`` are what the platform marked, when it marks them.
+    """
 
     student: str
     path: Path
+    student_id: str = ""
+    lms: str = "folder"
+    attempt: int = 1
+    late: bool = False
 
 
 @dataclass
