@@ -37,7 +37,7 @@ class Remote:
         if self.md5 and file_digest(path, "md5") != self.md5:
             return f"does not have the pinned md5 {self.md5} of {self.filename}"
         if self.sha256 and not file_digest(path, "sha256").startswith(self.sha256):
-            return f"does not have the pinned sha256 {self.sha256[:12]}… of {self.filename}"
+            return f"does not have the pinned sha256 {self.sha256} of {self.filename}"
         return None
 
 

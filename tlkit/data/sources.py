@@ -26,6 +26,10 @@ from tlkit.data.registry import remote
 ABSENT = ""  # a check's answer when the candidate is simply not there (not worth a warning)
 
 
+class PretrainedWeightsUnavailable(FileNotFoundError):
+    """Pretrained weights were asked for and cannot be had here (never replaced silently)."""
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One place a dataset or set of weights may already be, and how its reader reads it.
@@ -135,7 +139,7 @@ def legacy_torch_file(path: Path) -> str | None:
     """A check: a legacy ``torch.save`` file (the EfficientNet-Lite0 package's format)."""
     if not path.is_file():
         return ABSENT
-    from tlkit.keras._torch_file import LEGACY_MAGIC
+    from tlkit.data.torch_file import LEGACY_MAGIC
 
     try:
         with open(path, "rb") as fh:
@@ -367,6 +371,19 @@ def obtain(name: str, **options) -> Location:
         warnings.warn(f"{name}: the download failed, using the fallback: {exc}", stacklevel=3)
         return _fallback(decl, f"la descarga falló ({_short(exc)})", found.rejected)
     return Location(name, decl.kind, "download", path, decl.remote_form, entry.url)
+
+
+def require(name: str, **options) -> Location:
+    """:func:`obtain` for weights that have no fallback of their own: the location, or
+    :class:`PretrainedWeightsUnavailable` saying what is missing and what to install."""
+    where = obtain(name, **options)
+    if not where.found:
+        ignored = "".join(f"; {p} {why}" for p, why in where.rejected)
+        raise PretrainedWeightsUnavailable(
+            f"the ImageNet weights {name!r} are not available here ({where.detail}{ignored}); "
+            f"weights='imagenet' never falls back to random weights: ask for weights=None "
+            f"knowingly")
+    return where
 
 
 def _fallback(decl: Declaration, why: str, rejected) -> Location:
