@@ -1,37 +1,28 @@
 """Checkpoints written atomically: a crash while saving never corrupts the previous one.
 
-``save_checkpoint`` writes to a temporary file in the same folder and then ``os.replace``-s it
-over the target, which is atomic on POSIX and Windows. ``rng_state``/``set_rng_state`` carry the
-random generators across a resume so the resumed run draws the same numbers (batches order,
-augmentations) as an uninterrupted one.
+``save_checkpoint`` writes through :func:`tlkit.files.atomic_path` (a temporary file in the
+same folder, then ``os.replace``), which is atomic on POSIX and Windows.
+``rng_state``/``set_rng_state`` carry the random generators across a resume so the resumed run
+draws the same numbers (batches order, augmentations) as an uninterrupted one.
 """
 
 from __future__ import annotations
 
 import os
 import random
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from tlkit.files import atomic_path
+
 
 def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
     """``torch.save(state)`` to ``path`` atomically (temporary file + ``os.replace``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(state, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_path(path, fsync=True) as tmp:
+        torch.save(state, tmp)
+    return Path(path)
 
 
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
