@@ -28,9 +28,10 @@ WEIGHTS = ("resnet18", "keras-xception")
 
 
 class _Server:
-    """A local HTTP server whose every answer is one failure mode; it counts requests."""
+    """A local HTTP server whose every answer is one failure mode (or, for ``"ok"``, the
+    given ``files``); it counts requests."""
 
-    def __init__(self, mode: str):
+    def __init__(self, mode: str, files: dict[str, bytes] | None = None):
         self.requests: list[str] = []
         self.release = threading.Event()
         server = self
@@ -47,10 +48,11 @@ class _Server:
                 if mode == "503":
                     self.send_error(503, "Service Unavailable")
                     return
+                body = files[self.path] if mode == "ok" else BODY
                 self.send_response(200)
-                self.send_header("Content-Length", str(len(BODY)))
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(BODY if mode == "wrong-hash" else BODY[:100])
+                self.wfile.write(body[:100] if mode == "truncated" else body)
                 self.wfile.flush()
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -177,3 +179,36 @@ def _importable(module: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(module) is not None
+
+
+def test_torchvision_weights_download_once_then_come_from_the_cache(monkeypatch, tmp_path):
+    """The success path of the same code: pinned file served, loaded strictly, cached."""
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+    import hashlib
+    import io
+
+    from tlkit.data import sources
+    from tlkit.torch.models import build_classifier
+
+    torch.manual_seed(0)
+    state = torchvision.models.resnet18(weights=None).state_dict()
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    content = buf.getvalue()
+    server = _Server("ok", {"/resnet18-f37072fd.pth": content})
+    try:
+        monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+        monkeypatch.delenv("TLKIT_OFFLINE", raising=False)
+        monkeypatch.setitem(registry.REGISTRY, "resnet18", dataclasses.replace(
+            registry.remote("resnet18"), url=f"{server.url}/resnet18-f37072fd.pth",
+            sha256=hashlib.sha256(content).hexdigest()))
+        first = build_classifier("resnet18", 3)
+        assert first.source.origin == "download" and first.source.name == "resnet18"
+        torch.testing.assert_close(first.backbone.layer1[0].conv1.weight,
+                                   state["layer1.0.conv1.weight"])
+        assert sources.locate("resnet18").origin == "cache"
+        assert build_classifier("resnet18", 3).source.origin == "cache"
+        assert server.requests == ["/resnet18-f37072fd.pth"]
+    finally:
+        server.close()
