@@ -116,14 +116,15 @@ def zip_with(members: Callable[[], list[str]], *, size_of: str | None = None):
     return check
 
 
-def files_in_folder(names: list[str], what: str) -> Callable[[Path], str | None]:
+def files_in_folder(names: list[str], what: str, hint: str = "") -> Callable[[Path], str | None]:
     """A check: the folder holds every file of ``names`` (``.gz`` or not); partial is refused."""
     def check(folder: Path) -> str | None:
         present = [n for n in names if find_file(folder, n)]
         if not present:
             return ABSENT
         missing = [n for n in names if n not in present]
-        return f"holds only part of {what} (missing {', '.join(missing)})" if missing else None
+        return (f"holds only part of {what} (missing {', '.join(missing)}){hint}" if missing
+                else None)
     return check
 
 
@@ -216,7 +217,8 @@ MNIST_FILES = {
 
 def _mnist(parts=("train", "test")) -> list[Candidate]:
     names = [n for part in parts for n in MNIST_FILES[part]]
-    check = files_in_folder(names, "MNIST")
+    check = files_in_folder(names, "MNIST", "; load_mnist() needs the four official files, "
+                            "load_mnist_test() reads the t10k files alone")
     folders = [Candidate("data_dir", f, "idx", check)
                for f in _data_dir_paths(".", "mnist", "MNIST/raw")]
     caches = [Candidate("cache", f / "mnist.npz", "npz", pinned("mnist"))
