@@ -20,8 +20,8 @@ from tlkit.files import atomic_path
 
 def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
     """``torch.save(state)`` to ``path`` atomically (temporary file + ``os.replace``)."""
-    with atomic_path(path, fsync=True) as tmp:
-        torch.save(state, tmp)
+    with atomic_path(path, fsync=True) as tmp, open(tmp, "wb") as fh:
+        torch.save(state, fh)
     return Path(path)
 
 
