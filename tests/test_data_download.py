@@ -186,7 +186,7 @@ def _idx_bytes(arr):
 
 def test_load_emnist_downloads_zip_links_it_for_the_emnist_package(server, online, monkeypatch):
     from tlkit.data import load_emnist
-    from tlkit.data.emnist import emnist_package_cache
+    from tlkit.data.sources import emnist_package_cache
 
     content, upright, labels = _emnist_zip()
     server.files["/gzip.zip"] = content

@@ -19,7 +19,6 @@ from tlkit import config, provenance
 from tlkit.data import download, sources
 from tlkit.data.arrays import Arrays
 from tlkit.data.idx import IMAGES_MAGIC, LABELS_MAGIC, parse_idx, read_idx
-from tlkit.data.sources import emnist_package_cache
 
 _BALANCED = list(string.digits + string.ascii_uppercase + "abdefghnqrt")
 SPLITS: dict[str, list[str]] = {
