@@ -22,7 +22,14 @@ TIMEOUT = (5.0, 30.0)  # seconds to connect, and to wait for each block of data
 
 
 class DownloadError(RuntimeError):
-    """A download failed (HTTP error, broken transfer, wrong hash); nothing was cached."""
+    """A download failed (HTTP error, broken transfer, wrong hash); nothing was cached.
+
+    ``cause`` says why in a few Spanish words, for the fallback's banner.
+    """
+
+    def __init__(self, message: str, cause: str = "la descarga falló"):
+        super().__init__(message)
+        self.cause = cause
 
 
 class OfflineError(DownloadError):
@@ -51,8 +58,7 @@ def fetch(entry: Remote | str, *, folder: Path | None = None, progress: bool = T
         raise OfflineError(
             f"{entry.filename} is not in the cache ({target}) and TLKIT_OFFLINE=1 forbids "
             f"downloading it from {entry.url}. Unset TLKIT_OFFLINE, or put the file in "
-            f"TLKIT_DATA_DIR."
-        )
+            f"TLKIT_DATA_DIR.", "TLKIT_OFFLINE=1 impide descargarlo")
     size = f" ({entry.size / 1e6:,.0f} MB)" if entry.size else ""
     print(f"Descargando {entry.filename}{size} de {entry.url} a {folder}", flush=True)
     for attempt in range(retries + 1):
@@ -62,7 +68,8 @@ def fetch(entry: Remote | str, *, folder: Path | None = None, progress: bool = T
             if attempt == retries:
                 raise DownloadError(
                     f"could not download {entry.filename} from {entry.url}: the transfer broke "
-                    f"off ({exc.__cause__}); nothing was saved in {folder}") from exc.__cause__
+                    f"off ({exc.__cause__}); nothing was saved in {folder}",
+                    "la descarga se cortó a medias") from exc.__cause__
     raise AssertionError("unreachable")
 
 
@@ -83,17 +90,24 @@ def _download(entry: Remote, target: Path, progress: bool) -> Path:
             if problem:
                 raise DownloadError(
                     f"{entry.filename} downloaded from {entry.url} {problem} (the file is "
-                    f"corrupt, cut short or was changed upstream); it was deleted and {where}")
+                    f"corrupt, cut short or was changed upstream); it was deleted and {where}",
+                    "lo descargado no es el archivo fijado (tamaño o hash distintos)")
     except requests.HTTPError as exc:
         status = exc.response.status_code if exc.response is not None else "?"
         raise DownloadError(f"could not download {entry.filename} from {entry.url}: "
-                            f"HTTP {status}; {where}") from exc
+                            f"HTTP {status}; {where}", f"el servidor respondió HTTP {status}"
+                            ) from exc
     except (requests.exceptions.ChunkedEncodingError,
             requests.exceptions.ContentDecodingError) as exc:
         raise _Broken() from exc
+    except requests.Timeout as exc:
+        raise DownloadError(f"could not download {entry.filename} from {entry.url}: "
+                            f"{type(exc).__name__}: {exc}; {where}",
+                            "el servidor no respondió a tiempo") from exc
     except requests.RequestException as exc:
         raise DownloadError(f"could not download {entry.filename} from {entry.url}: "
-                            f"{type(exc).__name__}: {exc}; {where}") from exc
+                            f"{type(exc).__name__}: {exc}; {where}",
+                            "no hay conexión con el servidor") from exc
     return target
 
 

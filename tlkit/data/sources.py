@@ -373,7 +373,7 @@ def obtain(name: str, **options) -> Location:
         path = download.fetch(entry, folder=decl.download_to())
     except download.DownloadError as exc:
         warnings.warn(f"{name}: the download failed, using the fallback: {exc}", stacklevel=3)
-        return _fallback(decl, f"la descarga falló ({_short(exc)})", found.rejected)
+        return _fallback(decl, f"la descarga falló: {exc.cause}", found.rejected)
     return Location(name, decl.kind, "download", path, decl.remote_form, entry.url)
 
 
@@ -394,11 +394,6 @@ def _fallback(decl: Declaration, why: str, rejected) -> Location:
     origin = "embedded" if decl.kind == "data" else "missing"
     return Location(decl.name, decl.kind, origin, detail=decl.fallback, reason=why,
                     rejected=tuple(rejected))
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc)
-    return text if len(text) <= 160 else text[:157] + "…"
 
 
 def status(kind: str | None = None):
