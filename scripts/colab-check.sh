@@ -12,6 +12,7 @@ FREEZE=tests/fixtures/colab/pip-freeze.gpu.txt
 # framework-free tests need; every version comes from Colab's freeze.
 LIGHT="numpy pandas matplotlib pillow scikit-learn scikit-image pooch tqdm requests nbformat pytest"
 start=$(date +%s)
+pip_q() { "$VENV/bin/python" -m pip --disable-pip-version-check -q "$@" 2> >(grep -v "^WARNING: Location" >&2); }
 
 is_python313() { [[ -x "$1" ]] && "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; }
 find_python313() {
@@ -44,15 +45,19 @@ if [[ ! -f "$stamp" ]]; then
   rm -rf "$VENV"
   echo "colab-check: building $VENV with $("$PY" --version) and Colab's versions: ${req[*]}"
   "$PY" -m venv "$VENV"
-  "$VENV/bin/python" -m pip --disable-pip-version-check -q install -c "$pins" "${req[@]}" pytest-timeout
+  pip_q install -c "$pins" "${req[@]}" pytest-timeout
   touch "$stamp"
 fi
-# tlkit itself, without dependencies (as on Colab); reinstalled every run so it is this tree's.
-# Built from a copy so no build/ or egg-info lands in the work tree.
+# What the setup cell installs on Colab, as it does (--no-deps): tlkit, reinstalled every run so
+# it is this tree's (built from a copy: no build/ or egg-info in the work tree), and the
+# packages Colab lacks (tlkit/course.py COLAB_PACKAGES); plus emnist for one download test.
 src=$(mktemp -d)
 trap 'rm -rf "$pins" "$src"' EXIT
-cp -r pyproject.toml README.md tlkit "$src/"
-"$VENV/bin/python" -m pip --disable-pip-version-check -q install --no-deps --force-reinstall "$src"
+mkdir "$src/tlkit-src"
+cp -r pyproject.toml README.md tlkit "$src/tlkit-src/"
+pip_q install --no-deps --force-reinstall "$src/tlkit-src"
+colab_packages=$(cd "$src" && "$OLDPWD/$VENV/bin/python" -c 'from tlkit.course import COLAB_PACKAGES; print(*COLAB_PACKAGES)')
+pip_q install --no-deps $colab_packages "emnist==$(sed -nE 's/^emnist==(.*)$/\1/p' requirements/base.txt)"
 "$VENV/bin/python" -c "import sys, numpy, pandas, sklearn, skimage; print('colab-check: Python', sys.version.split()[0], '· numpy', numpy.__version__, '· pandas', pandas.__version__, '· scikit-learn', sklearn.__version__, '· scikit-image', skimage.__version__)"
 set +e
 # From a folder outside the tree, so the installed tlkit (not the source folder) is imported.
