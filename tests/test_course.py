@@ -99,3 +99,39 @@ def test_setup_code_does_nothing_outside_colab():
     namespace = {}
     exec(compile(setup_cell.setup_code("ana/tl-curso", "v1"), "celda", "exec"), namespace)
     assert "_pip" not in namespace and "google.colab" not in sys.modules
+
+
+def _fake_colab(monkeypatch, tmp_path):
+    """A stand-in for Colab's ``google.colab.drive``: mounting creates the folder."""
+    import types
+
+    mounted = []
+    drive = types.SimpleNamespace(mount=lambda path: (mounted.append(path),
+                                                      Path(path, "MyDrive").mkdir(parents=True)))
+    colab_module = types.ModuleType("google.colab")
+    colab_module.drive = drive
+    monkeypatch.setitem(sys.modules, "google.colab", colab_module)
+    monkeypatch.setitem(sys.modules, "google.colab.drive", drive)
+    return mounted
+
+
+def test_drive_helpers_do_nothing_outside_colab(monkeypatch):
+    from tlkit import colab
+
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    home = os.environ.get("TLKIT_HOME")
+    assert colab.mount_drive() is None and colab.keep_downloads_on_drive() is None
+    assert os.environ.get("TLKIT_HOME") == home
+
+
+def test_keep_downloads_on_drive_points_every_cache_at_drive(monkeypatch, tmp_path, capsys):
+    from tlkit import colab, config
+
+    mounted = _fake_colab(monkeypatch, tmp_path)
+    for name in ("TLKIT_HOME", "KERAS_HOME", "TORCH_HOME"):
+        monkeypatch.setenv(name, "/nowhere")
+    home = colab.keep_downloads_on_drive(mountpoint=tmp_path / "drive")
+    assert mounted == [str(tmp_path / "drive")]
+    assert home == tmp_path / "drive" / "MyDrive" / "tlkit" and config.home() == home
+    assert os.environ["KERAS_HOME"] == str(home / "keras") and (home / "torch").is_dir()
+    assert "Drive" in capsys.readouterr().out
