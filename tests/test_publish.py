@@ -15,7 +15,7 @@ from tlkit.grading.assign import assign
 from tlkit.publish import PublishError, publish, read_address, sync_setup_cells
 
 ROOT = Path(__file__).resolve().parents[1]
-REPO, REF = "ana-garcia/tl-curso", "curso-2026-1"
+REPO, REF = "ana-garcia/tl-curso", "term-2031a"
 
 
 @pytest.fixture
@@ -66,9 +66,9 @@ def test_publish_is_idempotent_and_sync_agrees_with_it(copy):
 
 def test_a_new_term_moves_every_address_again(copy):
     publish(copy, REPO, REF)
-    publish(copy, REPO, "curso-2026-2")
+    publish(copy, REPO, "term-2031b")
     text = "".join(d.decode() for d in _files(copy).values())
-    assert f"/{REF}" not in text and "archive/curso-2026-2.zip" in text
+    assert f"/{REF}" not in text and "archive/term-2031b.zip" in text
 
 
 @pytest.mark.parametrize("repo, ref", [("no-slash", "v1"), ("a/b c", "v1"), ("ana/tl", "-x"),
