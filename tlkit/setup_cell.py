@@ -41,6 +41,7 @@ def setup_code(repository: str | None = None, ref: str | None = None) -> str:
     else:
         packages = [f"tlkit @ {course.archive_url(repository, ref)}", *course.COLAB_PACKAGES]
         body = f'''if "google.colab" in sys.modules:  # en Colab: tlkit fijado a {ref} y solo lo que Colab no trae
+    import importlib
     import subprocess
 
     _paquetes = [{"".join(f'{chr(10)}        "{p}",' for p in packages)}
@@ -52,6 +53,7 @@ def setup_code(repository: str | None = None, ref: str | None = None) -> str:
             "No se pudo instalar tlkit desde {course.github_url(repository=repository)} (versión "
             "{ref}). ¿Es público el repositorio y existe esa etiqueta? Avisa a tu profesor. pip dijo:\\n"
             + _pip.stderr[-1500:])
+    importlib.invalidate_caches()  # so the import below sees the new package
     print("Colab: instalado tlkit ({repository} @ {ref}) y lo que Colab no trae: "
           "{_names(course.COLAB_PACKAGES)}. Nada de lo que Colab ya tiene (TensorFlow, "
           "PyTorch, NumPy...) ha cambiado.")'''
