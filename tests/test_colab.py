@@ -20,13 +20,15 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
 from tlkit import course
 
 ROOT = Path(__file__).resolve().parents[1]
-FREEZE = ROOT / "tests" / "fixtures" / "colab" / "pip-freeze.gpu.txt"
+FIXTURES = ROOT / "tests" / "fixtures" / "colab"
+RUNTIMES = ("gpu", "cpu")  # pip-freeze.<runtime>.txt
 EXTRAS = "torch,keras"  # what the lessons import; TensorFlow is Colab's own
 
 pytestmark = pytest.mark.slow
@@ -54,13 +56,16 @@ def python313() -> str | None:
     return None
 
 
-def colab_freeze() -> dict[str, tuple[str, str]]:
-    """canonical name → (name, version) of every versioned package of Colab's GPU runtime."""
+def colab_freeze(runtime: str = "gpu") -> dict[str, tuple[str, str]]:
+    """canonical name → (name, version) of every package of a Colab runtime's freeze
+    (``name==version``, or ``name @ URL`` of a wheel, whose file name holds the version)."""
     found = {}
-    for line in FREEZE.read_text().splitlines():
-        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$", line.strip())
+    for line in (FIXTURES / f"pip-freeze.{runtime}.txt").read_text().splitlines():
+        match = (re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$", line.strip())
+                 or re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*) @ \S+/[^/-]+-([^-/]+)-[^/]*\.whl\S*$",
+                             line.strip()))
         if match:
-            found[_canonical(match.group(1))] = (match.group(1), match.group(2))
+            found[_canonical(match.group(1))] = (match.group(1), unquote(match.group(2)))
     return found
 
 
@@ -71,9 +76,10 @@ def _pip(python: Path, *args: str, timeout: float) -> subprocess.CompletedProces
                           timeout=timeout, env=env)
 
 
-@pytest.fixture(scope="module")
-def colab_python(tmp_path_factory) -> Path:
-    """The python of a 3.13 environment that holds exactly Colab's packages (as pip sees them)."""
+@pytest.fixture(scope="module", params=RUNTIMES)
+def colab_python(request, tmp_path_factory) -> tuple[Path, str]:
+    """The python of a 3.13 environment that holds exactly the packages of one of Colab's
+    runtimes (GPU, CPU), as pip sees them."""
     interpreter = python313()
     if interpreter is None:
         pytest.skip("no Python 3.13 found (install it, e.g. `pyenv install 3.13`, or set PYTHON313)")
@@ -85,31 +91,32 @@ def colab_python(tmp_path_factory) -> Path:
         pytest.skip(f"package registry unreachable: {probe.stderr.strip()[-300:]}")
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                                capture_output=True, text=True, check=True).stdout.strip())
-    for key, (name, version) in colab_freeze().items():
+    for key, (name, version) in colab_freeze(request.param).items():
         if key == "pip":  # the environment's own pip runs the resolution
             continue
         info = site / f"{name.replace('-', '_')}-{version}.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
         (info / "INSTALLER").write_text("colab-freeze\n")
-    return python
+    return python, request.param
 
 
 def test_the_setup_cell_changes_nothing_colab_has(colab_python, tmp_path):
+    python, runtime = colab_python
     source = tmp_path / "tlkit-src"  # a copy: the build leaves no egg-info in the work tree
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
     shutil.copytree(ROOT / "tlkit", source / "tlkit", ignore=shutil.ignore_patterns("__pycache__"))
     report = tmp_path / "report.json"
-    done = _pip(colab_python, "install", "--dry-run", "--quiet", "--report", str(report),
+    done = _pip(python, "install", "--dry-run", "--quiet", "--report", str(report),
                 f"tlkit[{EXTRAS}] @ {source.as_uri()}", *course.COLAB_PACKAGES, timeout=600)
     assert done.returncode == 0, f"pip cannot resolve the install on Colab's runtime:\n{done.stderr[-3000:]}"
     would_install = {_canonical(item["metadata"]["name"]): item["metadata"]["version"]
                      for item in json.loads(report.read_text())["install"]}
     expected = {"tlkit": None} | {_canonical(p.split("==")[0]): p.split("==")[1]
                                    for p in course.COLAB_PACKAGES}
-    colab = colab_freeze()
+    colab = colab_freeze(runtime)
     changed = {name: f"{colab[name][1]} → {version}" for name, version in would_install.items()
                if name in colab}
     missing = sorted(set(would_install) - set(expected) - set(colab))
@@ -118,5 +125,5 @@ def test_the_setup_cell_changes_nothing_colab_has(colab_python, tmp_path):
     assert set(would_install) == set(expected), f"would install {would_install}, cell installs {expected}"
     for name, version in expected.items():
         assert version is None or would_install[name] == version, (name, would_install[name])
-    print(f"Colab dry run: {len(colab)} packages of Colab's freeze untouched; "
+    print(f"Colab {runtime} dry run: {len(colab)} packages of Colab's freeze untouched; "
           f"would install only {', '.join(f'{n} {v}' for n, v in sorted(would_install.items()))}")

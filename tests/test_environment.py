@@ -101,25 +101,17 @@ def test_framework_extras_never_bring_tensorflow():
 
 # -- Colab: the base dependencies are light and Colab's runtime already satisfies them -----------
 
-COLAB_FREEZE = ROOT / "tests" / "fixtures" / "colab" / "pip-freeze.gpu.txt"
 INSTRUCTOR_ONLY = {"nbformat", "nbclient", "nbconvert", "ipykernel", "jupyter-client", "nbval"}
 
 
-def colab_versions() -> dict[str, str]:
-    """Name → version of every package of Colab's GPU runtime (tests/fixtures/colab)."""
-    found = {}
-    for line in COLAB_FREEZE.read_text().splitlines():
-        if "==" in line and not line.startswith("#"):
-            name, version = line.split("==", 1)
-            found[_name(name)] = version.strip()
-    return found
-
-
-def test_base_dependencies_are_satisfied_by_colab_as_it_is():
+@pytest.mark.parametrize("runtime", ["gpu", "cpu"])
+def test_base_dependencies_are_satisfied_by_colab_as_it_is(runtime):
     from packaging.requirements import Requirement
 
+    from test_colab import colab_freeze
+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    colab = colab_versions()
+    colab = {name: version for name, (_, version) in colab_freeze(runtime).items()}
     for spec in project["dependencies"]:
         req = Requirement(spec)
         name = _name(spec)
