@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tlkit.grading.assign import assign, build_exercise, solution_notebooks
+from tlkit.grading.assign import assign, build_exercise
+from tlkit.grading.solutions import solution_notebooks
 from tlkit.grading.cells import BEGIN, source
 from tlkit.grading.clear_solutions import clear_source
 from tlkit.grading.grade import GradeOptions, grade
