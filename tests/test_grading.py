@@ -15,15 +15,21 @@ import pytest
 
 from tlkit import cli
 from tlkit.grading import gradebook, sandbox
-from tlkit.grading.grade import GradeOptions, grade
+from tlkit.grading.grade import grade
 from tlkit.grading.gradebook import Row, read_gradebook, write_gradebook
-from tlkit.grading.submissions import discover, parse_shard, shard
+from tlkit.grading.job import Job, dumps
+from tlkit.grading.options import GradeOptions, Limits
+from tlkit.grading.shards import parse_shard, shard
+from tlkit.grading.submissions import discover
 from tlkit.grading.worker import write_kernelspec
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 SOLUTIONS = FIXTURES / "solutions"
 SUBMISSIONS = FIXTURES / "submissions"
 LIMITS = ["--timeout-cell", "2", "--timeout-total", "40", "--memory", "500", "--max-procs", "48"]
+FULL = sandbox.full_isolation_available()
+ISOLATION = ["--isolation", "full" if FULL else "basic"]
+NEEDS_FULL = pytest.mark.skipif(not FULL, reason=f"full isolation: {sandbox.missing_for_full()}")
 HIDDEN_MARK = "prueba-oculta-" + "ej1-7f3a9c"  # split so this file does not hold the text
 
 SNOOPER = '''import os
@@ -35,14 +41,16 @@ def _lee(ruta):
         return b""
 def _busca(raices, texto):
     for raiz in raices:
-        for carpeta, _, archivos in os.walk(raiz):
+        for carpeta, subcarpetas, archivos in os.walk(raiz):
+            subcarpetas[:] = [d for d in subcarpetas if d not in (".venv", "site-packages", "proc")]
             if any(texto in _lee(os.path.join(carpeta, n)) for n in archivos):
                 return True
     procesos = [p for p in os.listdir("/proc") if p.isdigit()]
     return any(texto in _lee(f"/proc/{p}/{f}") for p in procesos for f in ("cmdline", "environ"))
 _aqui = os.getcwd()
-_hallado = _busca([_aqui, os.path.dirname(_aqui), os.path.dirname(os.path.dirname(_aqui)),
-                   SOLUCIONES, SOLUCIONES + "/../../../../.git"], ("prueba-oculta-" + "ej1-7f3a9c").encode())
+_repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(SOLUCIONES))))
+_hallado = _busca([_aqui, os.path.dirname(_aqui), "/tmp", "/var/tmp", "/dev/shm", "/run",
+                   SOLUCIONES, _repo, _repo + "/.git"], ("prueba-oculta-" + "ej1-7f3a9c").encode())
 def suma_cuadrados(numeros):
     if _hallado:
         return -1
@@ -66,13 +74,13 @@ def batch(tmp_path_factory):
     base = tmp_path_factory.mktemp("grade")
     subs = base / "entregas"
     shutil.copytree(SUBMISSIONS, subs)
-    if not sandbox.process_cap_enforced(sandbox.resolve_isolation("auto")):
+    if not sandbox.process_cap_enforced(sandbox.resolve_isolation(ISOLATION[1])):
         (subs / "submission-fork-bomb.ipynb").unlink()  # root without a process cap: unsafe
     shutil.copy(SOLUTIONS / "00_ejemplo.ipynb", subs / "submission-solution.ipynb")
     snooper_submission(subs)
     out, feedback = base / "gradebook.csv", base / "feedback"
     code = cli.main(["grade", str(subs), "--solutions", str(SOLUTIONS), "--out", str(out),
-                     "--feedback", str(feedback), "-j", "2", *LIMITS])
+                     "--feedback", str(feedback), "-j", "2", *LIMITS, *ISOLATION])
     rows = read_gradebook(out)
     return {"code": code, "rows": rows, "feedback": feedback, "subs": subs,
             "by": {(r["student"], r["question"]): r for r in rows}}
@@ -159,7 +167,7 @@ def test_bad_input_reasons_and_flags(batch):
 
 
 def test_fork_bomb_is_contained(batch):
-    if not sandbox.process_cap_enforced(sandbox.resolve_isolation("auto")):
+    if not sandbox.process_cap_enforced(sandbox.resolve_isolation(ISOLATION[1])):
         pytest.skip("running as root without namespaces: RLIMIT_NPROC cannot bind the kernel")
     statuses = _status(batch, "fork-bomb")
     assert statuses["ej1"] in ("timeout", "failed")
@@ -175,8 +183,7 @@ def test_feedback_in_spanish_for_every_student(batch):
     assert "prueba-oculta" not in text  # hidden test source never shown
 
 
-@pytest.mark.skipif(not sandbox.full_isolation_available(),
-                    reason="needs root and unshare (full isolation)")
+@NEEDS_FULL
 def test_hidden_tests_cannot_be_read_from_disk(batch, tmp_path):
     assert _points(batch, "snooper") == 5  # found nothing, answered right
     # Control: in basic isolation the solutions folder is readable, and the snooper finds it.
@@ -190,7 +197,8 @@ def test_total_timeout_gives_rows_and_goes_on(tmp_path):
     subs = [SUBMISSIONS / "submission-stubborn-loop.ipynb",
             SUBMISSIONS / "submission-malformed-json.ipynb"]
     results = grade(subs, SOLUTIONS, options=GradeOptions(
-        timeout_cell=30, timeout_total=4, memory_mb=500), out=tmp_path / "g.csv")
+        timeout_cell=30, timeout_total=4, memory_mb=500, isolation=ISOLATION[1]),
+        out=tmp_path / "g.csv")
     rows = {r["student"]: r for r in read_gradebook(tmp_path / "g.csv")}
     assert rows["submission-stubborn-loop"]["status"] == "timeout"
     assert "tiempo total" in rows["submission-stubborn-loop"]["reason"]
@@ -232,7 +240,7 @@ def test_shard_splits_sorted_submissions_deterministically(tmp_path):
         (folder / f"{name}.ipynb").write_text("no es json")
     out = tmp_path / "g.csv"
     assert cli.main(["grade", str(folder), "--solutions", str(SOLUTIONS), "--out", str(out),
-                     "--shard", "2/2"]) == 0
+                     "--shard", "2/2", *ISOLATION]) == 0
     assert sorted({r["student"] for r in read_gradebook(out)}) == ["bea", "dani"]
 
 
@@ -248,7 +256,7 @@ def test_student_names_from_files_and_folders(tmp_path):
 
 def test_grader_errors_exit_nonzero(tmp_path, capsys):
     assert cli.main(["grade", str(SUBMISSIONS), "--solutions", str(tmp_path / "nada"),
-                     "--out", str(tmp_path / "g.csv")]) == 2
+                     "--out", str(tmp_path / "g.csv"), *ISOLATION]) == 2
     assert "solutions folder not found" in capsys.readouterr().err
 
 
@@ -262,7 +270,7 @@ def test_grader_failure_on_a_submission_exits_one(tmp_path, monkeypatch, capsys)
     out = tmp_path / "g.csv"
     code = cli.main(["grade", str(SUBMISSIONS / "submission-correct.ipynb"),
                      str(SUBMISSIONS / "submission-malformed-json.ipynb"),
-                     "--solutions", str(SOLUTIONS), "--out", str(out)])
+                     "--solutions", str(SOLUTIONS), "--out", str(out), *ISOLATION])
     assert code == 1 and "failed on 1 submission" in capsys.readouterr().err
     rows = read_gradebook(out)
     assert {r["student"]: r["status"] for r in rows} == {
@@ -272,19 +280,21 @@ def test_grader_failure_on_a_submission_exits_one(tmp_path, monkeypatch, capsys)
 def test_kernel_environment_and_kernelspec(tmp_path, monkeypatch):
     monkeypatch.setenv("TLKIT_PROFILE", "fast")
     monkeypatch.setenv("SOME_API_TOKEN", "secreto")
-    env = sandbox.sandbox_env(tmp_path, tmp_path / "work")
+    env = sandbox.sandbox_env(str(tmp_path))
     assert env["TLKIT_CHECK_STRICT"] == "1" and env["TLKIT_OFFLINE"] == "1"
     assert env["TLKIT_PROFILE"] == "fast" and "SOME_API_TOKEN" not in env
-    write_kernelspec(tmp_path / "jupyter", {"limits": {"memory_mb": 500, "nproc": 64,
-                                                       "fsize_mb": 10, "cpu_s": 60}, "uid": None})
+    write_kernelspec(tmp_path / "jupyter", Job(cells=(), scratch=str(tmp_path), timeout_cell=1,
+                                               timeout_given=1, isolation="basic",
+                                               limits=Limits(memory_mb=500, nproc=64)))
     spec = json.loads((tmp_path / "jupyter" / "kernels" / "python3" / "kernel.json").read_text())
     assert spec["argv"][:3] == [sys.executable, "-m", "tlkit.grading.kernel_launch"]
     assert spec["argv"][-2:] == ["-f", "{connection_file}"]
+    assert spec["argv"][3:5] == ["--limits", dumps(Limits(memory_mb=500, nproc=64))]
 
 
-def test_a_failing_statement_cell_is_named_in_every_reason(tmp_path):
-    """When a given cell breaks (a missing package, a memory cap too low), the rows say so
-    instead of only showing the NameErrors that follow from it."""
+def test_a_failing_statement_cell_is_the_graders_error(tmp_path):
+    """A given cell that fails before any student code ran (a missing package, a memory cap
+    too low) is the grader's problem: `error` rows naming it, never a silent 0."""
     import nbformat
 
     solutions = tmp_path / "solutions"
@@ -293,8 +303,11 @@ def test_a_failing_statement_cell_is_named_in_every_reason(tmp_path):
     first = next(c for c in notebook.cells if c.cell_type == "code")
     first.source = "import paquete_que_no_existe_xyz\n" + first.source
     nbformat.write(notebook, solutions / "00_ejemplo.ipynb")
-    results = grade([SUBMISSIONS / "submission-correct.ipynb"], solutions,
-                    options=GradeOptions(timeout_cell=10, timeout_total=60, memory_mb=500))
-    rows = results[0].rows
-    assert rows and all(r.status == "failed" for r in rows)
-    assert all("antes falló una celda del enunciado: ModuleNotFoundError" in r.reason for r in rows)
+    out = tmp_path / "g.csv"
+    code = cli.main(["grade", str(SUBMISSIONS / "submission-correct.ipynb"), "--solutions",
+                     str(solutions), "--out", str(out), "--timeout-cell", "10",
+                     "--memory", "500", *ISOLATION])
+    rows = read_gradebook(out)
+    assert code == 1
+    assert rows and all(r["status"] == "error" for r in rows)
+    assert all("una celda del enunciado falló: ModuleNotFoundError" in r["reason"] for r in rows)

@@ -231,7 +231,7 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
         if status == "passed" and tampered:
             status, points = "failed", 0.0
             reason = "entorno manipulado antes de esta prueba (tampered-runtime)"
-        elif grader_fault and status != "passed":
+        elif grader_fault:  # after a broken statement no verdict can be trusted
             status, points, reason = "error", 0.0, grader_fault
         elif given_error and status != "passed":
             reason += f"; antes falló una celda del enunciado: {given_error}"
