@@ -76,6 +76,9 @@ def batch(tmp_path_factory):
     shutil.copytree(SUBMISSIONS, subs)
     if not sandbox.process_cap_enforced(sandbox.resolve_isolation(ISOLATION[1])):
         (subs / "submission-fork-bomb.ipynb").unlink()  # root without a process cap: unsafe
+    if not FULL:  # the escapes would write into this machine's /tmp and /dev/shm
+        for path in subs.glob("submission-escape-*.ipynb"):
+            path.unlink()
     shutil.copy(SOLUTIONS / "00_ejemplo.ipynb", subs / "submission-solution.ipynb")
     snooper_submission(subs)
     out, feedback = base / "gradebook.csv", base / "feedback"
@@ -83,6 +86,7 @@ def batch(tmp_path_factory):
                      "--feedback", str(feedback), "-j", "2", *LIMITS, *ISOLATION])
     rows = read_gradebook(out)
     return {"code": code, "rows": rows, "feedback": feedback, "subs": subs,
+            "csv": out.read_text(encoding="utf-8"),
             "by": {(r["student"], r["question"]): r for r in rows}}
 
 
@@ -164,6 +168,57 @@ def test_bad_input_reasons_and_flags(batch):
     assert "reordered" in by[("submission-reordered-cells", "ej1")]["flags"]
     assert "matched-by-position" in by[("submission-no-ids", "ej1")]["flags"]
     assert "recortado" in (batch["feedback"] / "submission-big-output.md").read_text()
+
+
+TAMPERING = ["check", "strict", "environ", "transformer-pass", "transformer-leak", "do-execute"]
+
+
+@pytest.mark.parametrize("attack", TAMPERING)
+def test_tampering_with_the_checks_is_flagged_and_scores_nothing(batch, attack):
+    """Redefined check, patched strict flag, replaced os.environ, input transformers and a
+    do_execute that always answers ok: no points, `tampered-runtime` with evidence."""
+    rows = _rows(batch, f"tamper-{attack}")
+    assert rows and _points(batch, f"tamper-{attack}") == 0
+    assert all("tampered-runtime" in r["flags"] for r in rows)
+    text = (batch["feedback"] / f"submission-tamper-{attack}.md").read_text()
+    assert "modificó el entorno del que dependen las pruebas" in text
+
+
+def test_hidden_test_source_never_reaches_gradebook_or_feedback(batch):
+    """The leak transformer turns every cell's source, hidden tests included, into the text
+    of an exception."""
+    assert HIDDEN_MARK not in batch["csv"]
+    for path in batch["feedback"].glob("*.md"):
+        assert HIDDEN_MARK not in path.read_text(), path.name
+
+
+def test_cells_before_the_first_given_cell_are_not_run(batch):
+    rows = _rows(batch, "tamper-before-start")
+    assert set(_status(batch, "tamper-before-start").values()) == {"unsolved"}
+    assert all("cells-before-start" in r["flags"] for r in rows)
+    assert "tampered-runtime" not in rows[0]["flags"]  # it never ran
+
+
+def test_untouched_submissions_are_not_flagged(batch):
+    for name in ("solution", "correct", "partial", "unsolved"):
+        assert not any("tampered" in r["flags"] for r in _rows(batch, name)), name
+
+
+@NEEDS_FULL
+@pytest.mark.parametrize("attack", ["neighbours", "memory", "disk", "network"])
+def test_sandbox_escapes_fail(batch, attack):
+    """Each escape answers right only when its attack failed: another notebook on disk, 750 MB
+    across three children under a 500 MB budget, 300 MB into /dev/shm, a network interface."""
+    assert _status(batch, f"escape-{attack}") == {"ej1": "passed", "ej1_oculto": "passed",
+                                                  "ej2": "passed"}
+    assert {r["isolation"] for r in _rows(batch, f"escape-{attack}")} == {"full"}
+
+
+@NEEDS_FULL
+def test_writes_outside_scratch_do_not_outlive_the_submission(batch):
+    for folder in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
+        assert not os.path.exists(f"{folder}/tlkit-fuga-7c1e"), folder
+    assert not os.path.exists("/dev/shm/tlkit-relleno-7c1e")
 
 
 def test_fork_bomb_is_contained(batch):

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,7 +176,7 @@ class Grader:
             if mode == "full":
                 scratch, cwd = sandbox.INSIDE_SCRATCH, "/"
                 inner = [f"{scratch}/files/{name}" for _, name in files]
-                cgroup = cgroups.SubmissionCgroup(f"tlkit-{os.getpid()}-{number}",
+                cgroup = cgroups.SubmissionCgroup(f"tlkit-{os.getpid()}-{uuid.uuid4().hex[:12]}",
                                                   limits.memory_mb, limits.nproc)
             else:
                 host = self.root / f"{number:05d}"

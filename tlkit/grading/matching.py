@@ -4,7 +4,10 @@ Order of matching: the stable id assign recorded (``metadata.tlkit.cell``, then 
 then, for given and test cells, the checksum of the source, then, for solution cells, the
 position between already-matched neighbours. What runs: the solution's given and test cells
 (never the student's copies), the student's solution cells, the student's extra cells after
-the cell they followed, and the hidden tests in their place, in the solution's order.
+the cell they followed, and the hidden tests in their place, in the solution's order. Cells
+added before the first given cell are not run (``cells-before-start``). Grader-owned cells
+(``tamper``) wrap the tests: a probe before any student code, a probe and a fresh ``check``
+before each test, and a canary plus a last probe at the end.
 """
 
 from __future__ import annotations
@@ -117,8 +120,10 @@ def build_plan(assignment: Assignment, cells: list[dict]) -> Plan:
             else:
                 plan.steps.append(Step("student", mine["source"], sol.id))
         elif sol.kind == TEST:
-            plan.steps.append(Step("preamble", fresh_check_source(), sol.id))
+            # Order matters: the probe sees the student's runtime (and their ``check``), then
+            # the preamble binds a fresh ``check``, then the test runs with it.
             plan.steps.append(Step("probe", probe_source(), sol.id))
+            plan.steps.append(Step("preamble", fresh_check_source(), sol.id))
             plan.steps.append(Step("test", sol.source, sol.id, sol.question))
         if sol.kind in (GIVEN, TEST) and not sol.hidden:
             if mine is None:

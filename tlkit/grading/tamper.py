@@ -1,7 +1,7 @@
 """Tamper evidence: fingerprints of the runtime the tests rely on, taken in the kernel.
 
 A *probe* cell (grader-owned source) prints a fingerprint of what a test relies on: the
-builtins, the ``tlkit`` modules and the self-check's functions, ``contextlib``, ``os.environ``,
+``check`` the notebook's namespace holds, the builtins, the ``tlkit`` modules and the self-check's functions, ``contextlib``, ``os.environ``,
 IPython's input/AST transformers, event callbacks and execution methods, the kernel's
 ``do_execute``, trace hooks. The first probe runs before any student code; one runs before every
 test and one at the end. Any difference is evidence of tampering (``tampered-runtime``).
@@ -51,6 +51,13 @@ def _tlkit_probe():
     for name in ("__enter__", "__exit__"):
         out["contextlib." + name] = fp(getattr(contextlib._GeneratorContextManager, name))
     ip = get_ipython()
+    user_check = ip.user_ns.get("check")
+    if user_check is None or user_check is selfcheck.check:
+        out["user.check"] = "original"
+    elif getattr(user_check, "__module__", "") == "_tlkit_fresh_check":
+        out["user.check"] = "original"
+    else:
+        out["user.check"] = "foreign"
     for name in ("input_transformers_cleanup", "input_transformers_post", "ast_transformers"):
         out["ipython." + name] = json.dumps([fp(t) for t in getattr(ip, name, [])])
     manager = getattr(ip, "input_transformer_manager", None)
@@ -113,4 +120,6 @@ def differences(before: dict[str, str], after: dict[str, str] | None) -> list[st
     """Names of what changed or disappeared since ``before`` (additions are not evidence)."""
     if after is None:
         return ["probe"]
-    return sorted(k for k, v in before.items() if after.get(k) != v)
+    changed = {k for k, v in before.items() if after.get(k) != v}
+    changed.update(k for k, v in after.items() if k.startswith("user.") and v == "foreign")
+    return sorted(changed)
