@@ -366,3 +366,45 @@ def test_a_failing_statement_cell_is_the_graders_error(tmp_path):
     assert code == 1
     assert rows and all(r["status"] == "error" for r in rows)
     assert all("una celda del enunciado falló: ModuleNotFoundError" in r["reason"] for r in rows)
+
+
+def test_slow_given_cells_have_their_own_budget(tmp_path):
+    """Every given cell slowed past the per-cell limit: the untouched solution still scores
+    full marks (given cells get --timeout-given), and a given cell past its own budget is an
+    `error` row with exit status 1, never a silent 0."""
+    import nbformat
+
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    notebook = nbformat.read(SOLUTIONS / "00_ejemplo.ipynb", as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and "tlkit" not in cell.metadata and "BEGIN" not in cell.source:
+            cell.source = "import time\ntime.sleep(2.5)\n" + cell.source
+    nbformat.write(notebook, solutions / "00_ejemplo.ipynb")
+    student = tmp_path / "entregas" / "00_ejemplo.ipynb"
+    student.parent.mkdir()
+    shutil.copy(solutions / "00_ejemplo.ipynb", student)
+    out = tmp_path / "g.csv"
+    common = [str(student), "--solutions", str(solutions), "--out", str(out),
+              "--timeout-cell", "2", "--memory", "500", *ISOLATION]
+    assert cli.main(["grade", *common]) == 0
+    assert {r["status"] for r in read_gradebook(out)} == {"passed"}
+    assert cli.main(["grade", *common, "--timeout-given", "1"]) == 1
+    rows = read_gradebook(out)
+    assert {r["status"] for r in rows} == {"error"}
+    assert "enunciado superó su límite de 1 s" in rows[0]["reason"]
+
+
+def test_weaker_isolation_than_asked_is_an_error_unless_allowed(tmp_path, monkeypatch, capsys):
+    """On a machine without bubblewrap or cgroups (simulated), `full` stops with the reason;
+    --allow-weaker grades in basic mode and says so in the gradebook and the terminal."""
+    monkeypatch.setattr(sandbox, "full_isolation_available", lambda: False)
+    out = tmp_path / "g.csv"
+    args = ["grade", str(SUBMISSIONS / "submission-malformed-json.ipynb"),
+            "--solutions", str(SOLUTIONS), "--out", str(out)]
+    assert cli.main(args) == 2
+    assert "full isolation is not available" in capsys.readouterr().err
+    assert not out.exists()
+    assert cli.main([*args, "--allow-weaker"]) == 0
+    assert read_gradebook(out)[0]["isolation"] == "basic"
+    assert "isolation: basic" in capsys.readouterr().out

@@ -208,16 +208,21 @@ class Grader:
 
 
 def _one_per_assignment(submissions: list[Submission], assignments) -> tuple[list, dict, dict]:
-    """Keep one notebook per student and assignment; notes and flags for the kept ones."""
-    groups: dict[tuple[str, str], list[Submission]] = {}
+    """Keep one notebook per student and assignment; notes and flags for the kept ones.
+
+    Preference: a readable notebook, then one named after the assignment, then the shortest
+    path, then the first in sorted order (deterministic).
+    """
+    groups: dict[tuple[str, str], list[tuple[bool, Submission]]] = {}
     for sub in submissions:
         read = read_submission(sub.path)
-        found = find_assignment(read, sub, assignments) if not read.problem else None
+        found = find_assignment(read, sub, assignments)
         key = (sub.student, found.name if found else f"?{sub.path}")
-        groups.setdefault(key, []).append(sub)
+        groups.setdefault(key, []).append((bool(read.problem), sub))
     kept, notes, flags = [], {}, {}
-    for (_, name), subs in groups.items():
-        subs = sorted(subs, key=lambda s: (s.path.stem != name, len(str(s.path)), str(s.path)))
+    for (_, name), items in groups.items():
+        subs = [s for _, s in sorted(items, key=lambda item: (
+            item[0], item[1].path.stem != name, len(str(item[1].path)), str(item[1].path)))]
         kept.append(subs[0])
         if len(subs) > 1:
             others = ", ".join(f"«{s.path.name}»" for s in subs[1:])

@@ -52,7 +52,7 @@ def file_stem(name: str) -> str:
     Names that are already safe and short stay as they are; any other gets a hash of the full
     name appended, so "Ana María", "Ana_María", "___" and "..." never share a file.
     """
-    base = re.sub(r"[^\w.-]+", "_", one_line(name), flags=re.ASCII).strip("._-")
+    base = re.sub(r"[^\w.-]+", "_", one_line(name)).strip("._-")
     if base and base == name and len(base.encode()) <= MAX_STEM_BYTES:
         return base
     digest = hashlib.sha256(os.fsencode(name) if isinstance(name, bytes)

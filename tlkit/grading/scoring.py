@@ -50,6 +50,8 @@ DUPLICATE = ("Había varias copias de este ejercicio en tu entrega; se ha correg
              "«{chosen}» y no: {others}.")
 SYMLINK = "la entrega es un enlace simbólico: no se sigue (entrega el archivo real)"
 REDACTED = "[texto omitido: citaba una prueba oculta]"
+EVIDENCE = {"probe": "la comprobación del entorno no respondió (¿celdas reescritas?)",
+            "user.check": "check redefinido"}
 
 
 def plan_notes(plan: Plan) -> list[str]:
@@ -241,7 +243,8 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
                         reason, flags))
     if tampered:
         extra_flags.append("tampered-runtime")
-        notes.append(tamper_note(tampered))
+        evidence = whole_evidence + [e for found in probe_evidence.values() for e in found]
+        notes.append(tamper_note([EVIDENCE.get(e, e) for e in dict.fromkeys(evidence)]))
     if grader_fault:
         notes.append(f"No es culpa tuya: {grader_fault}. Tu profesor volverá a corregirla.")
     if run.oom_kills:
