@@ -48,7 +48,21 @@ KERNEL_DID_NOT_START = "no arrancó el kernel del corrector: {detail}"
 GRADER_FAILED = "fallo del corrector: {detail}"
 DUPLICATE = ("Había varias copias de este ejercicio en tu entrega; se ha corregido "
              "«{chosen}» y no: {others}.")
-SYMLINK = "la entrega es un enlace simbólico: no se sigue (entrega el archivo real)"
+INVALID = {  # why a submitted file cannot be graded (status ``invalid``)
+    "symlink": "la entrega es un enlace simbólico: no se sigue (entrega el archivo real)",
+    "too_big": "el archivo ocupa {size} MB (máximo {limit} MB): borra las salidas y vuelve a "
+               "entregarlo",
+    "nested": "el archivo tiene un JSON anidado demasiado profundo: no es un notebook válido",
+    "not_utf8": "el archivo no es texto UTF-8: no es un notebook .ipynb",
+    "not_json": "el archivo no es JSON válido (línea {line}, columna {column}): ¿se cortó al "
+                "guardarlo?",
+    "unreadable": "no se pudo leer el archivo ({error})",
+    "bad_json": "el archivo no es un JSON válido ({error})",
+    "not_notebook": "el archivo es JSON pero no es un notebook de Jupyter",
+    "nbformat": "formato nbformat {version!r} no soportado: ábrelo y guárdalo con Jupyter o "
+                "Colab actuales (nbformat 4)",
+    "no_cells": "el notebook no tiene una lista de celdas válida",
+}
 REDACTED = "[texto omitido: citaba una prueba oculta]"
 EVIDENCE = {"probe": "la comprobación del entorno no respondió (¿celdas reescritas?)",
             "user.check": "check redefinido"}

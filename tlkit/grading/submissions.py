@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlkit.grading.safe_text import from_fs, one_line
+from tlkit.grading.scoring import INVALID
 
 MAX_BYTES = 100 * 1024 * 1024
 
@@ -102,34 +103,31 @@ def read_submission(path: Path) -> ReadResult:
     """Parse a submitted notebook without trusting it; ``problem`` says why it is unusable."""
     path = Path(path)
     if path.is_symlink():
-        return ReadResult(problem="la entrega es un enlace simbólico: no se sigue "
-                                  "(entrega el archivo real)", flags=["symlink"])
+        return ReadResult(problem=INVALID["symlink"], flags=["symlink"])
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            return ReadResult(problem=f"el archivo ocupa {size // 2**20} MB (máximo "
-                                      f"{MAX_BYTES // 2**20} MB): borra las salidas y vuelve a entregarlo")
+            return ReadResult(problem=INVALID["too_big"].format(
+                size=size // 2**20, limit=MAX_BYTES // 2**20))
         data = json.loads(path.read_bytes().decode("utf-8"))
     except RecursionError:
-        return ReadResult(problem="el archivo tiene un JSON anidado demasiado profundo: "
-                                  "no es un notebook válido")
+        return ReadResult(problem=INVALID["nested"])
     except UnicodeDecodeError:
-        return ReadResult(problem="el archivo no es texto UTF-8: no es un notebook .ipynb")
+        return ReadResult(problem=INVALID["not_utf8"])
     except json.JSONDecodeError as exc:
-        return ReadResult(problem=f"el archivo no es JSON válido (línea {exc.lineno}, "
-                                  f"columna {exc.colno}): ¿se cortó al guardarlo?")
+        return ReadResult(problem=INVALID["not_json"].format(line=exc.lineno,
+                                                                   column=exc.colno))
     except OSError as exc:
-        return ReadResult(problem=f"no se pudo leer el archivo ({exc.strerror})")
+        return ReadResult(problem=INVALID["unreadable"].format(error=exc.strerror))
     except ValueError as exc:  # e.g. numbers with too many digits
-        return ReadResult(problem=f"el archivo no es un JSON válido ({type(exc).__name__})")
+        return ReadResult(problem=INVALID["bad_json"].format(error=type(exc).__name__))
     if not isinstance(data, dict) or "cells" not in data and "nbformat" not in data:
-        return ReadResult(problem="el archivo es JSON pero no es un notebook de Jupyter")
+        return ReadResult(problem=INVALID["not_notebook"])
     if data.get("nbformat") != 4:
-        return ReadResult(problem=f"formato nbformat {data.get('nbformat')!r} no soportado: "
-                                  "ábrelo y guárdalo con Jupyter o Colab actuales (nbformat 4)")
+        return ReadResult(problem=INVALID["nbformat"].format(version=data.get("nbformat")))
     raw_cells = data.get("cells")
     if not isinstance(raw_cells, list):
-        return ReadResult(problem="el notebook no tiene una lista de celdas válida")
+        return ReadResult(problem=INVALID["no_cells"])
     cells = []
     for raw in raw_cells:
         if not isinstance(raw, dict) or raw.get("cell_type") not in ("code", "markdown", "raw"):
