@@ -31,11 +31,33 @@ def _write(path: Path, value: str) -> None:
         os.close(fd)
 
 
+def remove_stale(prefix: str = "tlkit-") -> int:
+    """Remove empty cgroups left by graders that no longer run (``tlkit-<pid>-...``)."""
+    removed = 0
+    for controller in ("memory", "pids"):
+        for folder in (ROOT / controller).glob(f"{prefix}*"):
+            pid = folder.name[len(prefix):].split("-")[0]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                try:
+                    folder.rmdir()
+                    removed += 1
+                except OSError:
+                    pass
+    return removed
+
+
 class SubmissionCgroup:
     """The memory and pids cgroups of one submission (create, attach, kill, remove)."""
 
     def __init__(self, name: str, memory_mb: int, nproc: int):
         self.folders = [ROOT / "memory" / name, ROOT / "pids" / name]
+        try:
+            self._create(memory_mb, nproc)
+        except OSError:
+            self.kill_and_remove()
+            raise
+
+    def _create(self, memory_mb: int, nproc: int) -> None:
         for folder in self.folders:
             folder.mkdir()
         memory, pids = self.folders
@@ -94,7 +116,9 @@ class SubmissionCgroup:
                     pass
             time.sleep(0.05)
         for folder in self.folders:
-            for _ in range(50):
+            for _ in range(200):
+                if not folder.exists():
+                    break
                 try:
                     folder.rmdir()
                     break

@@ -105,6 +105,8 @@ class Grader:
         except sandbox.IsolationError as exc:
             raise GraderError(str(exc)) from exc
         self.description = sandbox.describe(self.mode, options.limits())
+        if self.mode == "full":
+            cgroups.remove_stale()
         self.root = Path(tempfile.mkdtemp(prefix="tlkit-grade-"))
         os.chmod(self.root, 0o711)
         self.slots: queue.Queue[int] = queue.Queue()
@@ -190,6 +192,8 @@ class Grader:
                                  env=sandbox.sandbox_env(scratch), total=options.timeout_total,
                                  cgroup=cgroup, cwd=cwd)
             finally:
+                if cgroup is not None:
+                    cgroup.kill_and_remove()  # already done unless run_worker failed early
                 if mode != "full":
                     shutil.rmtree(scratch, ignore_errors=True)
         finally:

@@ -75,11 +75,11 @@ def run_worker(job: Job, *, command: list[str], env: dict, total: float,
             os.killpg(proc.pid, signal.SIGKILL)
         except OSError:
             pass
+        if run.returncode is None:
+            run.returncode = proc.wait()
         if cgroup is not None:
             run.oom_kills = cgroup.oom_kills()
             cgroup.kill_and_remove()
-        if run.returncode is None:
-            run.returncode = proc.wait()
         for reader in readers:
             reader.join(timeout=5)
     run.stderr = "".join(err_parts)[-12000:]
