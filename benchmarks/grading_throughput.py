@@ -6,12 +6,19 @@ Grades N copies of each solution in ``solutions/`` and of each generated exercis
 and prints per-phase seconds (kernel start, given cells, student cells, tests, the grader's
 tamper probes), the rate at ``-j 1`` and ``-j J``, and their ratio, all measured in one run.
 The verdicts must be the expected ones (solutions full marks, exercises 0) or it stops.
+``--baseline DIR`` also grades the same class with the tlkit package found in ``DIR`` (e.g. an
+older commit: ``git archive <commit> tlkit | tar -x -C DIR``) in a subprocess, and prints the
+ratio of the two rates at ``-j J``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -50,10 +57,33 @@ def measure(folder: Path, jobs: int) -> tuple[float, list]:
     return elapsed, batch.results
 
 
+BASELINE = """
+import json, sys, time
+from pathlib import Path
+from tlkit.grading.grade import GradeOptions, grade
+start = time.perf_counter()
+results = grade([Path(sys.argv[1])], Path(sys.argv[2]), options=GradeOptions(
+    jobs=int(sys.argv[3]), timeout_cell=300, timeout_total=900))
+points = {r.submission.student + "/" + r.assignment: sum(x.points for x in r.rows) for r in results}
+print(json.dumps({"seconds": time.perf_counter() - start, "count": len(results), "points": points}))
+"""
+
+
+def measure_baseline(folder: Path, jobs: int, package_dir: Path) -> tuple[float, int]:
+    """Seconds and count for another tlkit's grader (its own API) on the same class."""
+    env = {**os.environ, "PYTHONPATH": str(package_dir)}
+    out = subprocess.run([sys.executable, "-c", BASELINE, str(folder), str(ROOT / "solutions"),
+                          str(jobs)], env=env, capture_output=True, text=True, check=True)
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    return data["seconds"], data["count"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=1, help="copies of each notebook (default 1)")
     parser.add_argument("--jobs", type=int, default=2, help="parallel jobs to compare with -j 1")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="folder holding another tlkit package to compare with")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tlkit-bench-") as tmp:
         folder = Path(tmp)
@@ -72,6 +102,12 @@ def main() -> None:
                     print(f"{r.assignment:<28} {kind:<13} {r.seconds:6.1f} "
                           + " ".join(f"{r.timing.get(p, 0.0):8.2f}" for p in PHASES))
         print(f"speed-up -j {args.jobs} / -j 1: {rates[args.jobs] / rates[1]:.2f}x")
+        if args.baseline:
+            seconds, count = measure_baseline(folder, args.jobs, args.baseline)
+            base = count / seconds * 60
+            print(f"baseline ({args.baseline}) -j {args.jobs}: {count} submissions in "
+                  f"{seconds:.1f} s = {base:.1f} submissions/min; this grader / baseline: "
+                  f"{rates[args.jobs] / base:.2f}x")
 
 
 if __name__ == "__main__":
