@@ -407,4 +407,5 @@ def test_weaker_isolation_than_asked_is_an_error_unless_allowed(tmp_path, monkey
     assert not out.exists()
     assert cli.main([*args, "--allow-weaker"]) == 0
     assert read_gradebook(out)[0]["isolation"] == "basic"
-    assert "isolation: basic" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "isolation: WEAKER THAN ASKED" in printed and "basic: rlimits" in printed

@@ -105,6 +105,10 @@ class Grader:
         except sandbox.IsolationError as exc:
             raise GraderError(str(exc)) from exc
         self.description = sandbox.describe(self.mode, options.limits())
+        if self.mode != options.isolation:
+            self.description = (f"WEAKER THAN ASKED ({options.isolation} unavailable: "
+                                f"{sandbox.missing_for_full()}; --allow-weaker) — "
+                                + self.description)
         if self.mode == "full":
             cgroups.remove_stale()
         self.root = Path(tempfile.mkdtemp(prefix="tlkit-grade-"))
