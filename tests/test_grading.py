@@ -17,7 +17,7 @@ from tlkit import cli
 from tlkit.grading import gradebook, sandbox
 from tlkit.grading.grade import grade
 from tlkit.grading.gradebook import Row, read_gradebook, write_gradebook
-from tlkit.grading.job import Job, dumps
+from tlkit.grading.job import Cell, Job, dumps, job_from_json, limits_from_json
 from tlkit.grading.options import GradeOptions, Limits
 from tlkit.grading.shards import parse_shard, shard
 from tlkit.grading.submissions import discover
@@ -330,6 +330,34 @@ def test_grader_failure_on_a_submission_exits_one(tmp_path, monkeypatch, capsys)
     rows = read_gradebook(out)
     assert {r["student"]: r["status"] for r in rows} == {
         "submission-correct": "error", "submission-malformed-json": "invalid"}
+
+
+def test_job_crosses_the_process_boundary_through_one_serialiser():
+    job = Job(cells=(Cell("x = 1", "given"), Cell("y = 'ñ'", "student")), scratch="/sandbox",
+              timeout_cell=2.5, timeout_given=30, isolation="full", uid=1000000001,
+              limits=Limits(memory_mb=500, nproc=48, disk_mb=64, cpu_s=70), files=("/a/b.csv",))
+    assert job_from_json(dumps(job)) == job
+    assert limits_from_json(dumps(job.limits)) == job.limits
+    with pytest.raises(TypeError):  # an unknown key is an error, not silently dropped
+        limits_from_json('{"memory_mb": 1, "memroy_mb": 2}')
+
+
+def test_cli_defaults_come_from_the_options_type():
+    import argparse
+
+    from tlkit.grading.cli import add_commands
+    from tlkit.grading.options import option_default
+
+    root = argparse.ArgumentParser()
+    add_commands(root.add_subparsers())
+    args = root.parse_args(["grade", "x.ipynb"])
+    defaults = GradeOptions()
+    assert (args.timeout_cell, args.timeout_given, args.timeout_total, args.memory,
+            args.max_procs, args.disk, args.jobs, args.isolation, args.allow_weaker) == (
+        defaults.timeout_cell, defaults.timeout_given, defaults.timeout_total,
+        defaults.memory_mb, defaults.nproc, defaults.disk_mb, defaults.jobs,
+        defaults.isolation, defaults.allow_weaker)
+    assert option_default("memory_mb") == Limits().memory_mb
 
 
 def test_kernel_environment_and_kernelspec(tmp_path, monkeypatch):

@@ -5,10 +5,8 @@ of notebooks that need no kernel."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest

@@ -8,7 +8,7 @@ directions use :func:`dumps` / :func:`job_from_json` / :func:`limits_from_json`,
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from tlkit.grading.options import Limits
 
@@ -33,7 +33,6 @@ class Job:
     limits: Limits = Limits()
     uid: int | None = None
     files: tuple[str, ...] = ()  # data files to copy into the scratch's work folder
-    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def work(self) -> str:
