@@ -407,14 +407,14 @@ def test_slow_given_cells_have_their_own_budget(tmp_path):
     notebook = nbformat.read(SOLUTIONS / "00_ejemplo.ipynb", as_version=4)
     for cell in notebook.cells:
         if cell.cell_type == "code" and "tlkit" not in cell.metadata and "BEGIN" not in cell.source:
-            cell.source = "import time\ntime.sleep(2.5)\n" + cell.source
+            cell.source = "import time\ntime.sleep(1.6)\n" + cell.source
     nbformat.write(notebook, solutions / "00_ejemplo.ipynb")
     student = tmp_path / "entregas" / "00_ejemplo.ipynb"
     student.parent.mkdir()
     shutil.copy(solutions / "00_ejemplo.ipynb", student)
     out = tmp_path / "g.csv"
     common = [str(student), "--solutions", str(solutions), "--out", str(out),
-              "--timeout-cell", "2", "--memory", "500", *ISOLATION]
+              "--timeout-cell", "1", "--memory", "500", *ISOLATION]
     assert cli.main(["grade", *common]) == 0
     assert {r["status"] for r in read_gradebook(out)} == {"passed"}
     assert cli.main(["grade", *common, "--timeout-given", "1"]) == 1
