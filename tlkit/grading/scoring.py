@@ -64,6 +64,7 @@ INVALID = {  # why a submitted file cannot be graded (status ``invalid``)
     "no_cells": "el notebook no tiene una lista de celdas válida",
 }
 REDACTED = "[texto omitido: citaba una prueba oculta]"
+HARMLESS_EVIDENCE = ("user.check",)
 EVIDENCE = {"probe": "la comprobación del entorno no respondió (¿celdas reescritas?)",
             "user.check": "check redefinido"}
 
@@ -165,10 +166,14 @@ def _tampering(plan: Plan, run: WorkerRun) -> tuple[dict[int, list[str]], list[s
     return found, whole
 
 
-def tamper_note(evidence: list[str]) -> str:
-    return ("Se ha detectado que tu código modificó el entorno del que dependen las pruebas ("
-            + ", ".join(evidence[:12]) + ("…" if len(evidence) > 12 else "") +
-            "): las pruebas posteriores no cuentan. Si crees que es un error, avisa a tu "
+def tamper_note(evidence: list[str], counted: bool) -> str:
+    """The feedback sentence for tampering evidence (tests after it count or not)."""
+    what = ", ".join(evidence[:12]) + ("…" if len(evidence) > 12 else "")
+    if not counted:
+        return (f"Se ha detectado que tu código modificó el entorno del que dependen las pruebas "
+                f"({what}): las pruebas se han ejecutado con el original.")
+    return (f"Se ha detectado que tu código modificó el entorno del que dependen las pruebas "
+            f"({what}): las pruebas posteriores no cuentan. Si crees que es un error, avisa a tu "
             "profesor.")
 
 
@@ -189,7 +194,8 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
     for index, step in enumerate(plan.steps):
         event = run.cells.get(index)
         if index in probe_evidence and not tampered:
-            tampered = probe_evidence[index]
+            # A redefined ``check`` alone is flagged, not scored: the fresh check replaced it.
+            tampered = [e for e in probe_evidence[index] if e not in HARMLESS_EVIDENCE]
         if step.kind in ("student", "extra"):
             student_ran = True
             last_student = event
@@ -255,10 +261,11 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
             late = True
         rows.append(Row(student, assignment.name, test.question, points, test.points, status,
                         reason, flags))
-    if tampered:
+    if tampered or probe_evidence:
         extra_flags.append("tampered-runtime")
         evidence = whole_evidence + [e for found in probe_evidence.values() for e in found]
-        notes.append(tamper_note([EVIDENCE.get(e, e) for e in dict.fromkeys(evidence)]))
+        notes.append(tamper_note([EVIDENCE.get(e, e) for e in dict.fromkeys(evidence)],
+                                 counted=bool(tampered)))
     if grader_fault:
         notes.append(f"No es culpa tuya: {grader_fault}. Tu profesor volverá a corregirla.")
     if run.oom_kills:
