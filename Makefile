@@ -10,6 +10,7 @@ TEST_ENV := TF_CPP_MIN_LOG_LEVEL=1 TLKIT_PROFILE=fast TLKIT_OFFLINE=1 TLKIT_CHEC
 .PHONY: lessons test env assign assign-check bench clean colab-check
 
 $(STAMP): requirements/base.txt requirements/test.txt pyproject.toml scripts/setup-env.sh
+	bash scripts/setup-system.sh
 	bash scripts/setup-env.sh
 
 env: $(STAMP)
