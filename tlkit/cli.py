@@ -12,7 +12,7 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tlkit import course, runner
+    from tlkit import course, publish, runner
     from tlkit.data import cli as data_cli
     from tlkit.grading import cli as grading_cli
 
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     course.add_commands(sub)
     grading_cli.add_commands(sub)
     data_cli.add_commands(sub)
+    publish.add_commands(sub)
     return parser
 
 
