@@ -50,7 +50,7 @@ bench: $(STAMP)
 COLAB_VENV ?= .venv-colab
 COLAB_TESTS := tests/test_config.py tests/test_course.py tests/test_data_download.py \
 	tests/test_data_embedded.py tests/test_data_images.py tests/test_data_real.py \
-	tests/test_data_sources.py \
+	tests/test_data_sources.py tests/test_online_failure.py \
 	tests/test_environment.py tests/test_files.py tests/test_grading_assign.py \
 	tests/test_grading_check.py tests/test_notebook_hygiene.py tests/test_publish.py \
 	tests/test_viz.py
