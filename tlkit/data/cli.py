@@ -21,16 +21,15 @@ def add_commands(subparsers) -> None:
 
 
 def _status(args) -> int:
-    import pandas as pd
-
     from tlkit import config
     from tlkit.data import sources
 
     print(f"TLKIT_HOME={config.home()}  TLKIT_DATA_DIR={config.data_dir() or '-'}  "
           f"offline={config.offline()}")
-    table = sources.status()[["kind", "name", "origin", "detail"]]
-    with pd.option_context("display.max_colwidth", 110, "display.width", 180):
-        print(table.to_string(index=False))
+    rows = sources.status()[["kind", "name", "origin", "detail"]].itertuples(index=False)
+    print(f"{'KIND':8} {'NAME':25} {'ORIGIN':9} DETAIL (path, URL or fallback; ignored files)")
+    for kind, name, origin, detail in rows:
+        print(f"{kind:8} {name:25} {origin:9} {detail}")
     return 0
 
 

@@ -227,7 +227,7 @@ def _data_dir_paths(*names: str) -> list[Path]:
 
 # --- the declarations ------------------------------------------------------------------------
 
-LITE0_FALLBACK = "EfficientNet-Lite0 with its real ImageNet weights (package)"
+LITE0_FALLBACK = "not here: the builders use EfficientNet-Lite0 with its real ImageNet weights"
 
 MNIST_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
