@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tlkit.grading.add_submission_check import is_submission_check
 from tlkit.grading.assignment import Assignment
 from tlkit.grading.cells import GIVEN, SOLUTION, TEST, checksum, stable_key
 
@@ -106,7 +107,7 @@ def _match(assignment: Assignment, code: list[dict]) -> tuple[dict[str, int], in
 
 def build_plan(assignment: Assignment, cells: list[dict]) -> Plan:
     """What to run for a submission's cells (plain dicts, see ``submissions.read_submission``)."""
-    code = [c for c in cells if c.get("cell_type") == "code"]
+    code = [c for c in cells if c.get("cell_type") == "code" and not is_submission_check(c)]
     matched, by_position = _match(assignment, code)
     plan = Plan(by_position=by_position)
     student_order = [matched[c.id] for c in assignment.cells if c.id in matched]

@@ -1,0 +1,197 @@
+"""The exercise's generated last cell: visible checks again, integrity as the grader sees it,
+what to hand in; on the example assignment solved, untouched and edited."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from tlkit.grading.add_submission_check import CELL_ID, is_submission_check
+from tlkit.grading.assign import build_exercise
+from tlkit.grading.assignment import load_assignment
+from tlkit.grading.cells import source
+from tlkit.grading.matching import build_plan
+from tlkit.grading.notebook_io import notebook_bytes, read_notebook
+from tlkit.grading.submission_check import (NotebookSource, Report, check_submission,
+                                            hand_in_text, summarise)
+
+SOLUTION = Path(__file__).parent / "fixtures" / "grading" / "solutions" / "00_ejemplo.ipynb"
+HIDDEN = ("ej1_oculto", "prueba-oculta", "suma_cuadrados([]) == 0", "173")
+
+
+def _exercise():
+    nb = build_exercise(read_notebook(SOLUTION), SOLUTION.name)
+    for cell in nb.cells:
+        cell.source = source(cell)
+    return nb
+
+
+def _solved():
+    """The exercise with the solution's code put back in its solution cells."""
+    nb = _exercise()
+    answers = {c.id: source(c) for c in read_notebook(SOLUTION).cells}
+    for cell in nb.cells:
+        if cell.metadata.get("tlkit", {}).get("solution"):
+            cell.source = "\n".join(line for line in answers[cell.id].splitlines()
+                                     if "### BEGIN SOLUTION" not in line
+                                     and "### END SOLUTION" not in line)
+    return nb
+
+
+def _run(nb, folder: Path, monkeypatch, namespace=None) -> str:
+    """Run the notebook's cells in one namespace as a student would, and return the last
+    cell's output; the notebook is saved as ``00_ejemplo.ipynb`` in ``folder`` (the cwd)."""
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.chdir(folder)
+    (folder / SOLUTION.name).write_bytes(notebook_bytes(nb))
+    namespace = {} if namespace is None else namespace
+    last = nb.cells[-1]
+    assert is_submission_check(last)
+    for cell in nb.cells[:-1]:
+        if cell.cell_type == "code":
+            try:
+                exec(source(cell), namespace)  # noqa: S102
+            except NotImplementedError:
+                pass
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(source(last), namespace)  # noqa: S102
+    return out.getvalue()
+
+
+def test_last_cell_is_locked_hides_hidden_tests_and_is_skipped_by_the_grader():
+    nb = _exercise()
+    last = nb.cells[-1]
+    assert last.id == CELL_ID and is_submission_check(last)
+    assert last.metadata["editable"] is False and last.metadata["tlkit"]["locked"] is True
+    text = source(last)
+    assert "hidden_points=1," in text
+    assert not any(secret in text for secret in HIDDEN)
+    cells = [{"cell_type": c.cell_type, "source": source(c), "metadata": dict(c.metadata),
+              "id": c.id} for c in nb.cells]
+    plan = build_plan(load_assignment(SOLUTION), cells)
+    assert plan.extras == 0 and not plan.flags()
+    assert all(step.source != text for step in plan.steps)
+
+
+def test_solved_exercise_reports_full_visible_marks_and_intact(tmp_path, monkeypatch):
+    out = _run(_solved(), tmp_path, monkeypatch)
+    assert "Pruebas visibles: 4 / 4 puntos." in out
+    assert "1 punto(s) más (total del ejercicio: 5)" in out
+    assert "✅ Celdas bloqueadas intactas" in out and "❌" not in out
+    assert "📤 Qué entregar" in out and "Conserva el nombre «00_ejemplo.ipynb»" in out
+    assert not any(secret in out for secret in HIDDEN)
+
+
+def test_untouched_exercise_reports_unsolved_and_intact(tmp_path, monkeypatch):
+    out = _run(_exercise(), tmp_path, monkeypatch)
+    assert "Pruebas visibles: 0 / 4 puntos." in out
+    assert out.count("⏳ sin resolver") == 2 and "Aún no pasan: ej1, ej2." in out
+    assert "✅ Celdas bloqueadas intactas" in out
+
+
+def test_edited_locked_cell_and_deleted_test_are_flagged(tmp_path, monkeypatch):
+    nb = _solved()
+    datos = next(c for c in nb.cells if c.source.startswith("DATOS"))
+    datos.source = "DATOS = [1, 2, 3]"
+    nb.cells = [c for c in nb.cells if c.id != "test-ej2"]
+    out = _run(nb, tmp_path, monkeypatch)
+    assert "❌ Has modificado celdas bloqueadas: «DATOS = [3, 1, 4, 1, 5, 9, 2, 6]»" in out
+    assert "❌ Faltan celdas bloqueadas" in out and '«with check("ej2"' in out
+    assert "✅ Celdas bloqueadas intactas" not in out
+    # The visible checks still run from the embedded originals, deleted or not.
+    assert "Pruebas visibles: 4 / 4 puntos." in out
+
+
+def test_vscode_path_and_colab_frontend_are_read(tmp_path, monkeypatch):
+    edited = _solved()
+    edited.cells[2].source = "DATOS = []"
+    path = tmp_path / "otro nombre.ipynb"
+    path.write_bytes(notebook_bytes(edited))
+    monkeypatch.chdir(tmp_path)
+    data = _call_arguments(_exercise())
+    report = summarise({"__vsc_ipynb_file__": str(path)}, "00_ejemplo", **data)
+    assert report.source.environment == "vscode" and report.source.path == str(path)
+    assert report.problems and "Has modificado" in report.problems[0]
+
+    requests = []
+
+    def blocking_request(kind, request="", timeout_sec=None):
+        requests.append(kind)
+        return {"ipynb": json.loads(notebook_bytes(_solved()))}
+
+    colab = types.ModuleType("google.colab")
+    colab._message = types.SimpleNamespace(blocking_request=blocking_request)
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    report = summarise({}, "00_ejemplo", **data)
+    assert requests == ["get_ipynb"] and report.source.environment == "colab"
+    assert not report.problems and not report.warnings
+
+
+@pytest.mark.parametrize("environment, colab, jupyter", [
+    ("colab", True, False), ("jupyter", False, True), ("vscode", False, True),
+    ("unknown", True, True)])
+def test_hand_in_instructions_follow_the_environment(environment, colab, jupyter):
+    report = Report("00_ejemplo", [], 0, NotebookSource(environment, path="/x/00_ejemplo.ipynb"))
+    text = "\n".join(hand_in_text(report))
+    assert ("Archivo → Descargar → Descargar .ipynb" in text) is colab
+    assert ("guarda (Ctrl+S) y entrega el archivo «/x/00_ejemplo.ipynb»" in text) is jupyter
+    assert "Conserva el nombre «00_ejemplo.ipynb»" in text
+
+
+def test_unreadable_notebook_falls_back_to_history_without_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # no notebook file here
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    nb = _exercise()
+    ran = [source(c) for c in nb.cells if c.cell_type == "code" and not c.source.startswith("DATOS")]
+    report = summarise({"In": ["", *ran]}, "00_ejemplo", **_call_arguments(nb))
+    assert "revisión de celdas bloqueadas es parcial" in report.warnings[0]
+    assert "«DATOS = [3, 1, 4, 1, 5, 9, 2, 6]»" in report.warnings[1]
+    assert len(report.warnings) == 2
+    # Bad embedded data still ends in a sentence, not a traceback.
+    check_submission({}, "00_ejemplo", cells=[("x",)], tests=[("a", "b")])
+    assert "No he podido completar la comprobación final" in capsys.readouterr().out
+
+
+def test_notebook_the_grader_would_refuse_is_reported():
+    data = _call_arguments(_exercise())
+    broken = json.loads(notebook_bytes(_exercise()))
+    broken["nbformat"] = 3
+    report = summarise({}, "00_ejemplo", source=NotebookSource("jupyter", broken, "x.ipynb"),
+                       **data)
+    assert report.problems and "rechazaría" in report.problems[0]
+
+
+def _call_arguments(nb) -> dict:
+    """The keyword arguments the generated cell passes to ``check_submission``."""
+    captured = {}
+    namespace = {}
+    exec(source(nb.cells[-1]).replace(
+        "from tlkit.grading.submission_check import check_submission",
+        "def check_submission(ns, name, **kw):\n    captured.update(kw)"),
+        {"captured": captured, **namespace})
+    return captured
+
+
+@pytest.mark.parametrize("edit", [False, True])
+def test_cell_runs_in_a_real_kernel(tmp_path, edit):
+    """One Jupyter kernel: the cell finds its saved notebook in the working folder."""
+    nbclient = pytest.importorskip("nbclient")
+    nb = _solved()
+    if edit:
+        nb.cells[2].source = "DATOS = [0]"
+    (tmp_path / SOLUTION.name).write_bytes(notebook_bytes(nb))
+    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    out = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    assert "Pruebas visibles: 4 / 4 puntos." in out
+    assert ("❌ Has modificado celdas bloqueadas" in out) is edit
+    assert ("✅ Celdas bloqueadas intactas" in out) is not edit
