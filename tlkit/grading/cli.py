@@ -90,6 +90,10 @@ def run_grade(args: argparse.Namespace) -> int:
         print(f"tlkit grade: {exc}", file=sys.stderr)
         return 2
     print_summary(results, out=args.out, feedback_dir=args.feedback)
+    from tlkit.grading.lms.detect import describe_paths
+
+    for line in describe_paths(args.submissions):  # platform, late, superseded attempts
+        print(line)
     broken = [r for r in results if any(row.status == "error" for row in r.rows)]
     if broken:
         print(f"tlkit grade: the grader failed on {len(broken)} submission(s) "

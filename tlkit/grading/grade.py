@@ -24,7 +24,7 @@ from pathlib import Path
 from tlkit.grading import sandbox
 from tlkit.grading.assignment import Assignment, load_assignments
 from tlkit.grading.feedback import summary_table, write_feedback
-from tlkit.grading.gradebook import Row, write_gradebook
+from tlkit.grading.gradebook import Row, rows_with_submission, write_gradebook
 from tlkit.grading.matching import Plan, build_plan
 from tlkit.grading.submissions import Submission, discover, read_submission, safe_name, shard
 from tlkit.grading.validate import SolutionError
@@ -362,7 +362,7 @@ def grade(paths: list[Path], solutions_dir: Path, *, out: Path | None = None,
     finally:
         grader.close()
     if out is not None:
-        write_gradebook([row for r in results for row in r.rows], out)
+        write_gradebook(rows_with_submission(results), out)
     if feedback_dir is not None:
         write_feedback(results, feedback_dir)
     return results

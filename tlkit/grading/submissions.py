@@ -48,9 +48,20 @@ def safe_name(name: str) -> str:
 
 
 def discover(paths: list[Path]) -> list[Submission]:
-    """The submissions under ``paths`` (files or folders), sorted and without duplicates."""
+    """The submissions under ``paths`` (files, folders or zips), sorted, without duplicates.
+
+    A Moodle or Canvas bulk download names students and ids as the platform did (see
+    ``tlkit.grading.lms.detect``); anything else is named by the rule above.
+    """
+    from tlkit.grading.lms.detect import read_layout
+
     found: set[Submission] = set()
     for path in map(Path, paths):
+        layout = read_layout(path)  # a Moodle or Canvas download (zip or folder), or not
+        if layout.kind != "folder":
+            found.update(layout.submissions)
+            continue
+        path = layout.root
         if path.is_file():
             found.add(Submission(path.stem, path))
             continue
