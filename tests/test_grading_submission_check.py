@@ -146,6 +146,15 @@ def test_hand_in_instructions_follow_the_environment(environment, colab, jupyter
     assert "Conserva el nombre «00_ejemplo.ipynb»" in text
 
 
+def test_renamed_copy_in_the_working_folder_is_found(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    (tmp_path / "otro.ipynb").write_text("{}")
+    (tmp_path / "Copia de 00_ejemplo.ipynb").write_bytes(notebook_bytes(_solved()))
+    report = summarise({}, "00_ejemplo", **_call_arguments(_exercise()))
+    assert report.source.path.endswith("Copia de 00_ejemplo.ipynb") and not report.warnings
+
+
 def test_unreadable_notebook_falls_back_to_history_without_traceback(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # no notebook file here
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)

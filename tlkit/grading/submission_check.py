@@ -8,7 +8,8 @@ the cell, because a kernel cannot always read its own notebook. Where the notebo
   ``get_ipynb``), unsaved edits included.
 - **VS Code**: the file named by ``__vsc_ipynb_file__`` (the saved version).
 - **Jupyter** (Lab, Notebook 7, server >= 2): the file named by ``JPY_SESSION_NAME``, else
-  ``<assignment>.ipynb`` in the working folder (the saved version).
+  ``<assignment>.ipynb`` in the working folder, else the newest notebook there whose metadata
+  names the assignment (a renamed copy); always the saved version.
 - **Otherwise** (or when reading fails): IPython's input history, which shows only whether each
   locked cell was run unchanged in this session; the message says the check is partial.
 
@@ -149,7 +150,26 @@ def read_own_notebook(namespace: dict, assignment: str) -> NotebookSource:
                                       note=f"la versión guardada de {path.name}")
         except (OSError, ValueError):
             continue
+    renamed = _renamed_copy(assignment)
+    if renamed is not None:
+        return NotebookSource(env, _read_json(renamed), str(renamed),
+                              note=f"la versión guardada de {renamed.name}")
     return NotebookSource(env, note="no encuentro el archivo del notebook")
+
+
+def _renamed_copy(assignment: str) -> Path | None:
+    """The newest notebook in the working folder whose metadata names this assignment."""
+    try:
+        found = sorted(Path.cwd().glob("*.ipynb"), key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return None
+    for path in found[:20]:
+        try:
+            if (_read_json(path).get("metadata", {}).get("tlkit") or {}).get("assignment") == assignment:
+                return path
+        except (OSError, ValueError, AttributeError):
+            continue
+    return None
 
 
 def _history(namespace: dict) -> list[str] | None:
