@@ -182,6 +182,21 @@ def test_spanish_moodle_worksheet_keeps_semicolons_crlf_and_decimal_comma(tmp_pa
     assert after[1].endswith(b"\r\n")
 
 
+def test_comments_written_by_hand_are_kept_and_earlier_grades_reported(tmp_path):
+    sheet = tmp_path / "calificaciones.csv"
+    sheet.write_bytes(MOODLE_SHEET.replace(',-,\n"Participant 102"', ',-,"<p>Muy bien</p>"\n'
+                                           '"Participant 102"').replace(
+        '"Submitted for grading",,10.00', '"Submitted for grading",7.50,10.00').encode())
+    out = tmp_path / "a.csv"
+    report = fill_worksheet(sheet, _rows("Ana Pérez García", "101", (2, 1, 2)), out)
+    comment = list(csv.reader(io.StringIO(out.read_text("utf-8-sig"))))[1][10]
+    assert comment.startswith("<p>Muy bien</p>\n00_ejemplo: 5 de 5 puntos")
+    assert report.replaced == ["Ana Pérez García (101): 7.50 → 10"]
+    again = tmp_path / "b.csv"  # re-filling our own output replaces our comment, once
+    fill_worksheet(out, _rows("Ana Pérez García", "101", (2, 1, 2)), again)
+    assert list(csv.reader(io.StringIO(again.read_text("utf-8-sig"))))[1][10] == comment
+
+
 def test_canvas_gradebook_filled_in_the_assignment_column(tmp_path):
     sheet = tmp_path / "gradebook-export.csv"
     sheet.write_bytes(CANVAS_SHEET.encode("utf-8"))

@@ -50,6 +50,8 @@ def run_fill(args: argparse.Namespace) -> int:
         print(f"{name} ({sid or 'no id'}): {grade}")
     print(f"{args.out}: {len(report.filled)} grade(s) filled in a {report.platform} file, "
           f"{report.untouched_rows} row(s) without a graded submission left untouched")
+    for text in report.replaced:
+        print(f"replaced a grade already in the file: {text}")
     for text in report.not_changed:
         print(f"not changed: {text}", file=sys.stderr)
     for grade in report.not_in_worksheet:

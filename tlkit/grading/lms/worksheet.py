@@ -29,6 +29,7 @@ MOODLE = {"id": ("identifier", "identificador"), "grade": ("grade", "calificaci�
           "name": ("full name", "nombre completo"),
           "locked": ("grade can be changed", "la calificación puede ser cambiada")}
 CANVAS_POINTS = "points possible"
+AUTOMATIC = "(corrección automática)"
 FLAG_TEXT = {"edited-locked": "modificaste celdas bloqueadas (contaron las originales)",
              "deleted-locked": "faltaban celdas bloqueadas",
              "missing-solution": "no se encontraron celdas de solución",
@@ -59,7 +60,7 @@ class StudentGrade:
     def comment(self) -> str:
         """A short Spanish feedback comment."""
         text = (f"{self.assignment}: {_num(self.points)} de {_num(self.max_points)} puntos "
-                "(corrección automática).")
+                f"{AUTOMATIC}.")
         by_status: dict[str, list[str]] = {}
         for row in self.rows:
             if row["status"] != "passed":
@@ -83,6 +84,7 @@ class FillReport:
     filled: list[tuple[str, str, str]] = field(default_factory=list)  # id, name, grade
     not_in_worksheet: list[StudentGrade] = field(default_factory=list)
     not_changed: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # grades that were already there
     untouched_rows: int = 0
 
 
@@ -146,6 +148,19 @@ def _scaled(grade: StudentGrade, top_text: str) -> str:
     return text.replace(".", ",") if comma else text
 
 
+def merged_comment(existing: str, ours: str) -> str:
+    """Our comment, after what someone wrote by hand (an earlier line of ours is replaced)."""
+    kept = "\n".join(line for line in existing.splitlines() if AUTOMATIC not in line).rstrip()
+    return f"{kept}\n{ours}" if kept.strip() else ours
+
+
+def _note_replaced(report: FillReport, grade: StudentGrade, old: str, new: str) -> None:
+    previous, _ = _number(old)
+    if previous is not None and old.strip() not in ("-", "") and previous != _number(new)[0]:
+        report.replaced.append(f"{grade.student} ({grade.student_id or 'no id'}): {old.strip()} "
+                               f"→ {new}")
+
+
 def fill_moodle(sheet: CsvText, grades: list[StudentGrade]) -> FillReport:
     """Fill a Moodle grading worksheet in place (``sheet.edits``)."""
     header = sheet.records[0].values
@@ -172,9 +187,11 @@ def fill_moodle(sheet: CsvText, grades: list[StudentGrade]) -> FillReport:
                                       "says the grade cannot be changed (locked or overridden)")
             continue
         value = _scaled(grade, sheet.value(row, col["max"]) if col["max"] is not None else "")
+        _note_replaced(report, grade, sheet.value(row, col["grade"]), value)
         sheet.set(row, col["grade"], value)
         if col["feedback"] is not None:
-            sheet.set(row, col["feedback"], grade.comment())
+            sheet.set(row, col["feedback"], merged_comment(sheet.value(row, col["feedback"]),
+                                                           grade.comment()))
         used.add(row)
         report.filled.append((grade.student_id, grade.student, value))
     report.untouched_rows = sum(1 for r in range(1, len(sheet.records))
@@ -228,6 +245,7 @@ def fill_canvas(sheet: CsvText, grades: list[StudentGrade], column: str | None) 
             report.not_in_worksheet.append(grade)
             continue
         value = _scaled(grade, top)
+        _note_replaced(report, grade, sheet.value(row, target), value)
         sheet.set(row, target, value)
         used.add(row)
         report.filled.append((grade.student_id, grade.student, value))
