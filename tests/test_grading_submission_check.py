@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tlkit.grading import selfcheck
 from tlkit.grading.add_submission_check import CELL_ID, is_submission_check
 from tlkit.grading.assign import build_exercise
 from tlkit.grading.assignment import load_assignment
@@ -23,6 +24,12 @@ from tlkit.grading.submission_check import (NotebookSource, Report, check_submis
 
 SOLUTION = Path(__file__).parent / "fixtures" / "grading" / "solutions" / "00_ejemplo.ipynb"
 HIDDEN = ("ej1_oculto", "prueba-oculta", "suma_cuadrados([]) == 0", "173")
+
+
+@pytest.fixture(autouse=True)
+def fresh_results(monkeypatch):
+    """Each test starts as a fresh kernel: no check has recorded a verdict yet."""
+    monkeypatch.setattr(selfcheck, "RESULTS", {})
 
 
 def _exercise():
@@ -107,6 +114,24 @@ def test_edited_locked_cell_and_deleted_test_are_flagged(tmp_path, monkeypatch):
     assert "✅ Celdas bloqueadas intactas" not in out
     # The visible checks still run from the embedded originals, deleted or not.
     assert "Pruebas visibles: 4 / 4 puntos." in out
+
+
+def test_results_come_from_where_each_test_ran_unless_its_cell_was_edited(tmp_path, monkeypatch):
+    nb = _exercise()  # nothing solved
+    test_ej2 = next(c for c in nb.cells if c.id == "test-ej2")
+    test_ej2.source = 'with check("ej2"):\n    pass'  # a student "fixing" the test
+    namespace = {}
+    out = _run(nb, tmp_path, monkeypatch, namespace)
+    # The edited cell recorded "passed"; the original test, run now, says otherwise.
+    assert selfcheck.RESULTS["ej2"] == ("passed", "")  # and the record is left as it was
+    assert "ej2*" in out and "Pruebas visibles: 0 / 4 puntos." in out
+    assert "ej1 " in out and "ej1*" not in out  # ej1 ran in place: its recorded verdict
+    # A recorded verdict stands for the in-place run even if re-running now would differ.
+    report = summarise(namespace, "00_ejemplo", recorded={"ej1": ("passed", "")},
+                       source=NotebookSource("jupyter", json.loads(notebook_bytes(_exercise()))),
+                       **_call_arguments(_exercise()))
+    assert [(t.question, t.status, t.now) for t in report.tests] == [
+        ("ej1", "passed", False), ("ej2", "unsolved", True)]
 
 
 def test_vscode_path_and_colab_frontend_are_read(tmp_path, monkeypatch):

@@ -1,4 +1,8 @@
-"""The student's last cell: visible checks again, the grader's integrity check, what to hand in.
+"""The student's last cell: visible verdicts, the grader's integrity check, what to hand in.
+
+Each visible test's verdict is the one ``check`` recorded where the test cell ran (the grader
+runs the notebook top to bottom, so that is what counts); a test never run, or whose cell was
+edited or deleted, is run now from its original source (marked ``*``).
 
 ``check_submission`` is called by the cell ``tlkit assign`` appends to every exercise (see
 ``add_submission_check``), with the locked cells' checksums and the visible tests embedded in
@@ -29,8 +33,6 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlkit.grading.selfcheck import NOT_SOLVED
-
 LABELS = {"passed": "✅ correcto", "failed": "❌ incorrecto", "unsolved": "⏳ sin resolver",
           "error": "❌ error"}
 
@@ -44,6 +46,7 @@ class TestResult:
     max_points: float
     status: str  # passed, failed, unsolved or error
     detail: str = ""
+    now: bool = False  # run by the last cell (not recorded where the test cell ran)
 
 
 @dataclass
@@ -78,33 +81,45 @@ def _one_line(text: str, cap: int = 160) -> str:
     return text if len(text) <= cap else text[: cap - 1] + "…"
 
 
-def rerun_tests(namespace: dict, tests: list) -> list[TestResult]:
-    """Run each visible test source again in ``namespace`` (strict, output captured)."""
+def visible_results(namespace: dict, tests: list, recorded: dict,
+                    rerun: set[str] = frozenset()) -> list[TestResult]:
+    """Each visible test's verdict: as last run in place (``selfcheck.RESULTS``), else, or
+    when its cell was edited or deleted (ids in ``rerun``), by running the original now."""
     results = []
+    for cell, question, points, src in tests:
+        if question in recorded and cell not in rerun:
+            status, detail = recorded[question]
+            now = False
+        else:
+            status, detail = run_test(namespace, question, src)
+            now = True
+        got = float(points) if status == "passed" else 0.0
+        results.append(TestResult(question, got, float(points), status, detail, now))
+    return results
+
+
+def run_test(namespace: dict, question: str, src: str) -> tuple[str, str]:
+    """Run one test's original source in ``namespace``, strict, output captured."""
+    from tlkit.grading.selfcheck import RESULTS, verdict
+
     previous = os.environ.get("TLKIT_CHECK_STRICT")
+    record = RESULTS.get(question)
     os.environ["TLKIT_CHECK_STRICT"] = "1"
     try:
-        for _cell, question, points, src in tests:
-            status, detail = "passed", ""
-            try:
-                with contextlib.redirect_stdout(io.StringIO()):
-                    exec(compile(src, f"<prueba {question}>", "exec"), namespace)  # noqa: S102
-            except NotImplementedError:
-                status, detail = "unsolved", NOT_SOLVED
-            except AssertionError as exc:
-                status, detail = "failed", _one_line(exc) or "la comprobación no se cumple"
-            except Exception as exc:  # noqa: BLE001 - any error is the student's to see
-                status, detail = "error", _one_line(f"{type(exc).__name__}: {exc}")
-                if isinstance(exc, NameError):
-                    detail += " (¿has ejecutado todas las celdas anteriores?)"
-            got = float(points) if status == "passed" else 0.0
-            results.append(TestResult(question, got, float(points), status, detail))
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(src, f"<prueba {question}>", "exec"), namespace)  # noqa: S102
+    except Exception as exc:  # noqa: BLE001 - any error is the student's to see
+        return verdict(exc)
     finally:
         if previous is None:
             os.environ.pop("TLKIT_CHECK_STRICT", None)
         else:
             os.environ["TLKIT_CHECK_STRICT"] = previous
-    return results
+        if record is None:  # the in-place record is the cell's, not this run's
+            RESULTS.pop(question, None)
+        else:
+            RESULTS[question] = record
+    return "passed", ""
 
 
 def _environment(namespace: dict) -> str:
@@ -187,8 +202,10 @@ def _labels(cells: list) -> dict[str, str]:
     return {cid: f"«{label}»" for cid, _role, _sum, label in cells}
 
 
-def check_integrity(notebook: dict, assignment: str, cells: list, tests: list) -> tuple[list, list, list]:
-    """Problems, warnings and notes for a notebook, judged by the grader's reading and matching."""
+def check_integrity(notebook: dict, assignment: str, cells: list,
+                    tests: list) -> tuple[list, list, list, set]:
+    """Problems, warnings, notes, and the locked cells edited or deleted, for a notebook
+    judged by the grader's own reading and matching."""
     from tlkit.grading.assignment import Assignment, SolutionCell
     from tlkit.grading.matching import build_plan
     from tlkit.grading.submissions import read_submission
@@ -198,7 +215,7 @@ def check_integrity(notebook: dict, assignment: str, cells: list, tests: list) -
         path.write_text(json.dumps(notebook, ensure_ascii=False), encoding="utf-8")
         read = read_submission(path)
     if read.problem:
-        return [f"El corrector rechazaría este notebook: {read.problem}."], [], []
+        return [f"El corrector rechazaría este notebook: {read.problem}."], [], [], set()
     questions = {cell: (question, points) for cell, question, points, _src in tests}
     solution_cells = [SolutionCell(id=cid, kind=role, source="", checksum=digest,
                                    question=questions.get(cid, (None, 0))[0],
@@ -233,27 +250,34 @@ def check_integrity(notebook: dict, assignment: str, cells: list, tests: list) -
     if plan.extras:
         infos.append(f"Has añadido {plan.extras} celda(s): al corregir se ejecutan también, en su "
                      "sitio (que no tarden ni fallen).")
-    return problems, warnings, infos
+    return problems, warnings, infos, set(plan.edited) | set(plan.deleted)
 
 
-def check_history(history: list[str], cells: list) -> list[str]:
-    """Warnings from the session history: locked cells not run unchanged in this session."""
+def check_history(history: list[str], cells: list) -> tuple[list[str], set[str]]:
+    """Warnings from the session history, and the locked cells not run unchanged in it."""
     from tlkit.grading.cells import checksum
 
     ran = {checksum(src) for src in history if isinstance(src, str)}
     missing = [cid for cid, role, digest, _label in cells if digest and digest not in ran]
     if not missing:
-        return []
+        return [], set()
     names = _labels(cells)
-    return ["En esta sesión no se han ejecutado tal cual estas celdas bloqueadas (¿las has "
-            "modificado, o no las has ejecutado?): " + ", ".join(names[i] for i in missing) + "."]
+    return (["En esta sesión no se han ejecutado tal cual estas celdas bloqueadas (¿las has "
+             "modificado, o no las has ejecutado?): " + ", ".join(names[i] for i in missing) +
+             "."], set(missing))
 
 
 def summarise(namespace: dict, assignment: str, *, hidden_points: float, cells: list,
-              tests: list, source: NotebookSource | None = None) -> Report:
-    """Run the visible tests again and check the notebook; never raises."""
-    report = Report(assignment, rerun_tests(namespace, tests), float(hidden_points),
-                    source or NotebookSource("unknown"))
+              tests: list, source: NotebookSource | None = None,
+              recorded: dict | None = None) -> Report:
+    """Check the notebook and collect the visible tests' verdicts; never raises.
+
+    ``recorded`` defaults to what ``check`` recorded in this kernel (``selfcheck.RESULTS``).
+    """
+    from tlkit.grading.selfcheck import RESULTS
+
+    report = Report(assignment, [], float(hidden_points), source or NotebookSource("unknown"))
+    untrusted: set[str] = set()
     if source is None:
         try:
             report.source = read_own_notebook(namespace, assignment)
@@ -261,21 +285,25 @@ def summarise(namespace: dict, assignment: str, *, hidden_points: float, cells: 
             report.source = NotebookSource(_environment(namespace), note=type(exc).__name__)
     try:
         if report.source.notebook is not None:
-            report.problems, report.warnings, report.infos = check_integrity(
+            report.problems, report.warnings, report.infos, untrusted = check_integrity(
                 report.source.notebook, assignment, cells, tests)
-            return report
-        history = _history(namespace)
-        partial = (f"No he podido leer el notebook ({report.source.note}), así que la revisión "
-                   "de celdas bloqueadas es parcial")
-        if history is None:
-            report.warnings.append(partial + ": comprueba tú que no has cambiado ni borrado "
-                                   "ninguna celda bloqueada.")
         else:
-            report.warnings.append(partial + ": solo miro lo que has ejecutado en esta sesión.")
-            report.warnings += check_history(history, cells)
+            history = _history(namespace)
+            partial = (f"No he podido leer el notebook ({report.source.note}), así que la "
+                       "revisión de celdas bloqueadas es parcial")
+            if history is None:
+                report.warnings.append(partial + ": comprueba tú que no has cambiado ni "
+                                       "borrado ninguna celda bloqueada.")
+            else:
+                report.warnings.append(partial + ": solo miro lo que has ejecutado en esta "
+                                       "sesión.")
+                more, untrusted = check_history(history, cells)
+                report.warnings += more
     except Exception as exc:  # noqa: BLE001 - a check must never end in a traceback
         report.warnings.append("No he podido revisar la integridad del notebook "
                                f"({type(exc).__name__}: {_one_line(exc, 80)}).")
+    report.tests = visible_results(namespace, tests, RESULTS if recorded is None else recorded,
+                                   untrusted)
     return report
 
 
@@ -285,7 +313,7 @@ def _number(value: float) -> str:
 
 def _table(tests: list[TestResult]) -> list[str]:
     header = ("Pregunta", "Puntos", "Estado", "Pendiente")
-    body = [(t.question, f"{_number(t.points)} / {_number(t.max_points)}",
+    body = [(t.question + ("*" if t.now else ""), f"{_number(t.points)} / {_number(t.max_points)}",
              LABELS.get(t.status, t.status), t.detail) for t in tests]
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(3)]
     lines = []
@@ -325,6 +353,11 @@ def render(report: Report) -> str:
     pending = [t.question for t in report.tests if t.status != "passed"]
     if pending:
         lines.append("Aún no pasan: " + ", ".join(pending) + ".")
+    lines.append("Cada resultado es el de la última vez que se ejecutó la prueba en su sitio (*: "
+                 "no se había ejecutado, o su celda cambió, y se ha ejecutado ahora). El "
+                 "corrector ejecuta el notebook de arriba abajo: si has cambiado algo, ejecuta "
+                 "todo (Colab: Entorno de ejecución → Ejecutar todas; Jupyter: Run → Run All "
+                 "Cells) y después esta celda.")
     lines.append("")
     where = report.source.note
     lines.append(f"Revisión del notebook ({where}):" if report.source.notebook is not None
