@@ -38,8 +38,8 @@ LABELS = {"passed": "✅ correcto", "failed": "❌ incorrecto", "unsolved": "⏳
 
 
 @dataclass
-class TestResult:
-    """One visible test run again."""
+class QuestionResult:
+    """One visible test's verdict."""
 
     question: str
     points: float
@@ -64,7 +64,7 @@ class Report:
     """Everything the last cell prints."""
 
     assignment: str
-    tests: list[TestResult]
+    tests: list[QuestionResult]
     hidden_points: float
     source: NotebookSource
     problems: list[str] = field(default_factory=list)
@@ -82,7 +82,7 @@ def _one_line(text: str, cap: int = 160) -> str:
 
 
 def visible_results(namespace: dict, tests: list, recorded: dict,
-                    rerun: set[str] = frozenset()) -> list[TestResult]:
+                    rerun: set[str] = frozenset()) -> list[QuestionResult]:
     """Each visible test's verdict: as last run in place (``selfcheck.RESULTS``), else, or
     when its cell was edited or deleted (ids in ``rerun``), by running the original now."""
     results = []
@@ -94,7 +94,7 @@ def visible_results(namespace: dict, tests: list, recorded: dict,
             status, detail = run_test(namespace, question, src)
             now = True
         got = float(points) if status == "passed" else 0.0
-        results.append(TestResult(question, got, float(points), status, detail, now))
+        results.append(QuestionResult(question, got, float(points), status, detail, now))
     return results
 
 
@@ -311,7 +311,7 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def _table(tests: list[TestResult]) -> list[str]:
+def _table(tests: list[QuestionResult]) -> list[str]:
     header = ("Pregunta", "Puntos", "Estado", "Pendiente")
     body = [(t.question + ("*" if t.now else ""), f"{_number(t.points)} / {_number(t.max_points)}",
              LABELS.get(t.status, t.status), t.detail) for t in tests]
