@@ -23,6 +23,7 @@ from tlkit.grading.submission_check import (NotebookSource, Report, check_submis
                                             hand_in_text, summarise)
 
 SOLUTION = Path(__file__).parent / "fixtures" / "grading" / "solutions" / "00_ejemplo.ipynb"
+REAL = sorted((Path(__file__).resolve().parents[1] / "solutions").glob("*.ipynb"))
 HIDDEN = ("ej1_oculto", "prueba-oculta", "suma_cuadrados([]) == 0", "173")
 
 
@@ -32,17 +33,17 @@ def fresh_results(monkeypatch):
     monkeypatch.setattr(selfcheck, "RESULTS", {})
 
 
-def _exercise():
-    nb = build_exercise(read_notebook(SOLUTION), SOLUTION.name)
+def _exercise(solution: Path = SOLUTION):
+    nb = build_exercise(read_notebook(solution), solution.name)
     for cell in nb.cells:
         cell.source = source(cell)
     return nb
 
 
-def _solved():
+def _solved(solution: Path = SOLUTION):
     """The exercise with the solution's code put back in its solution cells."""
-    nb = _exercise()
-    answers = {c.id: source(c) for c in read_notebook(SOLUTION).cells}
+    nb = _exercise(solution)
+    answers = {c.id: source(c) for c in read_notebook(solution).cells}
     for cell in nb.cells:
         if cell.metadata.get("tlkit", {}).get("solution"):
             cell.source = "\n".join(line for line in answers[cell.id].splitlines()
@@ -217,15 +218,31 @@ def _call_arguments(nb) -> dict:
 @pytest.mark.parametrize("edit", [False, True])
 def test_cell_runs_in_a_real_kernel(tmp_path, edit):
     """One Jupyter kernel: the cell finds its saved notebook in the working folder."""
-    nbclient = pytest.importorskip("nbclient")
     nb = _solved()
     if edit:
         nb.cells[2].source = "DATOS = [0]"
-    (tmp_path / SOLUTION.name).write_bytes(notebook_bytes(nb))
-    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path)}})
-    client.execute()
-    out = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    out = _execute(nb, tmp_path, SOLUTION.name, timeout=120)
     assert "Pruebas visibles: 4 / 4 puntos." in out
     assert ("❌ Has modificado celdas bloqueadas" in out) is edit
     assert ("✅ Celdas bloqueadas intactas" in out) is not edit
+
+def _execute(nb, folder: Path, name: str, timeout: int) -> str:
+    """Save ``nb`` as ``folder/name``, run it in a Jupyter kernel there, return the last
+    cell's output."""
+    nbclient = pytest.importorskip("nbclient")
+    (folder / name).write_bytes(notebook_bytes(nb))
+    nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(folder)}}).execute()
+    return "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+@pytest.mark.parametrize("solution", REAL, ids=[p.stem for p in REAL])
+def test_last_cell_reports_full_marks_on_each_real_solution(solution, tmp_path):
+    """Each real exercise, solved with its solution's code: full visible marks, intact."""
+    out = _execute(_solved(solution), tmp_path, solution.name, timeout=900)
+    total = sum(float(meta["points"]) for c in read_notebook(solution).cells
+                if (meta := c.metadata.get("tlkit", {})).get("grade") and not meta.get("hidden"))
+    assert f"Pruebas visibles: {total:g} / {total:g} puntos." in out, out
+    assert "✅ Celdas bloqueadas intactas" in out and "❌" not in out, out
