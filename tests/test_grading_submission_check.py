@@ -15,7 +15,7 @@ import pytest
 from tlkit.grading import selfcheck
 from tlkit.grading.add_submission_check import CELL_ID, is_submission_check
 from tlkit.grading.assign import build_exercise
-from tlkit.grading.assignment import load_assignment
+from tlkit.grading.solutions import load_assignment
 from tlkit.grading.cells import source
 from tlkit.grading.matching import build_plan
 from tlkit.grading.notebook_io import notebook_bytes, read_notebook

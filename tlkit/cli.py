@@ -12,7 +12,7 @@ import sys
 
 # Modules that define add_commands(subparsers); each sub-command sets ``func`` to call.
 COMMAND_MODULES = ("tlkit.runner", "tlkit.course", "tlkit.grading.cli", "tlkit.grading.lms.cli",
-                   "tlkit.data.cli")
+                   "tlkit.data.cli", "tlkit.publish")
 
 
 def build_parser() -> argparse.ArgumentParser:

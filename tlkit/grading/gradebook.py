@@ -7,7 +7,8 @@ import io
 from dataclasses import astuple, dataclass, fields, replace
 from pathlib import Path
 
-from tlkit.grading.notebook_io import write_atomic
+from tlkit.files import atomic_write
+from tlkit.grading.safe_text import csv_cell
 
 STATUSES = ("passed", "failed", "unsolved", "timeout", "crashed", "invalid", "error")
 
@@ -24,6 +25,7 @@ class Row:
     status: str
     reason: str = ""
     flags: str = ""
+    isolation: str = ""
     student_id: str = ""  # the platform's id (Moodle participant, Canvas user); see lms/
     lms: str = ""  # moodle, canvas or folder
     attempt: int = 1
@@ -51,7 +53,7 @@ def gradebook_text(rows: list[Row]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        values = list(astuple(row))
+        values = [csv_cell(v) if isinstance(v, str) else v for v in astuple(row)]
         values[3], values[4] = number(row.points), number(row.max_points)
         writer.writerow(values)
     return buffer.getvalue()
@@ -59,7 +61,7 @@ def gradebook_text(rows: list[Row]) -> str:
 
 def write_gradebook(rows: list[Row], path: Path) -> None:
     """Write the gradebook through a temporary file and ``os.replace`` (never half-written)."""
-    write_atomic(Path(path), gradebook_text(rows).encode("utf-8"))
+    atomic_write(Path(path), gradebook_text(rows))
 
 
 def read_gradebook(path: Path) -> list[dict]:

@@ -206,7 +206,7 @@ def check_integrity(notebook: dict, assignment: str, cells: list,
                     tests: list) -> tuple[list, list, list, set]:
     """Problems, warnings, notes, and the locked cells edited or deleted, for a notebook
     judged by the grader's own reading and matching."""
-    from tlkit.grading.assignment import Assignment, SolutionCell
+    from tlkit.grading.solutions import Assignment, SolutionCell
     from tlkit.grading.matching import build_plan
     from tlkit.grading.submissions import read_submission
 

@@ -39,6 +39,14 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
     return torch.load(path, map_location=map_location, weights_only=False)
 
 
+def load_scaler_state(scaler: torch.amp.GradScaler, state: dict | None) -> None:
+    """Restore a GradScaler across devices: a checkpoint written on the CPU (scaler disabled,
+    empty state) starts a fresh scale on CUDA instead of failing in ``load_state_dict({})``;
+    on the CPU a CUDA scaler's state is ignored (the scaler is disabled there)."""
+    if state and scaler.is_enabled():
+        scaler.load_state_dict(state)
+
+
 def rng_state() -> dict:
     """The state of Python's, NumPy's and torch's (CPU and CUDA) random generators."""
     state = {"python": random.getstate(), "numpy": np.random.get_state(),
@@ -53,5 +61,5 @@ def set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
     torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    if "cuda" in state and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(state["cuda"])  # a CPU checkpoint has none: CUDA starts as seeded

@@ -134,6 +134,8 @@ def detect_kind(root: Path) -> str:
 def read_layout(path: Path) -> Layout:
     """The submissions of a bulk download: a Moodle or Canvas zip or folder, or a plain one."""
     path = Path(path)
+    if path.is_symlink():
+        return Layout("folder", path)  # never followed (``read_submission`` refuses links)
     if path.is_file() and path.suffix.lower() == ".zip":
         if not zipfile.is_zipfile(path):
             raise ValueError(f"{path}: not a readable zip file")
