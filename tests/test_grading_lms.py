@@ -114,7 +114,7 @@ MOODLE_SHEET = (
     '"Participant 101","Ana Pérez García",ana@example.com,"Submitted for grading",,10.00,Yes,'
     '"Monday, 3 March 2025, 10:00 AM","<p>hola, profe</p>",-,\n'
     '"Participant 102","José Luis Núñez",jl@example.com,"Submitted for grading - 1 day late",'
-    ',10.00,Yes,"Tuesday, 4 March 2025, 9:00 AM",,-,\n'
+    ',10.00,Yes,"Tuesday, 4 March 2025, 9:00 AM",,-,-\n'
     '"Participant 104","Zoe Sin Entrega",zoe@example.com,"No submission",,10.00,Yes,-,,-,\n')
 SPANISH_SHEET = (
     'Identificador;"Nombre completo";"Dirección de correo";Estado;Calificación;'
@@ -159,6 +159,7 @@ def test_moodle_worksheet_filled_byte_faithful(tmp_path):
     assert parsed[1][4] == "10" and parsed[2][4] == "4"  # 5/5 and 2/5 scaled to 10
     assert parsed[1][8] == "<p>hola, profe</p>" and parsed[1][3] == "Submitted for grading"
     assert parsed[1][10].startswith("00_ejemplo: 5 de 5 puntos")
+    assert parsed[2][10].startswith("00_ejemplo: 2 de 5")  # Moodle's "-" is no comment
     assert "Sin resolver: ej1_oculto, ej2." in parsed[2][10]
     assert "modificaste celdas bloqueadas" in parsed[2][10]
     assert "fuera de plazo" in parsed[2][10]

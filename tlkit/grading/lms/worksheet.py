@@ -151,7 +151,7 @@ def _scaled(grade: StudentGrade, top_text: str) -> str:
 def merged_comment(existing: str, ours: str) -> str:
     """Our comment, after what someone wrote by hand (an earlier line of ours is replaced)."""
     kept = "\n".join(line for line in existing.splitlines() if AUTOMATIC not in line).rstrip()
-    return f"{kept}\n{ours}" if kept.strip() else ours
+    return f"{kept}\n{ours}" if kept.strip() not in ("", "-") else ours
 
 
 def _note_replaced(report: FillReport, grade: StudentGrade, old: str, new: str) -> None:
