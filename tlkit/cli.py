@@ -11,8 +11,8 @@ import importlib
 import sys
 
 # Modules that define add_commands(subparsers); each sub-command sets ``func`` to call.
-COMMAND_MODULES = ("tlkit.runner", "tlkit.course", "tlkit.grading.cli", "tlkit.data.cli",
-                   "tlkit.publish")
+COMMAND_MODULES = ("tlkit.runner", "tlkit.course", "tlkit.grading.cli", "tlkit.grading.lms.cli",
+                   "tlkit.data.cli", "tlkit.publish")
 
 
 def build_parser() -> argparse.ArgumentParser:
