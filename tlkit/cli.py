@@ -15,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     from tlkit import course, publish, runner
     from tlkit.data import cli as data_cli
     from tlkit.grading import cli as grading_cli
+    from tlkit.grading.lms import cli as lms_cli
 
     parser = argparse.ArgumentParser(prog="tlkit", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=_version())
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     runner.add_commands(sub)
     course.add_commands(sub)
     grading_cli.add_commands(sub)
+    lms_cli.add_commands(sub)
     data_cli.add_commands(sub)
     publish.add_commands(sub)
     return parser

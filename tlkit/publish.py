@@ -94,7 +94,8 @@ def sync_setup_cells(root: Path = Path("."), *, old: tuple[str, str] | None = No
     """Regenerate the setup cell (and course links, from ``old``) of every lesson and solution,
     then the exercises, from the address in ``root``'s tlkit/course.py."""
     from tlkit.grading.assign import assign
-    from tlkit.grading.notebook_io import notebook_bytes, read_notebook, write_atomic
+    from tlkit.files import atomic_write
+    from tlkit.grading.notebook_io import notebook_bytes, read_notebook
     from tlkit.setup_cell import sync_setup_cell
 
     root = Path(root)
@@ -110,7 +111,7 @@ def sync_setup_cells(root: Path = Path("."), *, old: tuple[str, str] | None = No
                         cell.source = _relink(text, old, address)
         data = notebook_bytes(nb)
         if path.read_bytes() != data:
-            write_atomic(path, data)
+            atomic_write(path, data)
             report.changed.append(str(path.relative_to(root)))
     if (root / "solutions").is_dir():
         report.exercises = assign(root / "solutions", root / "exercises").written

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tlkit.grading.add_submission_check import add_submission_check
 from tlkit.grading.cells import META
 from tlkit.grading.clear_outputs import clear_outputs
 from tlkit.grading.clear_solutions import clear_solutions
@@ -32,10 +33,16 @@ class AssignReport:
 
 
 def build_exercise(solution, name: str):
-    """The student version of a (validated) solution notebook: the transforms in order."""
+    """The student version of a (validated) solution notebook: the transforms in order.
+
+    Order matters: ``add_submission_check`` needs the ids (``stable_ids``) and solution marks
+    (``clear_solutions``) and must count the hidden points before ``strip_hidden_tests``; its
+    cell is then cleaned and locked like the others.
+    """
     validate_solution(solution, name)
     nb = stable_ids(solution)
     nb = clear_solutions(nb)
+    nb = add_submission_check(nb, Path(name).stem)
     nb = strip_hidden_tests(nb)
     nb = clear_outputs(nb)
     nb = lock_cells(nb)

@@ -121,6 +121,10 @@ def run_grade(args: argparse.Namespace) -> int:
         print(f"tlkit grade: {exc}", file=sys.stderr)
         return 2
     print_summary(batch)
+    from tlkit.grading.lms.detect import describe_paths
+
+    for line in describe_paths(args.submissions):  # platform, late, superseded attempts
+        print(line)
     broken = [r for r in batch.results if any(row.status == "error" for row in r.rows)]
     if broken or batch.warnings:
         print(f"tlkit grade: the grader failed on {len(broken)} submission(s) "

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tlkit.grading import cgroups, sandbox, scoring, shards
 from tlkit.grading.feedback import write_feedback
-from tlkit.grading.gradebook import Row, gradebook_text
+from tlkit.grading.gradebook import Row, gradebook_text, rows_with_submission
 from tlkit.grading.job import Cell, Job
 from tlkit.grading.matching import build_plan
 from tlkit.grading.options import GradeOptions
@@ -271,7 +271,7 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
         _, failed = write_feedback(results, feedback_folder)
         batch.warnings += [f"feedback not written for {item}" for item in failed]
     if out_folder is not None:
-        out_folder.write(Path(out).name, gradebook_text([r for x in results for r in x.rows]))
+        out_folder.write(Path(out).name, gradebook_text(rows_with_submission(results)))
         out_folder.write(shards.manifest_name(Path(out).name), shards.manifest_text(
             everyone, (index, count), Path(out).name,
             os.path.relpath(feedback_dir, Path(out).parent) if feedback_dir else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, dataclass, fields, replace
 from pathlib import Path
 
 from tlkit.files import atomic_write
@@ -26,6 +26,10 @@ class Row:
     reason: str = ""
     flags: str = ""
     isolation: str = ""
+    student_id: str = ""  # the platform's id (Moodle participant, Canvas user); see lms/
+    lms: str = ""  # moodle, canvas or folder
+    attempt: int = 1
+    late: str = ""  # "yes" when the platform marked the submission late
 
 
 COLUMNS = [f.name for f in fields(Row)]
@@ -34,6 +38,13 @@ COLUMNS = [f.name for f in fields(Row)]
 def number(value: float) -> str:
     """``2.0`` → ``"2"``, ``1.5`` → ``"1.5"``."""
     return f"{value:g}"
+
+
+def rows_with_submission(results: list) -> list[Row]:
+    """Every row of ``SubmissionResult`` s, carrying its submission's platform id and marks."""
+    return [replace(row, student_id=r.submission.student_id, lms=r.submission.lms,
+                    attempt=r.submission.attempt, late="yes" if r.submission.late else "")
+            for r in results for row in r.rows]
 
 
 def gradebook_text(rows: list[Row]) -> str:

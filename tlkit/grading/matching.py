@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tlkit.grading.add_submission_check import is_submission_check
 from tlkit.grading.solutions import Assignment
 from tlkit.grading.cells import GIVEN, SOLUTION, TEST, checksum, stable_key
 from tlkit.grading.tamper import canary_source, fresh_check_source, probe_source
@@ -88,7 +89,7 @@ def _match(assignment: Assignment, code: list[dict]) -> tuple[dict[str, int], in
 
 def build_plan(assignment: Assignment, cells: list[dict]) -> Plan:
     """What to run for a submission's cells (plain dicts, see ``submissions.read_submission``)."""
-    code = [c for c in cells if c.get("cell_type") == "code"]
+    code = [c for c in cells if c.get("cell_type") == "code" and not is_submission_check(c)]
     matched, by_position = _match(assignment, code)
     plan = Plan(by_position=by_position)
     student_order = [matched[c.id] for c in assignment.cells if c.id in matched]

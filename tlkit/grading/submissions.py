@@ -71,14 +71,24 @@ def _walk(folder: Path):
 
 
 def discover(paths: list[Path]) -> list[Submission]:
-    """The submissions under ``paths`` (files or folders), sorted and without duplicates.
+    """The submissions under ``paths`` (files, folders or zips), sorted, without duplicates.
 
     Symlinked notebooks and folders are listed (``read_submission`` refuses them) but never
     followed. Notebooks named by their file stem that share that stem with another one from
     a different folder (``tlkit grade entregas/*``) are named by their folder instead.
+    A Moodle or Canvas bulk download names students and ids as the platform did (see
+    ``tlkit.grading.lms.detect``).
     """
+    from tlkit.grading.lms.detect import read_layout
+
     found: dict[Path, tuple[str, str]] = {}  # path -> (student, parent folder name)
+    delivered: set[Submission] = set()  # from a platform's download
     for path in map(Path, paths):
+        layout = read_layout(path)  # a Moodle or Canvas download (zip or folder), or not
+        if layout.kind != "folder":
+            delivered.update(layout.submissions)
+            continue
+        path = layout.root  # a plain zip: its extracted folder
         if (path.is_symlink() and not path.is_dir()) or path.is_file():
             found[path] = (_student_name(path.stem), path.parent.name)
             continue
@@ -96,7 +106,7 @@ def discover(paths: list[Path]) -> list[Submission]:
         if parent and len(by_stem[student]) > 1 and parent not in ("", ".", ".."):
             student = _student_name(parent)
         subs.add(Submission(student, nb))
-    return sorted(subs)
+    return sorted(subs | delivered)
 
 
 def read_submission(path: Path) -> ReadResult:
