@@ -22,7 +22,9 @@ REPO, REF = "ana-garcia/tl-curso", "term-2031a"
 def copy(tmp_path) -> Path:
     """The parts of the repository that hold the course address."""
     for folder in ("notebooks", "solutions", "exercises", "docs"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
+        # What lessons leave behind (saved models, checkpoints) is ignored by git: not course files.
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns(
+            "modelos_*", "*.keras", "*.h5", "*.pt", "*.pth", ".ipynb_checkpoints"))
     (tmp_path / "tlkit").mkdir()
     shutil.copy(ROOT / "tlkit" / "course.py", tmp_path / "tlkit" / "course.py")
     shutil.copy(ROOT / "README.md", tmp_path / "README.md")
