@@ -11,7 +11,7 @@ import importlib
 import sys
 
 # Modules that define add_commands(subparsers); each sub-command sets ``func`` to call.
-COMMAND_MODULES = ("tlkit.runner", "tlkit.course", "tlkit.grading.cli", "tlkit.data.cli")
+COMMAND_MODULES = ("tlkit.runner", "tlkit.measured", "tlkit.course", "tlkit.grading.cli", "tlkit.data.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

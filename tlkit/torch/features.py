@@ -38,12 +38,12 @@ def fingerprint(module: nn.Module, loader: DataLoader) -> str:
 def extract_features(backbone: nn.Module, loader: DataLoader, *, device: str | None = None,
                      progress: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """``(features, labels)`` of every batch of ``loader`` through ``backbone`` in eval mode."""
-    from tqdm.auto import tqdm
+    from tlkit.torch.train import progress_bar
 
     device = torch.device(device or config.device())
     backbone.to(device).eval()
     feats, labels = [], []
-    for x, y in tqdm(loader, desc="extrayendo características", leave=False, disable=not progress):
+    for x, y in progress_bar(loader, "extrayendo características", progress):
         with torch.autocast(device.type, dtype=torch.float16, enabled=device.type == "cuda"):
             feats.append(backbone(x.to(device, non_blocking=True)).float().cpu())
         labels.append(torch.as_tensor(y))

