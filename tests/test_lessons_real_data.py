@@ -107,3 +107,16 @@ def test_arrange_real_data_uses_official_names(tmp_path):
     assert (target / "flowers").is_symlink() and (target / "flowers/train/a").is_dir()
     with pytest.raises(FileNotFoundError, match="missing"):
         measured.arrange_real_data(tmp_path / "nowhere", tmp_path / "x")
+
+
+def test_keras_and_pytorch_head_only_agree_on_real_photos():
+    """Lesson 01 (Keras) and lesson 05 (PyTorch) train the same linear head on the same base's
+    features of the same real photos: the last real-data run must show them within 3 points."""
+    lessons = measured.load_results()["lessons"]
+
+    def value(lesson, name):
+        return next(r["value"] for r in lessons[lesson]["results"] if r["name"] == name)
+
+    keras_acc = value("01_trainable_y_compile", "cabeza sola sobre características (30 épocas)")
+    torch_acc = value("05_resnet_fine_tuning", "cabeza sola sobre características, normalización de los pesos")
+    assert abs(keras_acc - torch_acc) <= 0.03, (keras_acc, torch_acc)

@@ -29,12 +29,18 @@ def progress_bar(iterable, desc: str, enabled: bool = True, total: int | None = 
     """A tqdm bar that disappears when done; none when ``TLKIT_PROGRESS=0`` (set by
     ``tlkit lessons`` so executed handouts keep one line per epoch, not bar fragments)."""
     import os
+    import warnings
 
-    from tqdm.auto import tqdm
+    from tqdm import TqdmWarning
 
-    enabled = enabled and os.environ.get("TLKIT_PROGRESS", "1") != "0"
-    return tqdm(iterable, desc=desc, total=total, leave=False, disable=not enabled,
-                mininterval=0.5)
+    if not (enabled and os.environ.get("TLKIT_PROGRESS", "1") != "0"):
+        from tqdm import tqdm
+
+        return tqdm(iterable, total=total, disable=True)
+    with warnings.catch_warnings():  # a notebook without ipywidgets gets a text bar: no warning
+        warnings.simplefilter("ignore", TqdmWarning)
+        from tqdm.auto import tqdm
+    return tqdm(iterable, desc=desc, total=total, leave=False, mininterval=0.5)
 
 
 def _device_setup(model: nn.Module, device: str | None, amp: bool | None):
