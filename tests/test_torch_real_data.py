@@ -5,11 +5,13 @@ the image features are the mean of one forward pass at 224 px and one at 256 px 
 sees the flowers at two scales), the head's learning rate is chosen by 5-fold cross-validation
 on the TRAINING photos only, and the head is then trained on all of them with three seeds. It
 must reach >= 0.87 on the 100 validation photos (mean over seeds) and beat training from
-scratch, on at least the same backbone compute (3 epochs at 112 px, BatchNorm with PyTorch's
-momentum 0.1), by >= 20 points; the scratch model must not collapse onto one class.
-Measured here (2 shared CPU cores): frozen 0.88 ± 0.01; scratch before the BatchNorm fix 0.20
-(one class), after it see the closing note of issue 9. With 100 validation photos two standard
-errors are about 6 points: these thresholds are acceptance bars, not a ranking of recipes.
+scratch, on at least the same backbone compute (3 epochs at 112 px), by >= 20 points. The
+scratch model has PyTorch's BatchNorm momentum 0.1 and its statistics recomputed after
+training: after 21 batches from random weights even 0.1 leaves them stale and the network
+predicts one class (val 0.20); recomputed, it must predict more than one.
+Measured here (2 shared CPU cores): frozen 0.870 (CV picked lr 1e-3). With 100 validation
+photos two standard errors are about 6 points: the thresholds are acceptance bars, not a
+ranking of recipes (on the training folds the recipes tried were within 3 points).
 """
 
 from __future__ import annotations
@@ -56,6 +58,20 @@ def _head_accuracy(ftr, ytr, fva, yva, lr, seed):
     return float(hist.val_acc.iloc[-1])
 
 
+def _recompute_batchnorm(model, loader):
+    """Measure every BatchNorm's statistics again with one pass over ``loader`` (no gradient):
+    after a short run from random weights even momentum 0.1 leaves them stale."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.reset_running_stats()
+            module.momentum = None  # cumulative average over the pass
+    model.train()
+    with torch.no_grad():
+        for x, _ in loader:
+            model(x)
+    model.eval()
+
+
 def _cross_validated(ftr, ytr, lr, folds=5):
     """Mean accuracy over stratified folds of the training features (the val photos unseen)."""
     rng = np.random.default_rng(0)
@@ -98,13 +114,18 @@ def test_frozen_lite0_on_real_flowers_beats_scratch(shared_data, capsys):
     val_loader = make_loader(small_val, 50, num_workers=0)
     hist = fit(scratch, make_loader(small_train, 32, True, num_workers=0), val_loader, opt,
                epochs=SCRATCH_EPOCHS, device="cpu", restore_best=False, progress=False, verbose=False)
-    scratch_acc = float(hist.val_acc.iloc[-1])
-    _, predicted, _ = predict(scratch, val_loader, device="cpu")
+    _, stale, _ = predict(scratch, val_loader, device="cpu")
+    _recompute_batchnorm(scratch, make_loader(small_train.with_transform(eval_transform(SCRATCH_SIZE, norm)),
+                                              50, num_workers=0))
+    truth, predicted, _ = predict(scratch, val_loader, device="cpu")
+    scratch_acc = float(np.mean(truth == predicted))
     t2 = time.perf_counter()
     with capsys.disabled():
         print(f"\nreal flowers: frozen Lite0 (features at {SCALES} px, lr {lr:g} by CV {cv}) "
               f"val_acc={frozen_acc:.3f} ± {np.std(runs):.3f} over {len(SEEDS)} seeds ({t1 - t0:.0f} s); "
-              f"scratch val_acc={scratch_acc:.3f}, {len(np.unique(predicted))} classes predicted "
+              f"scratch val_acc={hist.val_acc.iloc[-1]:.3f} with momentum-0.1 statistics "
+              f"({len(np.unique(stale))} classes predicted), {scratch_acc:.3f} recomputed "
+              f"({len(np.unique(predicted))} classes) "
               f"({t2 - t1:.0f} s)")
     assert frozen_acc >= 0.87
     assert len(np.unique(predicted)) > 1, "scratch model collapsed onto one class (BatchNorm statistics?)"
