@@ -2,7 +2,7 @@
 
 The seeds' Dataset (lesson 05's predecessor) reads every JPEG in every epoch with
 ``skimage.io.imread``, resizes it with albumentations' ``Resize`` and divides by 255 in float64.
-tlkit's ``ImageDataset`` decodes each image once (JPEG draft mode), keeps a small uint8 copy and
+tlkit's ``ImageDataset`` decodes each image once (like load_rgb), keeps a small uint8 copy and
 only crops, flips and normalises per epoch, in float32, optionally in worker processes.
 
 Both produce 224x224 float tensors with the same augmentation (a random resized crop and a

@@ -57,3 +57,16 @@ def test_summary_table_lists_each_source_once():
     result = runner.LessonResult("01_x", "ok", 1.5, [Source("data", "mnist", "cache")] * 2)
     table = runner.summary_table([result])
     assert table.count("mnist (cache)") == 1 and "1.5 s" in table
+
+
+def test_executed_lessons_keep_no_progress_bar_fragments(tmp_path):
+    """The runner's kernels get TLKIT_PROGRESS=0: fit's bars stay out of the handout."""
+    path = _write(tmp_path / "bars.ipynb",
+                  "import time\nfrom tlkit.torch.train import progress_bar\n"
+                  "for _ in progress_bar(range(30), 'época 1/1 train'):\n    time.sleep(0.02)\n"
+                  "print('hecho')")
+    result = runner.run_lesson(path, tmp_path / "out", timeout=120)
+    assert result.status == "ok", result.error
+    executed = nbformat.read(tmp_path / "out" / "bars" / "bars.ipynb", as_version=4)
+    streams = [o for o in executed.cells[0].outputs if o.output_type == "stream"]
+    assert [o.name for o in streams] == ["stdout"] and streams[0].text == "hecho\n"

@@ -37,3 +37,23 @@ def test_plots_return_figures_with_expected_content():
 
     fig = viz.plot_bars(pd.DataFrame({"estrategia": ["a", "b"], "acc": [0.5, 0.9]}), "estrategia", "acc")
     assert [t.get_text() for t in fig.axes[0].texts] == ["0.50", "0.90"]
+
+
+def test_history_epoch_axis_has_whole_numbers_only():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = viz.plot_history({"loss": [1.0, 0.7, 0.5], "val_loss": [1.1, 0.9, 0.8],
+                            "accuracy": [0.3, 0.5, 0.6], "val_accuracy": [0.2, 0.4, 0.5]})
+    for ax in fig.axes:
+        fig.canvas.draw()
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+
+
+def test_one_per_class_shows_every_class():
+    labels = [0] * 50 + [1] * 3 + [2] * 1
+    picked = viz.one_per_class(labels, per_class=2, seed=0)
+    assert sorted(labels[i] for i in picked) == [0, 0, 1, 1, 2]
+    assert len(set(picked)) == len(picked)
+    assert picked == viz.one_per_class(labels, per_class=2, seed=0)  # seeded

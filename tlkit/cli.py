@@ -12,7 +12,7 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tlkit import course, publish, runner
+    from tlkit import course, measured, publish, runner
     from tlkit.data import cli as data_cli
     from tlkit.grading import cli as grading_cli
     from tlkit.grading.lms import cli as lms_cli
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     runner.add_commands(sub)
+    measured.add_commands(sub)
     course.add_commands(sub)
     grading_cli.add_commands(sub)
     lms_cli.add_commands(sub)

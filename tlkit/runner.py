@@ -60,8 +60,9 @@ def run_lesson(path: Path, out: Path, *, timeout: int = 1800) -> LessonResult:
     except Exception as exc:  # malformed JSON or an invalid notebook
         return LessonResult(path.stem, "failed", 0.0, error=f"{path}: unreadable notebook ({exc})")
 
-    saved = {k: os.environ.get(k) for k in ("TLKIT_RUN_LOG", "MPLBACKEND")}
+    saved = {k: os.environ.get(k) for k in ("TLKIT_RUN_LOG", "MPLBACKEND", "TLKIT_PROGRESS")}
     os.environ["TLKIT_RUN_LOG"] = str(log)
+    os.environ["TLKIT_PROGRESS"] = "0"  # a handout keeps one line per epoch, not bar fragments
     os.environ.pop("MPLBACKEND", None)  # let the kernel use its inline backend: figures are kept
     start = time.perf_counter()
     status, error = "ok", ""

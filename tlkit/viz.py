@@ -64,6 +64,18 @@ def show_images(images: Sequence[Any], labels: Sequence[Any] | None = None,
     return fig
 
 
+def one_per_class(labels: Sequence[int], per_class: int = 2, seed: int = 0) -> list[int]:
+    """Indices of ``per_class`` examples of every class present in ``labels`` (seeded), class by
+    class, so a sample grid shows all the classes instead of whatever comes first."""
+    labels = np.asarray(labels, dtype=int)
+    rng = np.random.default_rng(seed)
+    picked = []
+    for label in np.unique(labels):
+        where = np.flatnonzero(labels == label)
+        picked.extend(int(i) for i in rng.choice(where, min(per_class, len(where)), replace=False))
+    return picked
+
+
 def _history_frame(history: Any):
     import pandas as pd
 
@@ -83,6 +95,8 @@ def plot_history(history: Any, metrics: Sequence[str] = ("loss", "accuracy"), ti
     every column named ``m``, ``val_m``, ``train_m`` (Keras and tlkit.torch naming); ``acc`` and
     ``accuracy`` are treated alike.
     """
+    from matplotlib.ticker import MaxNLocator
+
     plt = _plt()
     frame = _history_frame(history)
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
@@ -96,6 +110,7 @@ def plot_history(history: Any, metrics: Sequence[str] = ("loss", "accuracy"), ti
         for column in columns:
             ax.plot(epochs, frame[column], marker="o", label=column)
         ax.set_xlabel("época")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.legend()

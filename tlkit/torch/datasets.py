@@ -1,7 +1,7 @@
 """A Dataset that decodes each image once and augments on the fly, and its DataLoader.
 
-The seeds' Dataset reads and resizes every JPEG in every epoch, in float64. Here each image is
-decoded once (JPEG draft mode: the decoder itself shrinks it), kept as a small uint8 tensor,
+The course's original Dataset reads and resizes every JPEG in every epoch, in float64. Here each
+image is decoded once (like ``tlkit.data.load_rgb``), kept as a small uint8 tensor,
 and only cropping, flipping and normalisation (float32) run per epoch; workers overlap that with
 training. ``benchmarks/input_pipeline.py`` measures the difference.
 """
@@ -20,21 +20,22 @@ from torch.utils.data import DataLoader, Dataset
 def decode(path: str | os.PathLike, shorter_side: int) -> torch.Tensor:
     """An RGB image as a uint8 CHW tensor whose shorter side is at most ``shorter_side`` pixels.
 
-    Larger images are shrunk (JPEG draft mode first: the decoder itself reduces them); smaller
-    ones are kept as they are, since the crop transforms resize to the model's input anyway and
-    upscaling here would only cost time and memory.
+    Decoded exactly like :func:`tlkit.data.load_rgb` (EXIF orientation, transparency over white,
+    16-bit and palette images scaled to 8 bits). Larger images are shrunk; smaller ones are kept
+    as they are, since the crop transforms resize to the model's input anyway and upscaling here
+    would only cost time and memory.
     """
     from PIL import Image
 
-    with Image.open(path) as img:
-        img.draft("RGB", (shorter_side, shorter_side))  # JPEG: decode at reduced scale
-        img = img.convert("RGB")
-        w, h = img.size
-        ratio = shorter_side / min(w, h)
-        if ratio < 1:
-            new = (max(shorter_side, round(w * ratio)), max(shorter_side, round(h * ratio)))
-            img = img.resize(new, Image.Resampling.BILINEAR, reducing_gap=None)
-        array = np.asarray(img, dtype=np.uint8)
+    from tlkit.data import load_rgb
+
+    img = load_rgb(path)
+    w, h = img.size
+    ratio = shorter_side / min(w, h)
+    if ratio < 1:
+        new = (max(shorter_side, round(w * ratio)), max(shorter_side, round(h * ratio)))
+        img = img.resize(new, Image.Resampling.BILINEAR, reducing_gap=None)
+    array = np.asarray(img, dtype=np.uint8)
     return torch.from_numpy(array.copy()).permute(2, 0, 1).contiguous()
 
 

@@ -43,13 +43,12 @@ def extract_features(backbone: nn.Module, loader: DataLoader, *, device: str | N
     The backbone runs on ``device`` (default: ``config.device()``) and is back on its own
     device afterwards, left in eval mode; the features are CPU tensors.
     """
-    from tqdm.auto import tqdm
+    from tlkit.torch.train import progress_bar
 
     feats, labels = [], []
     with on_device(backbone, device, None) as (device, on_cuda, amp):
         backbone.eval()
-        for x, y in tqdm(loader, desc="extrayendo características", leave=False,
-                         disable=not progress):
+        for x, y in progress_bar(loader, "extrayendo características", progress):
             with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
                 feats.append(backbone(x.to(device, non_blocking=True)).float().cpu())
             labels.append(torch.as_tensor(y))

@@ -130,12 +130,25 @@ def _lite0(pretrained: bool) -> tuple[EfficientNetLite0, provenance.Source]:
 
     model = EfficientNetLite0()
     if not pretrained:
-        return model, provenance.Source("weights", "efficientnet_lite0", "random",
-                                        "pedido sin pesos")
+        return scratch_batchnorm(model), provenance.Source("weights", "efficientnet_lite0", "random",
+                                                           "pedido sin pesos")
     where = sources.require("efficientnet_lite0")
     model.load_state_dict(torch.load(where.path, map_location="cpu", weights_only=True),
                           strict=True)
     return model, where.source()
+
+
+def scratch_batchnorm(model: nn.Module) -> nn.Module:
+    """PyTorch's default BatchNorm momentum (0.1) for a network trained from random weights.
+
+    TF's 0.01 suits fine-tuning pretrained statistics; from a random start the running
+    statistics would still be near their initial values after a short run, and in eval mode
+    the network would predict one class whatever it learned.
+    """
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.momentum = 0.1
+    return model
 
 
 # --- the classifier: backbone + new head -------------------------------------------------------

@@ -31,10 +31,22 @@ HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "l
 LAST, BEST = "last.pt", "best.pt"
 
 
-def _bar(iterable, desc: str, enabled: bool, total: int | None = None):
-    from tqdm.auto import tqdm
+def progress_bar(iterable, desc: str, enabled: bool = True, total: int | None = None):
+    """A tqdm bar that disappears when done; none when ``TLKIT_PROGRESS=0`` (set by
+    ``tlkit lessons`` so executed handouts keep one line per epoch, not bar fragments)."""
+    import os
+    import warnings
 
-    return tqdm(iterable, desc=desc, total=total, leave=False, disable=not enabled)
+    from tqdm import TqdmWarning
+
+    if not (enabled and os.environ.get("TLKIT_PROGRESS", "1") != "0"):
+        from tqdm import tqdm
+
+        return tqdm(iterable, total=total, disable=True)
+    with warnings.catch_warnings():  # a notebook without ipywidgets gets a text bar: no warning
+        warnings.simplefilter("ignore", TqdmWarning)
+        from tqdm.auto import tqdm
+    return tqdm(iterable, desc=desc, total=total, leave=False, mininterval=0.5)
 
 
 def _to_device(x: torch.Tensor, y: torch.Tensor, device, on_cuda: bool):
@@ -49,7 +61,7 @@ def _run_epoch(model, loader, loss_fn, device, on_cuda, amp, optimizer=None, sca
     """One pass over ``loader``; trains when an optimizer is given. Returns (loss, accuracy)."""
     training = optimizer is not None
     total_loss, correct, seen = 0.0, 0, 0
-    bar = _bar(loader, desc, progress, total=len(loader))
+    bar = progress_bar(loader, desc, progress, total=len(loader))
     with torch.set_grad_enabled(training):
         for x, y in bar:
             x, y = _to_device(x, y, device, on_cuda)

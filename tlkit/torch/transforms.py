@@ -24,7 +24,7 @@ def stored_size(size: int) -> int:
 
 
 def _to_float(normalization) -> list:
-    if normalization is None:  # the seeds' plain /255: shown in lesson 05 as what not to do
+    if normalization is None:  # plain /255, as the course's original notebook did: lesson 05 shows why not
         return [v2.ToDtype(torch.float32, scale=True)]
     mean, std = normalization
     return [v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean=list(mean), std=list(std))]

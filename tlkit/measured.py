@@ -1,0 +1,233 @@
+"""The course's reference results on real data: reported by the lessons, run by ``tlkit measured``.
+
+A lesson calls :func:`report` for every number its text relies on; when ``TLKIT_RESULTS_LOG``
+names a file (the real-data run sets it) the value is appended there. ``tlkit measured --data
+DIR`` arranges the real subsets of ``DIR`` under the official file names in a temporary
+``TLKIT_DATA_DIR`` (:func:`arrange_real_data`), executes every lesson of the course manifest on
+them, writes ``reference_results.json`` (shipped with the package, so a lesson running on the
+embedded stand-ins can show the real-data figures with :func:`show_reference`) and renders
+the README's "Measured here" table between its markers. ``tlkit measured --readme`` re-renders
+the table alone; tests/test_lessons_real_data.py checks the README matches the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS_FILE = Path(__file__).with_name("reference_results.json")
+README = Path(__file__).resolve().parents[1] / "README.md"
+BEGIN, END = "<!-- measured:begin -->", "<!-- measured:end -->"
+MNIST_TRAIN = 8000  # t10k images used for training in the real-data layout; the rest test
+
+
+def report(name: str, value: float, *, spread: float | None = None, runs: int = 1) -> float:
+    """Record one result of the running lesson (``value``: mean over ``runs`` seeds, ``spread``:
+    their standard deviation) in ``TLKIT_RESULTS_LOG`` when set; returns ``value``."""
+    log = os.environ.get("TLKIT_RESULTS_LOG")
+    if log:
+        row = {"name": name, "value": float(value), "runs": int(runs),
+               "spread": None if spread is None else float(spread)}
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return float(value)
+
+
+def read_log(path: str | os.PathLike) -> list[dict]:
+    """The results a lesson appended to a ``TLKIT_RESULTS_LOG`` file (empty when none)."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_results(path: str | os.PathLike = RESULTS_FILE) -> dict:
+    """The results file of the last real-data run (``{}`` when there is none)."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not a valid results file ({exc})") from None
+
+
+def format_value(row: dict) -> str:
+    """``0.853 ± 0.012 (5 seeds)`` or ``0.853``; values above 1 (seconds, ratios) get one decimal."""
+    digits = 3 if abs(row["value"]) <= 1 else 1
+    text = f"{row['value']:.{digits}f}"
+    if row.get("spread") is not None and row.get("runs", 1) > 1:
+        text += f" ± {row['spread']:.{digits}f} ({row['runs']} semillas)"
+    return text
+
+
+def show_reference(lesson: str, path: str | os.PathLike = RESULTS_FILE) -> None:
+    """Print the course's reference results of ``lesson`` (a notebook stem, e.g.
+    ``05_resnet_fine_tuning``) on real data, labelled with profile, data and date."""
+    results = load_results(path)
+    rows = results.get("lessons", {}).get(lesson, {}).get("results", [])
+    if not rows:
+        print(f"(no hay resultados de referencia con datos reales para {lesson})")
+        return
+    print(f"Resultados de referencia con datos reales (perfil {results['profile']}, "
+          f"{results['date']}; datos: {results['data']}):")
+    width = max(len(r["name"]) for r in rows)
+    for row in rows:
+        print(f"  {row['name']:<{width}}  {format_value(row)}")
+
+
+# --- the real-data layout ----------------------------------------------------------------------
+
+def arrange_real_data(shared: Path, target: Path) -> Path:
+    """The real subsets of ``shared`` (``../shared/data``) under the official file names in
+    ``target``, for ``TLKIT_DATA_DIR``: MNIST's t10k split into train (first 8,000) and test
+    (last 2,000) IDX files, EMNIST balanced (its 304 test images, every class split in two
+    halves) and letters A–S (first 80 % train), the flower photos linked (given train/val)."""
+    import numpy as np
+
+    from tlkit.data.idx import read_idx, write_idx
+
+    shared, target = Path(shared), Path(target)
+    for sub in ("mnist", "emnist", "flowers"):
+        if not (shared / sub).is_dir():
+            raise FileNotFoundError(f"{shared / sub}: missing (see {shared / 'README.md'})")
+    target.mkdir(parents=True, exist_ok=True)
+    mnist = target / "mnist"
+    mnist.mkdir(exist_ok=True)
+    images = read_idx(shared / "mnist" / "t10k-images-idx3-ubyte.gz")
+    labels = read_idx(shared / "mnist" / "t10k-labels-idx1-ubyte.gz")
+    for part, rows in (("train", slice(0, MNIST_TRAIN)), ("t10k", slice(MNIST_TRAIN, None))):
+        write_idx(mnist / f"{part}-images-idx3-ubyte.gz", images[rows])
+        write_idx(mnist / f"{part}-labels-idx1-ubyte.gz", labels[rows])
+    emnist = target / "emnist"
+    emnist.mkdir(exist_ok=True)
+    for split, stem in (("balanced", "emnist-balanced-test-18496to18799"), ("letters", "emnist-letters-AtoS")):
+        images = read_idx(shared / "emnist" / f"{stem}-images-idx3-ubyte.gz")
+        labels = read_idx(shared / "emnist" / f"{stem}-labels-idx1-ubyte.gz")
+        if split == "balanced":  # every class in both halves: alternate within each class
+            rank = np.zeros(len(labels), dtype=int)
+            for label in np.unique(labels):
+                where = np.flatnonzero(labels == label)
+                rank[where] = np.arange(len(where))
+            parts = {"train": np.flatnonzero(rank % 2 == 0), "test": np.flatnonzero(rank % 2 == 1)}
+        else:
+            cut = int(len(labels) * 0.8)
+            parts = {"train": slice(0, cut), "test": slice(cut, None)}
+        for part, rows in parts.items():
+            write_idx(emnist / f"emnist-{split}-{part}-images-idx3-ubyte.gz", images[rows])
+            write_idx(emnist / f"emnist-{split}-{part}-labels-idx1-ubyte.gz", labels[rows])
+        mapping = emnist / f"emnist-{split}-mapping.txt"
+        if not mapping.exists():
+            mapping.symlink_to(shared / "emnist" / f"emnist-{split}-mapping.txt")
+    flowers = target / "flowers"
+    if not flowers.exists():
+        flowers.symlink_to((shared / "flowers").resolve(), target_is_directory=True)
+    return target
+
+
+DATA_LABEL = ("../shared/data: MNIST t10k (8.000 entrenamiento / 2.000 prueba), EMNIST balanced "
+              "(304 imágenes reales) y letras A–S, tf_flowers (200 entrenamiento / 100 validación)")
+
+
+def run_real_data(shared: Path, out: Path, lessons: list[Path] | None = None, *,
+                  timeout: int = 1800):
+    """Execute ``lessons`` (default: the course manifest's) on the real subsets of ``shared``;
+    returns ``(runner results, {lesson stem: [reported rows]})``."""
+    from tlkit import runner
+    from tlkit.course import LESSONS
+
+    root = Path(__file__).resolve().parents[1]
+    lessons = lessons or [root / lesson.notebook for lesson in LESSONS]
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    saved = {k: os.environ.get(k) for k in ("TLKIT_DATA_DIR", "TLKIT_RESULTS_LOG")}
+    outcomes, reported = [], {}
+    with tempfile.TemporaryDirectory(prefix="tlkit-real-data-") as tmp:
+        os.environ["TLKIT_DATA_DIR"] = str(arrange_real_data(shared, Path(tmp) / "data"))
+        try:
+            for path in lessons:
+                log = out / f"{path.stem}.results.jsonl"
+                log.unlink(missing_ok=True)
+                os.environ["TLKIT_RESULTS_LOG"] = str(log)
+                outcome = runner.run_lesson(path, out, timeout=timeout)
+                outcomes.append(outcome)
+                reported[path.stem] = read_log(log)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    return outcomes, reported
+
+
+def results_document(outcomes, reported: dict, profile: str) -> dict:
+    return {
+        "profile": profile,
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "data": DATA_LABEL,
+        "lessons": {o.lesson: {"seconds": round(o.seconds, 1), "results": reported.get(o.lesson, [])}
+                    for o in outcomes},
+    }
+
+
+def readme_table(results: dict) -> str:
+    """The Markdown block the README shows between its markers."""
+    if not results:
+        return "(no real-data run recorded yet: `tlkit measured --data ../shared/data`)"
+    lines = [f"Lessons on the real data subsets (`tlkit measured`, profile `{results['profile']}`, "
+             f"{results['date']}; {results['data']}). Mean ± standard deviation over seeds where "
+             f"a lesson repeats a run.", "",
+             "| lesson | result | value |", "| --- | --- | --- |"]
+    for lesson, entry in results["lessons"].items():
+        lines.append(f"| `{lesson}` | run time | {entry['seconds']:.0f} s |")
+        for row in entry["results"]:
+            lines.append(f"| `{lesson}` | {row['name']} | {format_value(row)} |")
+    return "\n".join(lines)
+
+
+def render_readme(text: str, results: dict) -> str:
+    """``text`` with the block between the markers replaced by :func:`readme_table`."""
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"README: markers {BEGIN} ... {END} not found")
+    return pattern.sub(lambda _: f"{BEGIN}\n{readme_table(results)}\n{END}", text)
+
+
+def add_commands(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "measured", help="run the lessons on real data; write the reference results and README table")
+    parser.add_argument("--data", type=Path, help="the real-data subsets (e.g. ../shared/data)")
+    parser.add_argument("--out", type=Path, default=Path("out/real-data"),
+                        help="executed notebooks (default: out/real-data)")
+    parser.add_argument("--readme", action="store_true",
+                        help="only re-render the README table from the results file")
+    parser.set_defaults(func=_cli)
+
+
+def _cli(args) -> int:
+    from tlkit import config
+    from tlkit.files import atomic_write
+
+    if not args.readme:
+        if args.data is None or not args.data.is_dir():
+            print(f"tlkit measured: give --data with the real-data folder (not found: {args.data})")
+            return 2
+        outcomes, reported = run_real_data(args.data, args.out)
+        failed = [o for o in outcomes if o.status != "ok"]
+        for o in outcomes:
+            print(f"{o.lesson}: {o.status} in {o.seconds:.0f} s" + (f"\n{o.error}" if o.error else ""))
+        if failed:
+            print("tlkit measured: some lessons failed; the results file is left as it was")
+            return 1
+        document = results_document(outcomes, reported, config.profile())
+        atomic_write(RESULTS_FILE, json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+        print(f"wrote {RESULTS_FILE}")
+    atomic_write(README, render_readme(README.read_text(encoding="utf-8"), load_results()))
+    print(f"updated {README}")
+    return 0
+
