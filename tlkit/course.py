@@ -31,6 +31,8 @@ LESSONS = (
            "Keras", 2, "GPU recomendada; pesos ImageNet (Xception) y tf_flowers en línea"),
     Lesson("notebooks/02_guardar_cargar_reutilizar.ipynb", "Keras: guardar, cargar y reutilizar (MNIST → EMNIST)",
            "Keras", 2, "GPU recomendada; EMNIST (562 MB) y pesos ResNet50 en línea"),
+    Lesson("notebooks/03_keras_datos_y_callbacks.ipynb", "Keras: datos con `tf.data`, pérdidas y callbacks",
+           "Keras", 1, "GPU recomendada; pesos ImageNet (Xception) y tf_flowers en línea"),
     Lesson("notebooks/04_pytorch_a_mano.ipynb", "PyTorch a mano: `Dataset`, ResNet, bucle, checkpoints y `StepLR`",
            "PyTorch", 0.5, "GPU recomendada; pesos ResNet-18 de torchvision y tf_flowers en línea"),
     Lesson("notebooks/05_resnet_fine_tuning.ipynb", "PyTorch: ResNet fine-tuning de cinco maneras",
