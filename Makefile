@@ -7,9 +7,10 @@ PROFILE ?= fast
 # Tests and the lessons' kernels: quiet TF C++ logs, the fast profile, no downloads.
 TEST_ENV := TF_CPP_MIN_LOG_LEVEL=1 TLKIT_PROFILE=fast TLKIT_OFFLINE=1 TLKIT_CHECK_STRICT=1
 
-.PHONY: lessons test env assign assign-check bench clean
+.PHONY: lessons test env assign assign-check bench clean colab-check
 
 $(STAMP): requirements/base.txt requirements/test.txt pyproject.toml scripts/setup-env.sh
+	bash scripts/setup-system.sh
 	bash scripts/setup-env.sh
 
 env: $(STAMP)
@@ -41,3 +42,17 @@ bench: $(STAMP)
 	$(PY) benchmarks/input_pipeline.py
 	$(PY) benchmarks/feature_cache.py
 	$(PY) benchmarks/grading_throughput.py
+
+## The framework-free tests on Colab's Python 3.13 and Colab's versions of the light packages
+## (numpy 2.1.3, pandas 2.2.3 ... read from tests/fixtures/colab), in $(COLAB_VENV). Skips with a
+## reason when no Python 3.13 is found (set PYTHON313). tests/test_environment.py keeps the list
+## complete: a test file that needs no framework and no nbclient belongs here.
+COLAB_VENV ?= .venv-colab
+COLAB_TESTS := tests/test_config.py tests/test_course.py tests/test_data_download.py \
+	tests/test_data_embedded.py tests/test_data_images.py tests/test_data_real.py \
+	tests/test_data_sources.py tests/test_online_failure.py \
+	tests/test_environment.py tests/test_files.py tests/test_grading_assign.py \
+	tests/test_grading_check.py tests/test_notebook_hygiene.py tests/test_publish.py \
+	tests/test_viz.py
+colab-check:
+	COLAB_VENV=$(COLAB_VENV) bash scripts/colab-check.sh $(COLAB_TESTS)

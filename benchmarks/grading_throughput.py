@@ -1,61 +1,113 @@
-"""Grading throughput on the example assignment: submissions per minute at -j 1 and -j 2.
+"""Grading throughput on the real exercises: where a submission's seconds go, submissions/min.
 
-Not a test. Run: ``.venv/bin/python benchmarks/grading_throughput.py [--copies N]``. Grades N
-copies each of the correct, partial and unsolved example submissions (3N notebooks) once per
-job count, and prints the rates and their ratio.
+Not a test. Run: ``.venv/bin/python benchmarks/grading_throughput.py [--copies N] [--jobs J]``.
+Grades N copies of each solution in ``solutions/`` and of each generated exercise in
+``exercises/`` (an untouched student notebook), with the grader's default isolation and limits,
+and prints per-phase seconds (kernel start, given cells, student cells, tests, the grader's
+tamper probes), the rate at ``-j 1`` and ``-j J``, and their ratio, all measured in one run.
+The verdicts must be the expected ones (solutions full marks, exercises 0) or it stops.
+``--baseline DIR`` also grades the same class with the tlkit package found in ``DIR`` (e.g. an
+older commit: ``git archive <commit> tlkit | tar -x -C DIR``) in a subprocess, and prints the
+ratio of the two rates at ``-j J``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from tlkit.grading.grade import GradeOptions, grade
-from tlkit.grading.sandbox import resolve_isolation
+from tlkit.grading.grade import run_grading
+from tlkit.grading.options import GradeOptions
+from tlkit.grading.sandbox import full_isolation_available
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures" / "grading"
-KINDS = ("correct", "partial", "unsolved")
+PHASES = ("kernel", "given", "student", "extra", "test", "probe", "preamble", "canary")
 
 
-def make_copies(folder: Path, copies: int) -> None:
-    """``folder/<kind>-<k>.ipynb`` for each example submission kind."""
-    for kind in KINDS:
-        for k in range(copies):
-            shutil.copy(FIXTURES / "submissions" / f"submission-{kind}.ipynb",
-                        folder / f"{kind}-{k:03d}.ipynb")
+def make_class(folder: Path, copies: int) -> None:
+    """``folder/<kind>-<k>/<exercise>.ipynb``: solved and untouched notebooks."""
+    for k in range(copies):
+        for kind, source in (("resuelto", ROOT / "solutions"), ("sin-resolver", ROOT / "exercises")):
+            student = folder / f"{kind}-{k:02d}"
+            student.mkdir(parents=True)
+            for notebook in sorted(source.glob("*.ipynb")):
+                shutil.copy(notebook, student / notebook.name)
 
 
-def measure(folder: Path, jobs: int) -> tuple[float, int]:
-    """Seconds to grade every notebook in ``folder`` with ``jobs`` workers, and their count."""
-    options = GradeOptions(timeout_cell=30, timeout_total=120, memory_mb=1024, jobs=jobs)
+def measure(folder: Path, jobs: int) -> tuple[float, list]:
+    """Seconds to grade the class with ``jobs`` workers, and the results (verdicts checked)."""
+    options = GradeOptions(jobs=jobs, timeout_cell=300, timeout_total=900,
+                           isolation="full" if full_isolation_available() else "basic")
     start = time.perf_counter()
-    results = grade([folder], FIXTURES / "solutions", options=options)
+    batch = run_grading([folder], ROOT / "solutions", options=options)
     elapsed = time.perf_counter() - start
-    wrong = [r for r in results for row in r.rows if row.status in ("error", "crashed")]
-    if wrong:
-        raise SystemExit(f"grader problem: {wrong[0].rows}")
-    return elapsed, len(results)
+    for result in batch.results:
+        got = sum(r.points for r in result.rows)
+        top = sum(r.max_points for r in result.rows)
+        solved = result.submission.student.startswith("resuelto")
+        if (got != top) if solved else (got != 0 or any(r.status == "error" for r in result.rows)):
+            raise SystemExit(f"unexpected verdict: {result.submission} {result.rows}")
+    return elapsed, batch.results
+
+
+BASELINE = """
+import json, sys, time
+from pathlib import Path
+from tlkit.grading.grade import GradeOptions, grade
+start = time.perf_counter()
+results = grade([Path(sys.argv[1])], Path(sys.argv[2]), options=GradeOptions(
+    jobs=int(sys.argv[3]), timeout_cell=300, timeout_total=900))
+points = {r.submission.student + "/" + r.assignment: sum(x.points for x in r.rows) for r in results}
+print(json.dumps({"seconds": time.perf_counter() - start, "count": len(results), "points": points}))
+"""
+
+
+def measure_baseline(folder: Path, jobs: int, package_dir: Path) -> tuple[float, int]:
+    """Seconds and count for another tlkit's grader (its own API) on the same class."""
+    env = {**os.environ, "PYTHONPATH": str(package_dir)}
+    out = subprocess.run([sys.executable, "-c", BASELINE, str(folder), str(ROOT / "solutions"),
+                          str(jobs)], env=env, capture_output=True, text=True, check=True)
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    return data["seconds"], data["count"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--copies", type=int, default=4, help="copies of each kind (default 4)")
+    parser.add_argument("--copies", type=int, default=1, help="copies of each notebook (default 1)")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel jobs to compare with -j 1")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="folder holding another tlkit package to compare with")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tlkit-bench-") as tmp:
         folder = Path(tmp)
-        make_copies(folder, args.copies)
-        print(f"isolation: {resolve_isolation('auto')}; {3 * args.copies} submissions per run")
+        make_class(folder, args.copies)
         rates = {}
-        for jobs in (1, 2):
-            seconds, count = measure(folder, jobs)
-            rates[jobs] = count / seconds * 60
-            print(f"-j {jobs}: {count} submissions in {seconds:.1f} s = "
+        for jobs in (1, args.jobs):
+            seconds, results = measure(folder, jobs)
+            rates[jobs] = len(results) / seconds * 60
+            print(f"-j {jobs}: {len(results)} submissions in {seconds:.1f} s = "
                   f"{rates[jobs]:.1f} submissions/min")
-        print(f"speed-up -j 2 / -j 1: {rates[2] / rates[1]:.2f}x")
+            if jobs == 1:
+                print(f"{'assignment':<28} {'kind':<13} {'total':>6} "
+                      + " ".join(f"{p:>8}" for p in PHASES))
+                for r in sorted(results, key=lambda r: (r.assignment, r.submission.student)):
+                    kind = r.submission.student.rsplit("-", 1)[0]
+                    print(f"{r.assignment:<28} {kind:<13} {r.seconds:6.1f} "
+                          + " ".join(f"{r.timing.get(p, 0.0):8.2f}" for p in PHASES))
+        print(f"speed-up -j {args.jobs} / -j 1: {rates[args.jobs] / rates[1]:.2f}x")
+        if args.baseline:
+            seconds, count = measure_baseline(folder, args.jobs, args.baseline)
+            base = count / seconds * 60
+            print(f"baseline ({args.baseline}) -j {args.jobs}: {count} submissions in "
+                  f"{seconds:.1f} s = {base:.1f} submissions/min; this grader / baseline: "
+                  f"{rates[args.jobs] / base:.2f}x")
 
 
 if __name__ == "__main__":

@@ -186,7 +186,7 @@ def _idx_bytes(arr):
 
 def test_load_emnist_downloads_zip_links_it_for_the_emnist_package(server, online, monkeypatch):
     from tlkit.data import load_emnist
-    from tlkit.data.emnist import emnist_package_cache
+    from tlkit.data.sources import emnist_package_cache
 
     content, upright, labels = _emnist_zip()
     server.files["/gzip.zip"] = content
@@ -264,4 +264,4 @@ def test_cli_fetch_downloads_into_the_cache(server, online, monkeypatch, capsys)
     server.files["/mnist.npz"] = b"changed upstream"
     download.downloads_dir().joinpath("mnist.npz").unlink()
     assert main(["data", "fetch", "mnist", "--no-progress"]) == 1
-    assert "sha256" in capsys.readouterr().err
+    assert "not the pinned" in capsys.readouterr().err

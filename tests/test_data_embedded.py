@@ -11,16 +11,10 @@ import numpy as np
 import pytest
 
 from tlkit import provenance
-from tlkit.data import (
-    available_weights,
-    digits_as_mnist,
-    efficientnet_lite0_weights_path,
-    embedded_images,
-    load_emnist,
-    load_mnist,
-)
+from tlkit.data import available_weights, load_emnist, load_mnist, sources
+from tlkit.data.embedded_arrays import digits_as_mnist
+from tlkit.data.embedded_photos import PHOTOS, embedded_images
 from tlkit.data.emnist import SPLITS
-from tlkit.data.photos import PHOTOS
 
 
 @pytest.fixture
@@ -141,21 +135,30 @@ def test_weights_report_is_honest_offline(offline):
     assert set(table["origin"]) <= {"cache", "package", "missing"}  # never "online" offline
     lite0 = table[table.model == "efficientnet_lite0"].iloc[0]
     assert lite0.origin == "package" and lite0.available
-    assert efficientnet_lite0_weights_path().stat().st_size > 10_000_000
+    assert sources.lite0_package_file().stat().st_size > 10_000_000
     resnet = table[(table.framework == "torchvision") & (table.model == "resnet18")].iloc[0]
     assert resnet.origin == "missing" and not resnet.available
 
 
-def test_weights_report_sees_caches_and_online(offline, monkeypatch):
+def test_weights_report_sees_valid_caches_only(offline, monkeypatch):
+    import dataclasses
+    import hashlib
+
+    from tlkit.data import registry
+
     checkpoint = offline / "torch" / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
     checkpoint.parent.mkdir(parents=True)
-    checkpoint.write_bytes(b"x")
+    checkpoint.write_bytes(b"x")  # the name of the real file, not its sha256 prefix
     keras_file = offline / "keras" / "models" / "xception_weights_tf_dim_ordering_tf_kernels_notop.h5"
     keras_file.parent.mkdir(parents=True)
-    keras_file.write_bytes(b"x")
+    keras_file.write_bytes(b"weights")
+    monkeypatch.setitem(registry.REGISTRY, "keras-xception", dataclasses.replace(
+        registry.remote("keras-xception"), md5=hashlib.md5(b"weights").hexdigest()))
     monkeypatch.delenv("TLKIT_OFFLINE")
     table = available_weights().set_index(["framework", "model", "variant"])
-    assert table.loc[("torchvision", "resnet18", "IMAGENET1K_V1"), "origin"] == "cache"
+    resnet18 = table.loc[("torchvision", "resnet18", "IMAGENET1K_V1")]
+    assert resnet18.origin == "online" and "sha256 f37072fd" in resnet18.detail
+    assert table.loc[("keras", "Xception", "notop"), "origin"] == "cache"
     assert table.loc[("keras", "Xception", "notop"), "detail"] == str(keras_file)
     assert table.loc[("torchvision", "resnet50", "IMAGENET1K_V2"), "origin"] == "online"
 

@@ -16,7 +16,7 @@ from PIL import Image, ImageFile
 
 from tlkit.data import archive, image_folder, load_images, load_rgb
 from tlkit.data.archive import UnsafeArchiveError, safe_extract
-from tlkit.data.images import UnreadableImagesWarning
+from tlkit.data.image_folders import UnreadableImagesWarning
 
 
 def _photo(seed=0, size=(40, 30)):

@@ -8,7 +8,9 @@ import gzip
 import numpy as np
 import pytest
 
-from tlkit.data import IDXError, load_emnist, load_mnist, load_mnist_test, read_idx, upright
+from tlkit.data import load_emnist, load_mnist, load_mnist_test
+from tlkit.data.emnist import upright
+from tlkit.data.idx import IDXError, read_idx
 from tlkit.data.emnist import default_mapping, read_mapping
 
 

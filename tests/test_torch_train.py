@@ -12,7 +12,13 @@ from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 from tlkit.torch import (cached_features, feature_loader, fit, freeze,  # noqa: E402
                          load_checkpoint, save_checkpoint)
 from tlkit.torch import checkpoints as ckpt_module  # noqa: E402
+from tlkit.torch.checkpoints import load_scaler_state  # noqa: E402
 from tlkit.torch.models import build_classifier  # noqa: E402
+
+# Every loop, feature-cache and checkpoint test runs on each device present: the CPU always,
+# CUDA when torch sees a GPU (the GPU CI job lists the [cuda] ones it ran).
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+on_each_device = pytest.mark.parametrize("device", DEVICES)
 
 
 class Noisy(TensorDataset):
@@ -35,21 +41,22 @@ def _net():
                          nn.Flatten(), nn.Dropout(0.2), nn.Linear(8, 2))
 
 
-def _run(tmp, epochs, resume=False, net=None):
+def _run(tmp, epochs, resume=False, net=None, device="cpu"):
     torch.manual_seed(123)  # same initial weights each time
     net = net or _net()
     opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
     train, val = _data()
     return net, fit(net, DataLoader(train, 16, shuffle=True), DataLoader(val, 16), opt,
-                    epochs=epochs, scheduler=sched, device="cpu", checkpoint_dir=tmp,
+                    epochs=epochs, scheduler=sched, device=device, checkpoint_dir=tmp,
                     resume=resume, restore_best=False, progress=False, verbose=False, seed=7)
 
 
-def test_resume_matches_an_uninterrupted_run(tmp_path):
-    net_a, hist_a = _run(tmp_path / "a", 4)
-    _run(tmp_path / "b", 2)  # "interrupted" after two epochs
-    net_b, hist_b = _run(tmp_path / "b", 4, resume=True, net=_net())
+@on_each_device
+def test_resume_matches_an_uninterrupted_run(tmp_path, device):
+    net_a, hist_a = _run(tmp_path / "a", 4, device=device)
+    _run(tmp_path / "b", 2, device=device)  # "interrupted" after two epochs
+    net_b, hist_b = _run(tmp_path / "b", 4, resume=True, net=_net(), device=device)
     assert list(hist_b.epoch) == [1, 2, 3, 4]
     cols = ["train_loss", "train_acc", "val_loss", "val_acc", "lr"]
     assert hist_a[cols].equals(hist_b[cols])
@@ -59,13 +66,14 @@ def test_resume_matches_an_uninterrupted_run(tmp_path):
     assert state["epoch"] == 4 and set(state) >= {"model", "optimizer", "scheduler", "rng"}
 
 
-def test_best_weights_restored(tmp_path):
+@on_each_device
+def test_best_weights_restored(tmp_path, device):
     torch.manual_seed(0)
     net = _net()
     opt = torch.optim.SGD(net.parameters(), lr=0.5)
     train, val = _data()
     hist = fit(net, DataLoader(train, 16, shuffle=True), DataLoader(val, 16), opt, epochs=3,
-               device="cpu", checkpoint_dir=tmp_path, progress=False, verbose=False)
+               device=device, checkpoint_dir=tmp_path, progress=False, verbose=False)
     best = load_checkpoint(tmp_path / "best.pt")
     assert best["epoch"] == hist.attrs["best_epoch"]
     assert hist.val_acc.max() == hist.attrs["best_val_acc"]
@@ -89,7 +97,8 @@ def test_crash_while_saving_keeps_previous_checkpoint(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temporary file left
 
 
-def test_feature_cache_head_gives_the_same_logits(tmp_path):
+@on_each_device
+def test_feature_cache_head_gives_the_same_logits(tmp_path, device):
     torch.manual_seed(0)
     model = build_classifier("efficientnet_lite0", 3)
     freeze(model.backbone)
@@ -97,14 +106,80 @@ def test_feature_cache_head_gives_the_same_logits(tmp_path):
     y = torch.tensor([0, 1, 2, 0, 1, 2])
     loader = DataLoader(TensorDataset(x, y), batch_size=4)
     feats, labels = cached_features(model.backbone, loader, name="t", cache_dir=tmp_path,
-                                    device="cpu", progress=False)
+                                    device=device, progress=False)
     again, _ = cached_features(model.backbone, loader, name="t", cache_dir=tmp_path,
-                               device="cpu", progress=False)
+                               device=device, progress=False)
+    assert feats.device.type == "cpu" and _where(model) == "cpu", "the backbone came back"
     assert len(list(tmp_path.glob("t-*.pt"))) == 1 and torch.equal(feats, again)
     opt = torch.optim.Adam(model.head.parameters(), lr=1e-2)
     fit(model.head, feature_loader(feats, labels, 4, shuffle=True), feature_loader(feats, labels),
-        opt, epochs=2, device="cpu", progress=False, verbose=False)
+        opt, epochs=2, device=device, progress=False, verbose=False)
     model.eval()
+    tol = 1e-4 if device == "cpu" else 2e-2  # CUDA extracts under float16 autocast
     with torch.no_grad():
-        torch.testing.assert_close(model.head(feats), model(x), rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(model.head(feats), model(x), rtol=tol, atol=tol)
         assert torch.equal(labels, y)
+
+
+def _where(module) -> str:
+    return next(module.parameters()).device.type
+
+
+@on_each_device
+def test_helpers_put_the_model_and_optimizer_state_back(device):
+    """Code after fit/predict/evaluate (e.g. exercise 03's locked cells) finds the model where
+    it left it, with CPU tensors cloned before the call still comparable."""
+    from tlkit.torch import evaluate, predict
+
+    torch.manual_seed(0)
+    net = _net()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    train, val = _data()
+    fit(net, DataLoader(train, 16), DataLoader(val, 16), opt, epochs=1, device=device,
+        progress=False, verbose=False)
+    assert _where(net) == "cpu"
+    assert all(v.device.type == "cpu" for s in opt.state.values() for v in s.values())
+    assert any(not torch.equal(before[k], v) for k, v in net.state_dict().items())  # it trained
+    y, pred, _ = predict(net, DataLoader(val, 16), device=device)
+    assert _where(net) == "cpu" and len(pred) == len(y) == 32
+    assert 0 <= evaluate(net, DataLoader(val, 16), device=device)["acc"] <= 1
+    assert _where(net) == "cpu"
+    x = val.tensors[0][:4]
+    net.eval()
+    with torch.no_grad():
+        net(x)  # CPU batch, CPU model: what the exercise's precision() cell does
+    fit(net, DataLoader(train, 16), DataLoader(val, 16), opt, epochs=1, device=device,
+        progress=False, verbose=False)  # the same optimizer again: its state follows the model
+
+
+def test_scaler_state_crosses_devices():
+    """A CPU checkpoint holds a disabled scaler's empty state; CUDA's enabled scaler must start
+    fresh instead of failing (an enabled CPU scaler stands in for CUDA's here)."""
+    enabled = torch.amp.GradScaler("cpu", enabled=True, init_scale=2.0 ** 10)
+    with pytest.raises(RuntimeError, match="empty"):
+        enabled.load_state_dict({})  # what fit did before
+    load_scaler_state(enabled, {})
+    assert enabled.get_scale() == 2.0 ** 10
+    cuda_state = {"scale": 512.0, "growth_factor": 2.0, "backoff_factor": 0.5,
+                  "growth_interval": 2000, "_growth_tracker": 3}
+    load_scaler_state(enabled, cuda_state)
+    assert enabled.get_scale() == 512.0
+    disabled = torch.amp.GradScaler("cpu", enabled=False)
+    load_scaler_state(disabled, cuda_state)  # a CUDA checkpoint resumed on the CPU
+    assert disabled.state_dict() == {}
+
+
+def test_a_checkpoint_written_on_cuda_resumes_on_the_cpu(tmp_path):
+    """A last.pt as a CUDA run writes it (scaler state, CUDA RNG states) resumes on the CPU."""
+    net_a, hist_a = _run(tmp_path / "a", 3)
+    _run(tmp_path / "b", 2)
+    path = tmp_path / "b" / "last.pt"
+    state = load_checkpoint(path)
+    state["scaler"] = {"scale": 65536.0, "growth_factor": 2.0, "backoff_factor": 0.5,
+                       "growth_interval": 2000, "_growth_tracker": 7}
+    state["rng"]["cuda"] = [torch.zeros(16, dtype=torch.uint8)]
+    save_checkpoint(state, path)
+    net_b, hist_b = _run(tmp_path / "b", 3, resume=True, net=_net())
+    cols = ["train_loss", "train_acc", "val_loss", "val_acc"]
+    assert hist_a[cols].equals(hist_b[cols])

@@ -1,31 +1,31 @@
 """The ``tlkit`` command: a thin argparse front end over the Python API.
 
-Each area registers its own sub-commands (``add_commands(subparsers)``) so this file only
-parses and dispatches.
+Each area registers its own sub-commands (``add_commands(subparsers)``); this file only lists
+them, parses and dispatches. The areas are imported inside :func:`build_parser` so that
+``import tlkit`` stays cheap; each defers its heavy imports to the command it runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-
-# Modules that define add_commands(subparsers); each sub-command sets ``func`` to call.
-COMMAND_MODULES = ("tlkit.runner", "tlkit.course", "tlkit.grading.cli", "tlkit.data.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from tlkit import course, publish, runner
+    from tlkit.data import cli as data_cli
+    from tlkit.grading import cli as grading_cli
+    from tlkit.grading.lms import cli as lms_cli
+
     parser = argparse.ArgumentParser(prog="tlkit", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if not name.startswith(exc.name or "\0"):
-                raise
-            continue
-        module.add_commands(sub)
+    runner.add_commands(sub)
+    course.add_commands(sub)
+    grading_cli.add_commands(sub)
+    lms_cli.add_commands(sub)
+    data_cli.add_commands(sub)
+    publish.add_commands(sub)
     return parser
 
 

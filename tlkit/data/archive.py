@@ -9,12 +9,16 @@ refused or interrupted archive leaves nothing behind.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import stat
 import tarfile
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
+
+from tlkit import config
 
 MAX_BYTES = 20 * 1024**3  # 20 GiB uncompressed
 MAX_MEMBERS = 500_000
@@ -29,6 +33,23 @@ def is_archive(path: str | Path) -> bool:
     """True for the archive kinds :func:`safe_extract` handles (zip, tar, tar.gz, tgz…)."""
     name = str(path).lower()
     return name.endswith((".zip", ".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz"))
+
+
+def extracted_dir(archive: Path) -> Path:
+    """The cache folder an archive is extracted into (keyed by its path, size and mtime)."""
+    st = archive.stat()
+    key = hashlib.sha256(f"{archive.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
+    stem = archive.name.split(".")[0] or "archive"
+    return config.home() / "extracted" / f"{stem}-{key.hexdigest()[:12]}"
+
+
+def extract_archive(archive: str | os.PathLike) -> Path:
+    """Extract an archive once into the kit's cache (safely, :func:`safe_extract`); the folder."""
+    archive = Path(archive)
+    target = extracted_dir(archive)
+    if not target.is_dir():
+        safe_extract(archive, target)
+    return target
 
 
 def safe_extract(archive: str | Path, target: str | Path, *, max_bytes: int | None = None,

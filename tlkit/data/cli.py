@@ -21,17 +21,15 @@ def add_commands(subparsers) -> None:
 
 
 def _status(args) -> int:
-    import pandas as pd
-
     from tlkit import config
-    from tlkit.data import available_weights, data_status
+    from tlkit.data import sources
 
     print(f"TLKIT_HOME={config.home()}  TLKIT_DATA_DIR={config.data_dir() or '-'}  "
           f"offline={config.offline()}")
-    with pd.option_context("display.max_colwidth", 90, "display.width", 160):
-        print(data_status().to_string(index=False))
-        print()
-        print(available_weights().to_string(index=False))
+    rows = sources.status()[["kind", "name", "origin", "detail"]].itertuples(index=False)
+    print(f"{'KIND':8} {'NAME':25} {'ORIGIN':9} DETAIL (path, URL or fallback; ignored files)")
+    for kind, name, origin, detail in rows:
+        print(f"{kind:8} {name:25} {origin:9} {detail}")
     return 0
 
 
@@ -39,7 +37,7 @@ def _fetch(args) -> int:
     from tlkit.data import download
 
     if args.name == "embedded":
-        from tlkit.data.photos import embedded_images
+        from tlkit.data.embedded_photos import embedded_images
 
         print(embedded_images(announce=False))
         return 0
@@ -53,8 +51,8 @@ def _fetch(args) -> int:
 
         download.link_into(path, keras_cache_path())
     elif args.name == "emnist":  # where the emnist package looks too
-        from tlkit.data.emnist import _link_for_package
+        from tlkit.data.emnist import link_for_package
 
-        _link_for_package(path)
+        link_for_package(path)
     print(path)
     return 0

@@ -1,8 +1,11 @@
-"""Hash-checked downloads into the kit's cache, with pooch (DESIGN §3, step 3).
+"""Hash-checked downloads into a cache folder, with pooch's HTTP downloader (DESIGN §3, step 3).
 
-pooch streams to a temporary file beside the target, shows a tqdm progress bar, retries, checks
-the sha256 and only then renames the file into place: a wrong or truncated download never
-lands in the cache. With ``TLKIT_OFFLINE=1`` no connection is attempted at all.
+The file streams to a temporary file beside the target (:func:`tlkit.files.atomic_path`) with
+a tqdm progress bar; its pinned size and hash are checked before it is renamed into place, so a
+wrong or truncated download never lands in the cache. Connections time out quickly
+(:data:`TIMEOUT`); only a transfer broken half-way is retried, never a wrong hash (the same
+bytes would come again) nor a server that does not answer. With ``TLKIT_OFFLINE=1`` no
+connection is attempted at all.
 """
 
 from __future__ import annotations
@@ -13,10 +16,20 @@ from pathlib import Path
 
 from tlkit import config
 from tlkit.data.registry import Remote, remote
+from tlkit.files import atomic_path
+
+TIMEOUT = (5.0, 30.0)  # seconds to connect, and to wait for each block of data
 
 
 class DownloadError(RuntimeError):
-    """A download failed (HTTP error, broken transfer, wrong hash); nothing was cached."""
+    """A download failed (HTTP error, broken transfer, wrong hash); nothing was cached.
+
+    ``cause`` says why in a few Spanish words, for the fallback's banner.
+    """
+
+    def __init__(self, message: str, cause: str = "la descarga falló"):
+        super().__init__(message)
+        self.cause = cause
 
 
 class OfflineError(DownloadError):
@@ -24,72 +37,78 @@ class OfflineError(DownloadError):
 
 
 def downloads_dir() -> Path:
-    """Where downloaded files live: ``<TLKIT_HOME>/downloads``."""
+    """Where downloaded datasets live: ``<TLKIT_HOME>/downloads``."""
     return config.home() / "downloads"
 
 
-def cached_path(entry: Remote | str) -> Path | None:
-    """The cached copy of a registry file if it is there (its hash was checked on download)."""
-    entry = remote(entry) if isinstance(entry, str) else entry
-    path = downloads_dir() / entry.filename
-    return path if path.is_file() else None
-
-
-def fetch(entry: Remote | str, *, progress: bool = True, retries: int = 2,
-          timeout: float = 60) -> Path:
-    """Download a registry file into the cache (or reuse a cached copy whose hash matches).
+def fetch(entry: Remote | str, *, folder: Path | None = None, progress: bool = True,
+          retries: int = 1) -> Path:
+    """Download a registry file into ``folder`` (default :func:`downloads_dir`), or reuse a
+    copy there that passes :meth:`Remote.verify`.
 
     Raises :class:`OfflineError` without touching the network when offline, and
     :class:`DownloadError` naming the file, the URL and the cause when the download fails.
     """
     entry = remote(entry) if isinstance(entry, str) else entry
-    target = downloads_dir() / entry.filename
+    folder = downloads_dir() if folder is None else Path(folder)
+    target = folder / entry.filename
+    if target.is_file() and entry.verify(target) is None:
+        return target
     if config.offline():
-        if target.is_file():
-            return target
         raise OfflineError(
             f"{entry.filename} is not in the cache ({target}) and TLKIT_OFFLINE=1 forbids "
             f"downloading it from {entry.url}. Unset TLKIT_OFFLINE, or put the file in "
-            f"TLKIT_DATA_DIR."
-        )
+            f"TLKIT_DATA_DIR.", "TLKIT_OFFLINE=1 impide descargarlo")
+    size = f" ({entry.size / 1e6:,.0f} MB)" if entry.size else ""
+    print(f"Descargando {entry.filename}{size} de {entry.url} a {folder}", flush=True)
+    for attempt in range(retries + 1):
+        try:
+            return _download(entry, target, progress)
+        except _Broken as exc:
+            if attempt == retries:
+                raise DownloadError(
+                    f"could not download {entry.filename} from {entry.url}: the transfer broke "
+                    f"off ({exc.__cause__}); nothing was saved in {folder}",
+                    "la descarga se cortó a medias") from exc.__cause__
+    raise AssertionError("unreachable")
 
+
+class _Broken(Exception):
+    """A transfer that stopped half-way: the one failure worth a retry."""
+
+
+def _download(entry: Remote, target: Path, progress: bool) -> Path:
     import pooch
     import requests
 
-    pup = pooch.create(
-        path=downloads_dir(),
-        base_url="",
-        registry={entry.filename: f"sha256:{entry.sha256}"},
-        urls={entry.filename: entry.url},
-        retry_if_failed=retries,
-    )
-    downloader = pooch.HTTPDownloader(progressbar=progress, timeout=timeout)
-    size = f" ({entry.size / 1e6:,.0f} MB)" if entry.size else ""
-    print(f"Descargando {entry.filename}{size} de {entry.url} a {downloads_dir()}", flush=True)
-    logger = pooch.get_logger()
-    level = logger.level
-    logger.setLevel("WARNING")  # our line above says it; pooch's handler may hold a closed stream
+    downloader = pooch.HTTPDownloader(progressbar=progress, timeout=TIMEOUT)
+    where = f"nothing was saved in {target.parent}"
     try:
-        return Path(pup.fetch(entry.filename, downloader=downloader))
+        with atomic_path(target) as tmp:
+            downloader(entry.url, str(tmp), None)
+            problem = entry.verify(tmp)
+            if problem:
+                raise DownloadError(
+                    f"{entry.filename} downloaded from {entry.url} {problem} (the file is "
+                    f"corrupt, cut short or was changed upstream); it was deleted and {where}",
+                    "lo descargado no es el archivo fijado (tamaño o hash distintos)")
     except requests.HTTPError as exc:
         status = exc.response.status_code if exc.response is not None else "?"
-        raise DownloadError(
-            f"could not download {entry.filename} from {entry.url}: HTTP {status}; "
-            f"nothing was saved in {downloads_dir()}"
-        ) from exc
+        raise DownloadError(f"could not download {entry.filename} from {entry.url}: "
+                            f"HTTP {status}; {where}", f"el servidor respondió HTTP {status}"
+                            ) from exc
+    except (requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError) as exc:
+        raise _Broken() from exc
+    except requests.Timeout as exc:
+        raise DownloadError(f"could not download {entry.filename} from {entry.url}: "
+                            f"{type(exc).__name__}: {exc}; {where}",
+                            "el servidor no respondió a tiempo") from exc
     except requests.RequestException as exc:
-        raise DownloadError(
-            f"could not download {entry.filename} from {entry.url}: the transfer failed "
-            f"({type(exc).__name__}: {exc}); nothing was saved in {downloads_dir()}"
-        ) from exc
-    except ValueError as exc:  # pooch's hash mismatch
-        raise DownloadError(
-            f"{entry.filename} downloaded from {entry.url} does not have the pinned sha256 "
-            f"{entry.sha256} (the file is corrupt or was changed upstream); it was deleted "
-            f"and nothing was saved in {downloads_dir()}. Details: {exc}"
-        ) from exc
-    finally:
-        logger.setLevel(level)
+        raise DownloadError(f"could not download {entry.filename} from {entry.url}: "
+                            f"{type(exc).__name__}: {exc}; {where}",
+                            "no hay conexión con el servidor") from exc
+    return target
 
 
 def link_into(source: Path, target: Path) -> Path:
@@ -109,7 +128,6 @@ def link_into(source: Path, target: Path) -> Path:
         try:
             target.symlink_to(Path(source).resolve())
         except OSError:
-            tmp = target.with_name(target.name + ".part")
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, target)
+            with atomic_path(target) as tmp:
+                shutil.copyfile(source, tmp)
     return target

@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from tlkit import config, provenance
-from tlkit.data import download
+from tlkit.data import download, sources
 from tlkit.data.arrays import Arrays
 from tlkit.data.idx import IMAGES_MAGIC, LABELS_MAGIC, parse_idx, read_idx
-from tlkit.data.registry import remote
 
 _BALANCED = list(string.digits + string.ascii_uppercase + "abdefghnqrt")
 SPLITS: dict[str, list[str]] = {
@@ -32,12 +31,9 @@ SPLITS: dict[str, list[str]] = {
 }
 # Lower-case letters that EMNIST files under the upper-case class (balanced, bymerge).
 MERGED_LOWER = "cijklmopsuvwxyz"
-EMNIST_PACKAGE_CACHE = "~/.cache/emnist/emnist.zip"
 
 
-def official_name(split: str, part: str, kind: str) -> str:
-    """Official file name, e.g. ``emnist-letters-train-images-idx3-ubyte.gz``."""
-    return f"emnist-{split}-{part}-{'images-idx3' if kind == 'images' else 'labels-idx1'}-ubyte.gz"
+official_name = sources.emnist_file
 
 
 def first_label(split: str) -> int:
@@ -76,11 +72,6 @@ def upright(images: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(images).transpose(0, 2, 1))
 
 
-def emnist_package_cache() -> Path:
-    """Where the ``emnist`` package looks for the zip (``~/.cache/emnist/emnist.zip``)."""
-    return Path(EMNIST_PACKAGE_CACHE).expanduser()
-
-
 def load_emnist(split: str = "balanced", *, zero_based: bool = False, seed: int = 0,
                 n_per_class: int | None = None) -> Arrays:
     """EMNIST ``split`` as ``(x_train, y_train), (x_test, y_test)`` (uint8, upright) with
@@ -93,24 +84,26 @@ def load_emnist(split: str = "balanced", *, zero_based: bool = False, seed: int 
     ``emnist`` package looks. ``zero_based=True`` shifts ``letters`` labels to 0..25.
     """
     _check_split(split)
-    found = _from_data_dir(split)
-    if found is None:
-        zip_path, origin, detail = _resolve_zip()
-        if zip_path is not None:
-            found = (*_read_zip(zip_path, split), origin, detail)
-    if found is not None:
-        train, test, mapping, origin, detail = found
+    where = sources.obtain("emnist", split=split)
+    if where.form == "idx":
+        train, test, mapping = _read_folder(where.path, split)
+    elif where.form == "zip":
+        link_for_package(where.path)
+        train, test, mapping = _read_zip(where.path, split)
+    if where.found:
         train = (upright(train[0]), train[1])
         test = (upright(test[0]), test[1])
+        source = where.source(name=f"emnist-{split}")
     else:
-        train, test, detail = _embedded(split, seed, n_per_class)
-        mapping, origin = default_mapping(split), "embedded"
+        train, test, detail = _embedded(split, seed, n_per_class, where.reason)
+        mapping = default_mapping(split)
+        source = where.source(name=f"emnist-{split}", detail=detail)
     if zero_based and first_label(split):
         shift = first_label(split)
         train = (train[0], (train[1] - shift).astype(train[1].dtype))
         test = (test[0], (test[1] - shift).astype(test[1].dtype))
         mapping = {label - shift: char for label, char in mapping.items()}
-    source = provenance.record(provenance.Source("data", f"emnist-{split}", origin, detail))
+    provenance.record(source)
     classes = [mapping[k] for k in sorted(mapping)]
     return Arrays((train, test), source=source, classes=classes, mapping=mapping)
 
@@ -120,40 +113,19 @@ def _check_split(split: str) -> None:
         raise ValueError(f"unknown EMNIST split {split!r}; use one of {', '.join(SPLITS)}")
 
 
-def _candidate_folders() -> list[Path]:
-    root = config.data_dir()
-    if not root:
-        return []
-    return [root, root / "emnist", root / "gzip", root / "emnist" / "gzip"]
+def _read_folder(folder: Path, split: str):
+    """One split's four official IDX files (and its mapping file, if any) from a folder."""
+    def pair(part):
+        images, labels = (sources.find_file(folder, official_name(split, part, kind))
+                          for kind in ("images", "labels"))
+        pair = (read_idx(images, expect_magic=IMAGES_MAGIC),
+                read_idx(labels, expect_magic=LABELS_MAGIC))
+        _check_pair(*pair, str(images))
+        return pair
 
-
-def _from_data_dir(split: str):
-    for folder in _candidate_folders():
-        names = [official_name(split, part, kind)
-                 for part in ("train", "test") for kind in ("images", "labels")]
-        paths = [_existing(folder, n) for n in names]
-        if all(paths):
-            train = (read_idx(paths[0], expect_magic=IMAGES_MAGIC),
-                     read_idx(paths[1], expect_magic=LABELS_MAGIC))
-            test = (read_idx(paths[2], expect_magic=IMAGES_MAGIC),
-                    read_idx(paths[3], expect_magic=LABELS_MAGIC))
-            for (images, labels), path in ((train, paths[0]), (test, paths[2])):
-                _check_pair(images, labels, str(path))
-            mapping_file = folder / f"emnist-{split}-mapping.txt"
-            mapping = read_mapping(mapping_file) if mapping_file.is_file() else default_mapping(split)
-            return train, test, mapping, "data_dir", str(folder)
-        if any(paths):
-            present = [n for n, p in zip(names, paths) if p]
-            warnings.warn(f"{folder} has {', '.join(present)} but not all four files of "
-                          f"EMNIST {split}: using the next source", stacklevel=3)
-    return None
-
-
-def _existing(folder: Path, name: str) -> Path | None:
-    for candidate in (folder / name, folder / name.removesuffix(".gz")):
-        if candidate.is_file():
-            return candidate
-    return None
+    mapping_file = folder / f"emnist-{split}-mapping.txt"
+    mapping = read_mapping(mapping_file) if mapping_file.is_file() else default_mapping(split)
+    return pair("train"), pair("test"), mapping
 
 
 def _check_pair(images, labels, name):
@@ -163,45 +135,9 @@ def _check_pair(images, labels, name):
         raise ValueError(f"{name}: {labels.shape[0]} labels for {images.shape[0]} images")
 
 
-def _zip_ok(path: Path, *, check_size: bool) -> bool:
-    """A quick check of a cached zip: pinned size (when asked) and a readable directory."""
-    entry = remote("emnist")
-    if check_size and entry.size and path.stat().st_size != entry.size:
-        warnings.warn(f"{path} has {path.stat().st_size:,} bytes, not the {entry.size:,} of "
-                      f"EMNIST's gzip.zip: ignored", stacklevel=4)
-        return False
-    try:
-        with zipfile.ZipFile(path) as zf:
-            zf.namelist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        warnings.warn(f"{path} is not a readable zip ({exc}): ignored", stacklevel=4)
-        return False
-    return True
-
-
-def _resolve_zip() -> tuple[Path | None, str, str]:
-    """The EMNIST zip to read, its origin and detail; links it for the ``emnist`` package."""
-    entry = remote("emnist")
-    candidates = [(f / entry.filename, "data_dir", False) for f in _candidate_folders()[:2]]
-    candidates += [(download.downloads_dir() / entry.filename, "cache", True),
-                   (emnist_package_cache(), "cache", True)]
-    for path, origin, check_size in candidates:
-        if path.is_file() and _zip_ok(path, check_size=check_size):
-            _link_for_package(path)
-            return path, origin, str(path)
-    if config.offline():
-        return None, "", ""
-    try:
-        path = download.fetch(entry)
-    except download.DownloadError as exc:
-        warnings.warn(f"EMNIST download failed, using rendered characters: {exc}", stacklevel=3)
-        return None, "", ""
-    _link_for_package(path)
-    return path, "download", entry.url
-
-
-def _link_for_package(path: Path) -> None:
-    target = emnist_package_cache()
+def link_for_package(path: Path) -> None:
+    """Place a resolved zip where the ``emnist`` package looks (the seed notebooks use it)."""
+    target = sources.emnist_package_cache()
     if target.exists() or target.resolve() == path.resolve():
         return
     try:
@@ -244,8 +180,8 @@ def default_size(split: str) -> int:
     return config.pick(fast=60, full=400)
 
 
-def _embedded(split: str, seed: int, n_per_class: int | None):
-    from tlkit.data.embedded import render_characters
+def _embedded(split: str, seed: int, n_per_class: int | None, why: str):
+    from tlkit.data.embedded_arrays import render_characters
 
     n = n_per_class or default_size(split)
     n_test = max(1, n // 5)
@@ -256,8 +192,6 @@ def _embedded(split: str, seed: int, n_per_class: int | None):
     kwargs = dict(merged_lower=merged, first_label=first_label(split))
     train = render_characters(classes, n, seed=seed * 2, **kwargs)
     test = render_characters(classes, n_test, seed=seed * 2 + 1, **kwargs)
-    why = ("TLKIT_OFFLINE=1 impide descargarlo" if config.offline()
-           else "no se pudo descargar")
     provenance.announce(
         f"Datos de ejemplo: esto NO es EMNIST ({split})",
         f"No se encontró EMNIST (ni en TLKIT_DATA_DIR ni en la caché, y {why}). Se usan "

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tlkit.grading.add_submission_check import add_submission_check
 from tlkit.grading.cells import META
 from tlkit.grading.clear_outputs import clear_outputs
 from tlkit.grading.clear_solutions import clear_solutions
 from tlkit.grading.lock_cells import lock_cells
-from tlkit.grading.notebook_io import notebook_bytes, read_notebook, write_atomic
+from tlkit.files import atomic_write
+from tlkit.grading.notebook_io import notebook_bytes, read_notebook
+from tlkit.grading.solutions import solution_notebooks
 from tlkit.grading.stable_ids import stable_ids
 from tlkit.grading.strip_hidden_tests import strip_hidden_tests
 from tlkit.grading.validate import validate_solution
@@ -29,16 +32,17 @@ class AssignReport:
         return not self.stale and not self.extra
 
 
-def solution_notebooks(solutions_dir: Path) -> list[Path]:
-    """The solution notebooks of a folder (top level, sorted, no checkpoints)."""
-    return sorted(p for p in Path(solutions_dir).glob("*.ipynb") if p.is_file())
-
-
 def build_exercise(solution, name: str):
-    """The student version of a (validated) solution notebook: the transforms in order."""
+    """The student version of a (validated) solution notebook: the transforms in order.
+
+    Order matters: ``add_submission_check`` needs the ids (``stable_ids``) and solution marks
+    (``clear_solutions``) and must count the hidden points before ``strip_hidden_tests``; its
+    cell is then cleaned and locked like the others.
+    """
     validate_solution(solution, name)
     nb = stable_ids(solution)
     nb = clear_solutions(nb)
+    nb = add_submission_check(nb, Path(name).stem)
     nb = strip_hidden_tests(nb)
     nb = clear_outputs(nb)
     nb = lock_cells(nb)
@@ -78,7 +82,7 @@ def assign(solutions_dir: Path, exercises_dir: Path, *, check: bool = False) -> 
         elif check:
             report.stale.append(name)
         else:
-            write_atomic(target, data)
+            atomic_write(target, data)
             report.written.append(name)
     for name in _existing(exercises_dir):
         if name in expected:

@@ -1,4 +1,7 @@
-"""``tlkit assign`` and ``tlkit grade`` sub-commands: parse arguments, call the Python API."""
+"""``tlkit assign``, ``tlkit grade`` and ``tlkit merge-grades``: parse arguments, call the API.
+
+Every default of ``grade`` comes from ``tlkit.grading.options.GradeOptions``.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ def add_commands(subparsers) -> None:
                    help="exit 1 listing stale, missing or extra files; write nothing")
     p.set_defaults(func=run_assign)
 
+    from tlkit.grading.options import ISOLATIONS, option_default as default
+
     g = subparsers.add_parser(
         "grade", help="grade submitted notebooks in isolated processes",
         description="Grade student notebooks (files or folders of .ipynb) against the "
@@ -27,24 +32,45 @@ def add_commands(subparsers) -> None:
     g.add_argument("--solutions", type=Path, default=Path("solutions"),
                    help="folder of solution notebooks (default: solutions)")
     g.add_argument("--out", type=Path, default=Path("gradebook.csv"),
-                   help="gradebook CSV to write (default: gradebook.csv)")
+                   help="gradebook CSV to write (default: gradebook.csv; a "
+                        "<name>.manifest.json is written beside it for merge-grades)")
     g.add_argument("--feedback", type=Path, default=None,
                    help="folder for per-student Markdown feedback")
-    g.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded in parallel")
+    g.add_argument("-j", "--jobs", type=int, default=default("jobs"),
+                   help="submissions graded in parallel")
     g.add_argument("--shard", default=None, metavar="I/N",
-                   help="grade only share I of N (1-based) of the sorted submissions")
-    g.add_argument("--timeout-cell", type=float, default=60.0, metavar="S",
-                   help="seconds per cell (default 60)")
-    g.add_argument("--timeout-total", type=float, default=600.0, metavar="S",
-                   help="seconds per submission (default 600)")
-    g.add_argument("--memory", type=int, default=4096, metavar="MB",
-                   help="memory the kernel may allocate (RLIMIT_DATA) in MB, 0 for none (default 4096)")
-    g.add_argument("--max-procs", type=int, default=128, metavar="N",
-                   help="processes and threads the kernel may own (RLIMIT_NPROC, default 128)")
-    g.add_argument("--isolation", choices=("auto", "full", "basic"), default="auto",
-                   help="full: namespaces + own uid (needs root and unshare); basic: "
-                        "limits and scratch folder only; auto picks full when possible")
+                   help="grade only share I of N (1-based) of the sorted students; merge the "
+                        "shards with `tlkit merge-grades`")
+    g.add_argument("--timeout-cell", type=float, default=default("timeout_cell"), metavar="S",
+                   help="seconds per student or test cell (default %(default)s)")
+    g.add_argument("--timeout-given", type=float, default=default("timeout_given"), metavar="S",
+                   help="seconds per given (statement) cell (default %(default)s)")
+    g.add_argument("--timeout-total", type=float, default=default("timeout_total"), metavar="S",
+                   help="seconds per submission (default %(default)s)")
+    g.add_argument("--memory", type=int, default=default("memory_mb"), metavar="MB",
+                   help="memory for the submission's whole process tree in full isolation "
+                        "(memory cgroup), per process in basic (RLIMIT_DATA); 0 for none "
+                        "(default %(default)s)")
+    g.add_argument("--max-procs", type=int, default=default("nproc"), metavar="N",
+                   help="processes and threads of the submission (default %(default)s)")
+    g.add_argument("--disk", type=int, default=default("disk_mb"), metavar="MB",
+                   help="scratch space of the submission in full isolation (default %(default)s)")
+    g.add_argument("--isolation", choices=ISOLATIONS, default=default("isolation"),
+                   help="full: bubblewrap + cgroups + own uid (root, bwrap, cgroup v1); "
+                        "basic: limits and scratch folder only (default %(default)s)")
+    g.add_argument("--allow-weaker", action="store_true", default=default("allow_weaker"),
+                   help="grade with basic isolation when full is unavailable, instead of "
+                        "stopping (recorded in the gradebook's isolation column)")
     g.set_defaults(func=run_grade)
+
+    m = subparsers.add_parser(
+        "merge-grades", help="merge the gradebooks and feedback of `tlkit grade --shard` runs",
+        description="Check that shard gradebooks cover the class exactly once, then write one "
+                    "gradebook (and one feedback folder).")
+    m.add_argument("gradebooks", nargs="+", type=Path, help="gradebook CSV of each shard")
+    m.add_argument("--out", type=Path, required=True, help="merged gradebook CSV")
+    m.add_argument("--feedback", type=Path, default=None, help="merged feedback folder")
+    m.set_defaults(func=run_merge)
 
 
 def run_assign(args: argparse.Namespace) -> int:
@@ -76,23 +102,47 @@ def run_assign(args: argparse.Namespace) -> int:
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    from tlkit.grading.grade import GradeOptions, GraderError, grade, print_summary
-    from tlkit.grading.submissions import parse_shard
+    from tlkit.grading.grade import GraderError, run_grading
+    from tlkit.grading.options import GradeOptions
+    from tlkit.grading.outputs import OutputError
+    from tlkit.grading.shards import parse_shard
+    from tlkit.grading.summary import print_summary
 
     try:
         shard = parse_shard(args.shard) if args.shard else None
-        options = GradeOptions(timeout_cell=args.timeout_cell, timeout_total=args.timeout_total,
-                               memory_mb=args.memory, jobs=max(1, args.jobs),
-                               isolation=args.isolation, nproc=args.max_procs)
-        results = grade(args.submissions, args.solutions, out=args.out,
-                        feedback_dir=args.feedback, options=options, shard_spec=shard)
-    except GraderError as exc:
+        options = GradeOptions(
+            timeout_cell=args.timeout_cell, timeout_given=args.timeout_given,
+            timeout_total=args.timeout_total, memory_mb=args.memory, nproc=args.max_procs,
+            disk_mb=args.disk, jobs=max(1, args.jobs), isolation=args.isolation,
+            allow_weaker=args.allow_weaker)
+        batch = run_grading(args.submissions, args.solutions, out=args.out,
+                            feedback_dir=args.feedback, options=options, shard_spec=shard)
+    except (GraderError, OutputError, ValueError) as exc:
         print(f"tlkit grade: {exc}", file=sys.stderr)
         return 2
-    print_summary(results, out=args.out, feedback_dir=args.feedback)
-    broken = [r for r in results if any(row.status == "error" for row in r.rows)]
-    if broken:
+    print_summary(batch)
+    from tlkit.grading.lms.detect import describe_paths
+
+    for line in describe_paths(args.submissions):  # platform, late, superseded attempts
+        print(line)
+    broken = [r for r in batch.results if any(row.status == "error" for row in r.rows)]
+    if broken or batch.warnings:
         print(f"tlkit grade: the grader failed on {len(broken)} submission(s) "
               "(status 'error' in the gradebook)", file=sys.stderr)
         return 1
+    return 0
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from tlkit.grading.outputs import OutputError
+    from tlkit.grading.shards import MergeError, merge
+
+    try:
+        report = merge(args.gradebooks, args.out, args.feedback)
+    except (MergeError, OutputError, OSError, ValueError) as exc:
+        print(f"tlkit merge-grades: {exc}", file=sys.stderr)
+        return 2
+    print(f"merged {report['shards']} shard(s): {report['students']} students, "
+          f"{report['rows']} rows, {report['feedback']} feedback file(s) -> {args.out}")
+    print(f"isolation: {'; '.join(report['isolation'])}")
     return 0

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, dataclass, fields, replace
 from pathlib import Path
 
-from tlkit.grading.notebook_io import write_atomic
+from tlkit.files import atomic_write
+from tlkit.grading.safe_text import csv_cell
 
 STATUSES = ("passed", "failed", "unsolved", "timeout", "crashed", "invalid", "error")
 
@@ -24,6 +25,11 @@ class Row:
     status: str
     reason: str = ""
     flags: str = ""
+    isolation: str = ""
+    student_id: str = ""  # the platform's id (Moodle participant, Canvas user); see lms/
+    lms: str = ""  # moodle, canvas or folder
+    attempt: int = 1
+    late: str = ""  # "yes" when the platform marked the submission late
 
 
 COLUMNS = [f.name for f in fields(Row)]
@@ -34,13 +40,20 @@ def number(value: float) -> str:
     return f"{value:g}"
 
 
+def rows_with_submission(results: list) -> list[Row]:
+    """Every row of ``SubmissionResult`` s, carrying its submission's platform id and marks."""
+    return [replace(row, student_id=r.submission.student_id, lms=r.submission.lms,
+                    attempt=r.submission.attempt, late="yes" if r.submission.late else "")
+            for r in results for row in r.rows]
+
+
 def gradebook_text(rows: list[Row]) -> str:
     """The CSV text of ``rows`` (header first)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        values = list(astuple(row))
+        values = [csv_cell(v) if isinstance(v, str) else v for v in astuple(row)]
         values[3], values[4] = number(row.points), number(row.max_points)
         writer.writerow(values)
     return buffer.getvalue()
@@ -48,7 +61,7 @@ def gradebook_text(rows: list[Row]) -> str:
 
 def write_gradebook(rows: list[Row], path: Path) -> None:
     """Write the gradebook through a temporary file and ``os.replace`` (never half-written)."""
-    write_atomic(Path(path), gradebook_text(rows).encode("utf-8"))
+    atomic_write(Path(path), gradebook_text(rows))
 
 
 def read_gradebook(path: Path) -> list[dict]:

@@ -1,7 +1,7 @@
 """Kernel entry point of the grader: apply limits, drop to the sandbox uid, exec ipykernel.
 
 Used as the ``python3`` kernelspec the worker writes: ``python -m tlkit.grading.kernel_launch
---memory MB --nproc N --fsize MB --cpu S [--uid UID] -f CONNECTION_FILE``.
+--limits JSON [--uid UID] -f CONNECTION_FILE`` (limits serialised by ``tlkit.grading.job``).
 """
 
 from __future__ import annotations
@@ -10,21 +10,19 @@ import argparse
 import os
 import sys
 
-from tlkit.grading.sandbox import Limits, apply_limits, drop_privileges
+from tlkit.grading.job import limits_from_json
+from tlkit.grading.sandbox import apply_limits, drop_privileges
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="tlkit.grading.kernel_launch")
-    parser.add_argument("--memory", type=int, default=0)
-    parser.add_argument("--nproc", type=int, default=0)
-    parser.add_argument("--fsize", type=int, default=0)
-    parser.add_argument("--cpu", type=int, default=0)
+    parser.add_argument("--limits", required=True)
     parser.add_argument("--uid", type=int, default=None)
     parser.add_argument("-f", dest="connection_file", required=True)
     args, extra = parser.parse_known_args(argv)  # nbclient adds --HistoryManager... flags
     if args.uid is not None:
         os.chown(args.connection_file, args.uid, args.uid)
-    apply_limits(Limits(args.memory, args.nproc, args.fsize, args.cpu), args.uid)
+    apply_limits(limits_from_json(args.limits), args.uid)
     if args.uid is not None:
         drop_privileges(args.uid)
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher",

@@ -4,23 +4,25 @@ Order of matching: the stable id assign recorded (``metadata.tlkit.cell``, then 
 then, for given and test cells, the checksum of the source, then, for solution cells, the
 position between already-matched neighbours. What runs: the solution's given and test cells
 (never the student's copies), the student's solution cells, the student's extra cells after
-the cell they followed, and the hidden tests in their place, in the solution's order.
+the cell they followed, and the hidden tests in their place, in the solution's order. Cells
+added before the first given cell are not run (``cells-before-start``). Grader-owned cells
+(``tamper``) wrap the tests: a probe before any student code, a probe and a fresh ``check``
+before each test, and a canary plus a last probe at the end.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tlkit.grading.assignment import Assignment
+from tlkit.grading.add_submission_check import is_submission_check
+from tlkit.grading.solutions import Assignment
 from tlkit.grading.cells import GIVEN, SOLUTION, TEST, checksum, stable_key
-
-# Run before each test so a submission that switched strict mode off still fails the test.
-STRICT_PREAMBLE = "import os as _tlkit_os\n_tlkit_os.environ['TLKIT_CHECK_STRICT'] = '1'\ndel _tlkit_os"
-
+from tlkit.grading.tamper import canary_source, fresh_check_source, probe_source
 
 @dataclass(frozen=True)
 class Step:
-    """One cell the grader runs: ``given``, ``student``, ``extra``, ``preamble`` or ``test``."""
+    """One cell the grader runs: ``given``, ``student``, ``extra``, ``preamble``, ``probe``,
+    ``test`` or ``canary`` (see ``tamper`` for the last three)."""
 
     kind: str
     source: str
@@ -30,7 +32,7 @@ class Step:
 
 @dataclass
 class Plan:
-    """The cells to run and what the matching noticed (Spanish notes for the feedback)."""
+    """The cells to run and what the matching noticed (``scoring.plan_notes`` words it)."""
 
     steps: list[Step] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)
@@ -39,34 +41,15 @@ class Plan:
     extras: int = 0
     by_position: int = 0
     reordered: bool = False
-
-    def notes(self) -> list[str]:
-        """Spanish sentences for the student's feedback."""
-        out = []
-        if self.edited:
-            out.append("Has modificado celdas bloqueadas (" + ", ".join(self.edited) + "): "
-                       "se han ejecutado las originales; tus cambios en ellas no cuentan.")
-        if self.deleted:
-            out.append("Faltan celdas bloqueadas (" + ", ".join(self.deleted) + "): "
-                       "se han ejecutado las originales.")
-        if self.missing_solutions:
-            out.append("No se encontraron tus celdas de solución (" +
-                       ", ".join(self.missing_solutions) + "): cuentan como no resueltas.")
-        if self.reordered:
-            out.append("Las celdas estaban en otro orden: se han ejecutado en el orden original.")
-        if self.by_position:
-            out.append(f"{self.by_position} celda(s) se identificaron por su posición porque "
-                       "les faltaban los identificadores (¿se copió el notebook a mano?).")
-        if self.extras:
-            out.append(f"Se han ejecutado {self.extras} celda(s) que añadiste, en su sitio.")
-        return out
+    before_start: int = 0  # cells added before the first given cell: not run
 
     def flags(self) -> list[str]:
         """Short English codes for the gradebook and the terminal summary."""
         return [name for name, on in (
             ("edited-locked", self.edited), ("deleted-locked", self.deleted),
             ("missing-solution", self.missing_solutions), ("reordered", self.reordered),
-            ("matched-by-position", self.by_position)) if on]
+            ("matched-by-position", self.by_position),
+            ("cells-before-start", self.before_start)) if on]
 
 
 def _match(assignment: Assignment, code: list[dict]) -> tuple[dict[str, int], int]:
@@ -106,7 +89,7 @@ def _match(assignment: Assignment, code: list[dict]) -> tuple[dict[str, int], in
 
 def build_plan(assignment: Assignment, cells: list[dict]) -> Plan:
     """What to run for a submission's cells (plain dicts, see ``submissions.read_submission``)."""
-    code = [c for c in cells if c.get("cell_type") == "code"]
+    code = [c for c in cells if c.get("cell_type") == "code" and not is_submission_check(c)]
     matched, by_position = _match(assignment, code)
     plan = Plan(by_position=by_position)
     student_order = [matched[c.id] for c in assignment.cells if c.id in matched]
@@ -125,7 +108,9 @@ def build_plan(assignment: Assignment, cells: list[dict]) -> Plan:
     def add_extras(after: str | None) -> None:
         plan.steps.extend(Step("extra", src) for src in extras_after.get(after, []))
 
-    add_extras(None)
+    plan.before_start = len(extras_after.pop(None, []))
+    plan.extras -= plan.before_start
+    plan.steps.append(Step("probe", probe_source()))
     for sol in assignment.cells:
         mine = code[matched[sol.id]] if sol.id in matched else None
         if sol.kind == GIVEN:
@@ -136,7 +121,10 @@ def build_plan(assignment: Assignment, cells: list[dict]) -> Plan:
             else:
                 plan.steps.append(Step("student", mine["source"], sol.id))
         elif sol.kind == TEST:
-            plan.steps.append(Step("preamble", STRICT_PREAMBLE, sol.id))
+            # Order matters: the probe sees the student's runtime (and their ``check``), then
+            # the preamble binds a fresh ``check``, then the test runs with it.
+            plan.steps.append(Step("probe", probe_source(), sol.id))
+            plan.steps.append(Step("preamble", fresh_check_source(), sol.id))
             plan.steps.append(Step("test", sol.source, sol.id, sol.question))
         if sol.kind in (GIVEN, TEST) and not sol.hidden:
             if mine is None:
@@ -144,4 +132,7 @@ def build_plan(assignment: Assignment, cells: list[dict]) -> Plan:
             elif checksum(mine["source"]) != sol.checksum:
                 plan.edited.append(sol.id)
         add_extras(sol.id)
+    plan.steps.append(Step("preamble", fresh_check_source()))
+    plan.steps.append(Step("canary", canary_source()))
+    plan.steps.append(Step("probe", probe_source()))
     return plan

@@ -1,42 +1,36 @@
-"""Isolation of a submission's kernel: namespaces, resource limits, own uid, hidden paths.
+"""Isolation of a submission: bubblewrap + cgroups (``full``) or limits only (``basic``).
 
-``full`` (root with ``unshare``): the worker runs in new network, mount and PID namespaces
-(no network but loopback; the solutions folder and the repository's ``.git`` are covered by an
-empty read-only tmpfs; every process dies with the worker), and the kernel runs under a
-throw-away uid so ``RLIMIT_NPROC`` applies. ``basic`` (anything else): resource limits, its own
-session, a scratch folder and a clean environment; the network stays reachable and the solutions
-folder stays readable. See docs/grading.md.
+``full`` (root, ``bwrap`` and cgroup v1): the worker and its kernel run under bubblewrap in new
+PID, network, IPC and UTS namespaces, on a filesystem that holds only what the kernel needs,
+read-only (``/usr``, ``/etc``, the interpreter, the environment, tlkit's package folder, the
+data folder); a private size-limited tmpfs is its scratch and its ``/tmp``, ``/var/tmp``,
+``/dev/shm`` and ``/run/lock``. Nothing else of the host is visible: no other submission, no
+solutions, no repository, no earlier gradebook. The kernel runs under a throw-away uid; one
+memory cgroup and one pids cgroup bound the whole process tree. ``basic``: the same worker with
+rlimits, its own session, a scratch folder and a clean environment. See docs/grading.md.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import fcntl
 import functools
 import os
 import resource
 import shutil
-import socket
-import struct
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-UNSHARE = ["--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]
+from tlkit.grading import cgroups
+from tlkit.grading.options import Limits
+
 PASSTHROUGH = ("TLKIT_PROFILE", "TLKIT_DEVICE", "TLKIT_DATA_DIR", "TF_CPP_MIN_LOG_LEVEL",
-               "MPLBACKEND", "CUDA_VISIBLE_DEVICES", "VIRTUAL_ENV", "TZ")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource caps of one kernel (0 means no cap)."""
-
-    memory_mb: int = 4096
-    nproc: int = 128
-    fsize_mb: int = 256
-    cpu_s: int = 0
+               "MPLBACKEND", "CUDA_VISIBLE_DEVICES", "TZ")
+INSIDE_SCRATCH = "/sandbox"  # the scratch tmpfs, as the sandboxed worker sees it
+TMPFS_MB = 256  # each private /tmp, /var/tmp, /dev/shm, /run/lock
+WORKER_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER",
+               "CAP_KILL")
 
 
 class IsolationError(RuntimeError):
@@ -44,131 +38,121 @@ class IsolationError(RuntimeError):
 
 
 @functools.lru_cache(maxsize=1)
-def full_isolation_available() -> bool:
-    """True when running as root and ``unshare`` can create the namespaces we need."""
-    exe = shutil.which("unshare")
+def bwrap_works() -> bool:
+    """True when ``bwrap`` exists and can create the namespaces (as root, on Linux)."""
+    exe = shutil.which("bwrap")
     if os.geteuid() != 0 or not exe or not sys.platform.startswith("linux"):
         return False
     try:
-        return subprocess.run([exe, *UNSHARE, "true"], capture_output=True,
-                              timeout=10).returncode == 0
+        return subprocess.run([exe, "--unshare-pid", "--unshare-net", "--die-with-parent",
+                               "--ro-bind", "/", "/", "true"], capture_output=True,
+                              timeout=20).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 
 
-def resolve_isolation(requested: str) -> str:
-    """``full`` or ``basic`` for a requested ``auto``/``full``/``basic``."""
-    if requested == "basic":
-        return "basic"
-    if full_isolation_available():
-        return "full"
-    if requested == "full":
-        raise IsolationError("full isolation needs root and a working `unshare` "
-                             "(util-linux); use --isolation basic")
+def full_isolation_available() -> bool:
+    """True when ``full`` can run here: root, a working bubblewrap and cgroup v1 controllers."""
+    return bwrap_works() and cgroups.available()
+
+
+def missing_for_full() -> str:
+    """Why ``full`` is unavailable (empty when it is available)."""
+    if os.geteuid() != 0:
+        return "the grader is not running as root"
+    if not shutil.which("bwrap"):
+        return "bubblewrap (`bwrap`) is not installed: run scripts/setup-system.sh"
+    if not bwrap_works():
+        return "`bwrap` cannot create namespaces here"
+    if not cgroups.available():
+        return "no writable cgroup v1 memory and pids controllers under /sys/fs/cgroup"
+    return ""
+
+
+def resolve_isolation(requested: str, allow_weaker: bool = False) -> str:
+    """The mode to use for ``full``/``basic``; a weaker one than asked only when allowed."""
+    if requested == "basic" or full_isolation_available():
+        return requested if requested == "basic" else "full"
+    if requested != "full":
+        raise IsolationError(f"unknown isolation {requested!r}: use full or basic")
+    if not allow_weaker:
+        raise IsolationError(f"full isolation is not available ({missing_for_full()}); "
+                             "pass --isolation basic or --allow-weaker to grade with less")
     return "basic"
 
 
-def wrapper_command(mode: str) -> list[str]:
-    """The command prefix that starts the worker in its namespaces (empty for basic)."""
-    return [shutil.which("unshare") or "unshare", *UNSHARE] if mode == "full" else []
+def describe(mode: str, limits: Limits) -> str:
+    """One line saying what isolation a run actually has (printed and recorded)."""
+    if mode == "full":
+        return (f"full: bubblewrap (no network, read-only minimal filesystem, no other "
+                f"submission or solution), memory cgroup {limits.memory_mb} MB for the whole "
+                f"tree, pids cgroup {limits.nproc}, scratch tmpfs {limits.disk_mb} MB, private "
+                f"/tmp /var/tmp /dev/shm /run/lock, throw-away uid")
+    return ("basic: rlimits per process, own session, scratch folder, clean environment; "
+            "network reachable, host files readable, no total memory cap")
 
 
-def paths_to_hide(solutions_dir: Path) -> list[str]:
-    """Folders covered inside the sandbox: the solutions and the enclosing repo's ``.git``.
-
-    A folder holding the Python environment or the tlkit package is never hidden (the kernel
-    needs them), so ``--solutions .`` degrades to basic protection for that folder.
-    """
-    solutions = Path(solutions_dir).resolve()
-    candidates = [solutions]
-    for parent in [solutions, *solutions.parents]:
-        if (parent / ".git").is_dir():
-            candidates.append(parent / ".git")
-            break
-    needed = [Path(sys.prefix).resolve(), Path(__file__).resolve().parents[1]]
-    return [str(p) for p in candidates
-            if not any(n == p or p in n.parents for n in needed)]
-
-
-def hide_paths(paths: list[str]) -> None:
-    """Mount an empty read-only tmpfs over each path (inside a private mount namespace)."""
-    ms_rdonly, ms_nosuid, ms_nodev = 1, 2, 4
-    for path in paths:
-        if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", ms_rdonly | ms_nosuid | ms_nodev, "size=4k,mode=0555")
-
-
-def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    args = [None if v is None else v.encode() for v in (source, target, fstype, data)]
-    if libc.mount(args[0], args[1], args[2], flags, args[3]) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
+def tlkit_root() -> Path:
+    """The folder holding the ``tlkit`` package (put on the kernel's ``PYTHONPATH``)."""
+    return Path(__file__).resolve().parents[2]
 
 
 def needed_paths() -> list[str]:
-    """What the kernel must reach: the interpreter, the environment, tlkit, data folders."""
-    paths = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix),
-             str(Path(__file__).resolve().parents[1])}
+    """What the kernel must read: the interpreter, the environment, tlkit, the data folder."""
+    paths = {sys.base_prefix, sys.prefix, str(Path(__file__).resolve().parents[1])}
     data = os.environ.get("TLKIT_DATA_DIR")
     if data and os.path.isdir(data):
-        paths.add(os.path.realpath(data))
+        paths.add(data)
     return sorted(paths)
 
 
-def _blocking_ancestor(path: str) -> tuple[str, str] | None:
-    """The first ancestor others cannot traverse, and its child on the way to ``path``."""
-    parts = Path(path).parts
-    for depth in range(1, len(parts)):
-        folder = str(Path(*parts[:depth]))
-        if not os.stat(folder).st_mode & 0o001:
-            return folder, str(Path(*parts[: depth + 1]))
-    return None
+def _mounts_for(path: str) -> list[str]:
+    """Read-only bind of a path's real location, plus the symlink that leads to it."""
+    real = os.path.realpath(path)
+    args = ["--ro-bind", real, real]
+    if os.path.abspath(path) != real:
+        args += ["--symlink", real, os.path.abspath(path)]
+    return args
 
 
-def expose_paths(paths: list[str], staging: str) -> None:
-    """Make ``paths`` reachable by an unprivileged uid inside this mount namespace.
+def bwrap_command(files: list[tuple[str, str]], limits: Limits) -> list[str]:
+    """The ``bwrap`` prefix of the worker's command in ``full`` mode.
 
-    A folder others cannot traverse (e.g. ``/root`` holding pyenv's Python) is covered by an
-    empty tmpfs of mode 755 into which only the needed sub-folders are bind-mounted back, so
-    the rest of it is hidden as well. Nothing changes outside the namespace.
+    ``files``: (host path, name) data files made visible read-only under
+    ``/sandbox/files/<name>`` (the worker copies them into its work folder).
     """
-    ms_bind, ms_rec = 4096, 16384
-    blocked: dict[str, set[str]] = {}
-    for path in paths:
-        hit = _blocking_ancestor(path)
-        if hit:
-            blocked.setdefault(hit[0], set()).add(hit[1])
-    if not blocked:
-        return
-    os.makedirs(staging, mode=0o700, exist_ok=True)
-    _mount("tmpfs", staging, "tmpfs", 0, "mode=0700")
-    saved = []
-    for number, (folder, children) in enumerate(sorted(blocked.items())):
-        for child in sorted(children):
-            holder = os.path.join(staging, f"{number}-{len(saved)}")
-            os.mkdir(holder)
-            _mount(child, holder, None, ms_bind | ms_rec, None)
-            saved.append((holder, folder, child))
-    for folder in sorted(blocked):
-        _mount("tmpfs", folder, "tmpfs", 0, "mode=0755")
-    for holder, folder, child in saved:
-        target = os.path.join(folder, os.path.basename(child))
-        os.makedirs(target, exist_ok=True)
-        _mount(holder, target, None, ms_bind | ms_rec, None)
-
-
-def loopback_up() -> None:
-    """Bring up ``lo`` in a fresh network namespace (the kernel talks to us over it)."""
-    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        ifreq = struct.pack("16sh", b"lo", 0)
-        flags = struct.unpack("16sh", fcntl.ioctl(sock, siocgifflags, ifreq))[1]
-        fcntl.ioctl(sock, siocsifflags, struct.pack("16sh", b"lo", flags | iff_up))
+    cmd = [shutil.which("bwrap") or "bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+           "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+           "--hostname", "sandbox", "--cap-drop", "ALL"]
+    for cap in WORKER_CAPS:
+        cmd += ["--cap-add", cap]
+    cmd += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = f"/{name}"
+        if os.path.islink(path):
+            cmd += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            cmd += ["--ro-bind", path, path]
+    cmd += ["--proc", "/proc", "--dev", "/dev"]
+    for folder in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
+        cmd += ["--size", str(TMPFS_MB * 2**20), "--perms", "1777", "--tmpfs", folder]
+    mounts = [arg for path in needed_paths() for arg in _mounts_for(path)]
+    targets = [mounts[i + 2] for i in range(len(mounts)) if mounts[i] in ("--ro-bind", "--symlink")]
+    parents = sorted({str(p) for t in targets for p in Path(t).parents if str(p) != "/"},
+                     key=lambda p: (p.count("/"), p))
+    for parent in parents:  # bwrap would make them 0700: the kernel's uid must traverse them
+        if parent not in ("/usr", "/etc", "/tmp", "/proc", "/dev"):
+            cmd += ["--perms", "0755", "--dir", parent]
+    cmd += mounts
+    cmd += ["--size", str(max(16, limits.disk_mb) * 2**20), "--perms", "0755",
+            "--tmpfs", INSIDE_SCRATCH]
+    for host, name in files:
+        cmd += ["--ro-bind", host, f"{INSIDE_SCRATCH}/files/{name}"]
+    return cmd + ["--chdir", INSIDE_SCRATCH]
 
 
 def set_not_dumpable() -> None:
-    """Keep same-uid processes (the kernel) from reading this process's memory or fds."""
+    """Keep other processes (the kernel) from reading this process's memory or fds."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
@@ -197,6 +181,7 @@ def apply_limits(limits: Limits, uid: int | None) -> None:
         # RLIMIT_DATA (heap and private anonymous mappings: what a program allocates), not
         # RLIMIT_AS: torch's CUDA build and TensorFlow map ~6 GB of address space (libraries,
         # reservations) while using ~1.3 GB, so an address-space cap breaks their import.
+        # The whole tree's total is the memory cgroup's job in full mode.
         resource.setrlimit(resource.RLIMIT_DATA, (limits.memory_mb * mb,) * 2)
     if limits.fsize_mb:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.fsize_mb * mb,) * 2)
@@ -204,7 +189,7 @@ def apply_limits(limits: Limits, uid: int | None) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 5))
     if limits.nproc:
         # Per uid: with our own throw-away uid the cap is ours alone; otherwise it is added to
-        # what the user already runs (root ignores RLIMIT_NPROC, hence the uid in full mode).
+        # what the user already runs (root ignores RLIMIT_NPROC, hence the uid).
         base = 0 if uid is not None else task_count(os.getuid())
         resource.setrlimit(resource.RLIMIT_NPROC, (base + limits.nproc,) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -225,13 +210,13 @@ def can_run_python_as(uid: int) -> bool:
     try:
         return subprocess.run(
             [sys.executable, "-c", "import tlkit.grading"], capture_output=True, timeout=30,
-            cwd="/", preexec_fn=lambda: drop_privileges(uid)).returncode == 0
+            cwd="/", env=_python_env(), preexec_fn=lambda: drop_privileges(uid)).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
 
 
 def process_cap_enforced(mode: str) -> bool:
-    """True when ``RLIMIT_NPROC`` will bind the kernel (not root, or a throw-away uid works)."""
+    """True when ``RLIMIT_NPROC`` or a pids cgroup binds the kernel."""
     return os.geteuid() != 0 or mode == "full" or can_run_python_as(slot_uid(0))
 
 
@@ -240,28 +225,32 @@ def slot_uid(slot: int) -> int:
     return 1_000_000_000 + (os.getpid() % 4_000_000) * 64 + slot % 64
 
 
-def sandbox_env(job_dir: Path, work_dir: Path) -> dict[str, str]:
+def _python_env() -> dict[str, str]:
+    return {"PYTHONPATH": str(tlkit_root()), "PATH": os.pathsep.join(
+        [str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"])}
+
+
+def sandbox_env(scratch: str) -> dict[str, str]:
     """A clean environment for the worker and the kernel (no secrets, offline, strict).
 
-    Caches (``TLKIT_HOME``, ``KERAS_HOME``, ``TORCH_HOME``) start empty in the scratch folder,
-    so a submission can neither read nor poison the instructor's; official dataset files are
-    read from ``TLKIT_DATA_DIR`` when it is set (DESIGN §3).
+    ``scratch`` is the scratch folder as the worker sees it. Caches (``TLKIT_HOME``,
+    ``KERAS_HOME``, ``TORCH_HOME``) start empty in it, so a submission can neither read nor
+    poison the instructor's; official dataset files are read from ``TLKIT_DATA_DIR`` (DESIGN §3).
     """
+    work = f"{scratch}/work"
     env = {k: os.environ[k] for k in PASSTHROUGH if k in os.environ}
+    env.update(_python_env())
     env.update({
-        "TLKIT_HOME": str(work_dir / ".cache" / "tlkit"), "KERAS_HOME": str(work_dir / ".keras"),
-        "TORCH_HOME": str(work_dir / ".cache" / "torch"),
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin",
-                                 "/usr/bin", "/bin"]),
-        "HOME": str(work_dir), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-        "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1",
+        "TLKIT_HOME": f"{work}/.cache/tlkit", "KERAS_HOME": f"{work}/.keras",
+        "TORCH_HOME": f"{work}/.cache/torch", "HOME": work, "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1",
         "TLKIT_CHECK_STRICT": "1", "TLKIT_OFFLINE": "1",
-        "MPLBACKEND": env.get("MPLBACKEND", "Agg"), "MPLCONFIGDIR": str(work_dir / ".mpl"),
-        "JUPYTER_PATH": str(job_dir / "jupyter"), "JUPYTER_RUNTIME_DIR": str(job_dir / "runtime"),
-        "JUPYTER_CONFIG_DIR": str(job_dir / "config"), "JUPYTER_DATA_DIR": str(job_dir / "jupyter"),
-        "JUPYTER_PLATFORM_DIRS": "1", "IPYTHONDIR": str(job_dir / "ipython"),
+        "MPLBACKEND": env.get("MPLBACKEND", "Agg"), "MPLCONFIGDIR": f"{work}/.mpl",
+        "JUPYTER_PATH": f"{scratch}/jupyter", "JUPYTER_RUNTIME_DIR": f"{scratch}/runtime",
+        "JUPYTER_CONFIG_DIR": f"{scratch}/config", "JUPYTER_DATA_DIR": f"{scratch}/jupyter",
+        "JUPYTER_PLATFORM_DIRS": "1", "IPYTHONDIR": f"{scratch}/ipython",
         "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-        "PYDEVD_DISABLE_FILE_VALIDATION": "1", "MALLOC_ARENA_MAX": "2", "TF_CPP_MIN_LOG_LEVEL":
-            env.get("TF_CPP_MIN_LOG_LEVEL", "1"),
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1", "MALLOC_ARENA_MAX": "2",
+        "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "1"),
     })
     return env

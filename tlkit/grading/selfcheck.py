@@ -13,6 +13,10 @@ from typing import Iterator
 
 NOT_SOLVED = "aún no has resuelto este ejercicio (sustituye «raise NotImplementedError()» por tu código)"
 
+# question → (status, one-line detail) of the last time its check ran in this kernel; the
+# exercise's last cell (``submission_check``) reports these, as run in place.
+RESULTS: dict[str, tuple[str, str]] = {}
+
 
 def strict() -> bool:
     """True when ``TLKIT_CHECK_STRICT`` asks exceptions to propagate."""
@@ -37,6 +41,18 @@ def _message(question: str, exc: BaseException, pista: str | None) -> str:
     return line + (f"\n   Pista: {pista}" if pista else "")
 
 
+def verdict(exc: BaseException) -> tuple[str, str]:
+    """``(status, detail)`` for a check's exception: unsolved, failed or error."""
+    if isinstance(exc, NotImplementedError):
+        return "unsolved", NOT_SOLVED
+    if isinstance(exc, AssertionError):
+        return "failed", _one_line(exc) or "la comprobación no se cumple"
+    detail = f"{type(exc).__name__}: {_one_line(exc)}".rstrip(": ")
+    if isinstance(exc, NameError):
+        detail += " (¿has ejecutado todas las celdas anteriores?)"
+    return "error", detail
+
+
 @contextmanager
 def check(question: str, pista: str | None = None) -> Iterator[None]:
     """Run a visible test block and print the verdict instead of a traceback.
@@ -46,8 +62,10 @@ def check(question: str, pista: str | None = None) -> Iterator[None]:
     try:
         yield
     except Exception as exc:  # noqa: BLE001 - every failure becomes a one-line verdict
+        RESULTS[question] = verdict(exc)
         print(_message(question, exc, pista), flush=True)
         if strict():
             raise
         return
+    RESULTS[question] = ("passed", "")
     print(f"✅ {question}: correcto", flush=True)

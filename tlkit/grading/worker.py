@@ -1,4 +1,4 @@
-"""One submission's worker: ``python -m tlkit.grading.worker`` reads a job on stdin.
+"""One submission's worker: ``python -m tlkit.grading.worker`` reads a :class:`Job` on stdin.
 
 Runs inside the sandbox the grader started (see ``sandbox``). The job (cells to run, hidden
 tests included) arrives through stdin and lives only in this process's memory; results go back
@@ -9,21 +9,36 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sys
 from pathlib import Path
 
 from tlkit.grading import sandbox
+from tlkit.grading.job import Job, dumps, job_from_json
+
+SCRATCH_FOLDERS = ("work", "runtime", "jupyter", "config", "ipython")
 
 
-def write_kernelspec(folder: Path, job: dict) -> None:
+def make_scratch(job: Job) -> None:
+    """The scratch folders (owned by the kernel's uid) and the data files in ``work``."""
+    for name in SCRATCH_FOLDERS:
+        folder = Path(job.scratch) / name
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if job.uid is not None:
+            os.chown(folder, job.uid, job.uid)
+    for src in job.files:
+        dst = Path(job.work) / Path(src).name
+        shutil.copyfile(src, dst)
+        if job.uid is not None:
+            os.chown(dst, job.uid, job.uid)
+
+
+def write_kernelspec(folder: Path, job: Job) -> None:
     """The ``python3`` kernelspec: this Python, through ``kernel_launch`` with the limits."""
-    limits = job["limits"]
-    argv = [sys.executable, "-m", "tlkit.grading.kernel_launch",
-            "--memory", str(limits["memory_mb"]), "--nproc", str(limits["nproc"]),
-            "--fsize", str(limits["fsize_mb"]), "--cpu", str(limits["cpu_s"])]
-    if job.get("uid") is not None:
-        argv += ["--uid", str(job["uid"])]
+    argv = [sys.executable, "-m", "tlkit.grading.kernel_launch", "--limits", dumps(job.limits)]
+    if job.uid is not None:
+        argv += ["--uid", str(job.uid)]
     spec = folder / "kernels" / "python3"
     spec.mkdir(parents=True, exist_ok=True)
     (spec / "kernel.json").write_text(json.dumps({
@@ -32,7 +47,7 @@ def write_kernelspec(folder: Path, job: dict) -> None:
 
 
 def main() -> int:
-    job = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    job = job_from_json(sys.stdin.buffer.read().decode("utf-8"))
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
@@ -43,10 +58,7 @@ def main() -> int:
         channel.write(json.dumps(event) + "\n")
         channel.flush()
 
-    if job["isolation"] == "full":
-        sandbox.loopback_up()
-        sandbox.expose_paths(job["expose"], job["stage"])
-        sandbox.hide_paths(job["hide"])
+    make_scratch(job)
     write_kernelspec(Path(os.environ["JUPYTER_PATH"]), job)
     from tlkit.grading.execute import run_cells
 
@@ -59,8 +71,7 @@ def main() -> int:
         emit(event)
 
     try:
-        run_cells(job["sources"], cwd=job["cwd"], timeout_cell=job["timeout_cell"],
-                  output_cap=job["output_cap"], emit=remember)
+        run_cells(job, emit=remember)
     finally:
         if kernel_pid:  # the kernel leads its own process group: take its children too
             try:

@@ -4,7 +4,7 @@ Importing this package loads neither Keras nor TensorFlow; each function imports
 called. Lessons 01 and 02 show every step by hand before using these helpers.
 """
 
-from tlkit.keras.arrays import folder_arrays
+from tlkit.data.image_folders import folder_arrays
 from tlkit.keras.bases import PretrainedBase, pretrained_base
 from tlkit.keras.efficientnet_lite import (
     PretrainedWeightsUnavailable,

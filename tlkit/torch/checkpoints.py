@@ -1,42 +1,41 @@
 """Checkpoints written atomically: a crash while saving never corrupts the previous one.
 
-``save_checkpoint`` writes to a temporary file in the same folder and then ``os.replace``-s it
-over the target, which is atomic on POSIX and Windows. ``rng_state``/``set_rng_state`` carry the
-random generators across a resume so the resumed run draws the same numbers (batches order,
-augmentations) as an uninterrupted one.
+``save_checkpoint`` writes through :func:`tlkit.files.atomic_path` (a temporary file in the
+same folder, then ``os.replace``), which is atomic on POSIX and Windows.
+``rng_state``/``set_rng_state`` carry the random generators across a resume so the resumed run
+draws the same numbers (batches order, augmentations) as an uninterrupted one.
 """
 
 from __future__ import annotations
 
 import os
 import random
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from tlkit.files import atomic_path
+
 
 def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
     """``torch.save(state)`` to ``path`` atomically (temporary file + ``os.replace``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(state, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_path(path, fsync=True) as tmp, open(tmp, "wb") as fh:
+        torch.save(state, fh)
+    return Path(path)
 
 
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
     """A checkpoint written by :func:`save_checkpoint` (our own files: full unpickling)."""
     return torch.load(path, map_location=map_location, weights_only=False)
+
+
+def load_scaler_state(scaler: torch.amp.GradScaler, state: dict | None) -> None:
+    """Restore a GradScaler across devices: a checkpoint written on the CPU (scaler disabled,
+    empty state) starts a fresh scale on CUDA instead of failing in ``load_state_dict({})``;
+    on the CPU a CUDA scaler's state is ignored (the scaler is disabled there)."""
+    if state and scaler.is_enabled():
+        scaler.load_state_dict(state)
 
 
 def rng_state() -> dict:
@@ -53,5 +52,5 @@ def set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
     torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    if "cuda" in state and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(state["cuda"])  # a CPU checkpoint has none: CUDA starts as seeded

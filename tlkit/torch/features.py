@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from tlkit import config
 from tlkit.torch.checkpoints import load_checkpoint, save_checkpoint
+from tlkit.torch.devices import on_device
 
 
 def fingerprint(module: nn.Module, loader: DataLoader) -> str:
@@ -37,16 +38,21 @@ def fingerprint(module: nn.Module, loader: DataLoader) -> str:
 @torch.no_grad()
 def extract_features(backbone: nn.Module, loader: DataLoader, *, device: str | None = None,
                      progress: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(features, labels)`` of every batch of ``loader`` through ``backbone`` in eval mode."""
+    """``(features, labels)`` of every batch of ``loader`` through ``backbone`` in eval mode.
+
+    The backbone runs on ``device`` (default: ``config.device()``) and is back on its own
+    device afterwards, left in eval mode; the features are CPU tensors.
+    """
     from tqdm.auto import tqdm
 
-    device = torch.device(device or config.device())
-    backbone.to(device).eval()
     feats, labels = [], []
-    for x, y in tqdm(loader, desc="extrayendo características", leave=False, disable=not progress):
-        with torch.autocast(device.type, dtype=torch.float16, enabled=device.type == "cuda"):
-            feats.append(backbone(x.to(device, non_blocking=True)).float().cpu())
-        labels.append(torch.as_tensor(y))
+    with on_device(backbone, device, None) as (device, on_cuda, amp):
+        backbone.eval()
+        for x, y in tqdm(loader, desc="extrayendo características", leave=False,
+                         disable=not progress):
+            with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+                feats.append(backbone(x.to(device, non_blocking=True)).float().cpu())
+            labels.append(torch.as_tensor(y))
     return torch.cat(feats), torch.cat(labels)
 
 

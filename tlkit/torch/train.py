@@ -2,13 +2,17 @@
 
 ``fit`` takes everything it uses as arguments (no notebook globals): progress bars with running
 loss/accuracy, a history DataFrame, best-model tracking, atomic per-epoch checkpoints that a
-later call can resume, mixed precision and channels_last on CUDA only. Lesson 03 explains
+later call can resume, mixed precision and channels_last on CUDA only. Lesson 05 explains
 what is frozen and why; the loop only respects it (``train_mode`` keeps frozen BatchNorm in eval).
+
+Each function runs the model on ``device`` (default: ``config.device()``, the GPU when there
+is one) and puts it back where it was, in its memory format, when it returns: code after a call
+(a locked exercise cell, a comparison with tensors cloned before) never meets a model that moved
+to CUDA behind its back.
 """
 
 from __future__ import annotations
 
-import copy
 import time
 from pathlib import Path
 
@@ -18,7 +22,9 @@ import torch
 from torch import nn
 
 from tlkit import config
-from tlkit.torch.checkpoints import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from tlkit.torch.checkpoints import (load_checkpoint, load_scaler_state, rng_state, save_checkpoint,
+                                     set_rng_state)
+from tlkit.torch.devices import on_device
 from tlkit.torch.freezing import train_mode
 
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
@@ -29,16 +35,6 @@ def _bar(iterable, desc: str, enabled: bool, total: int | None = None):
     from tqdm.auto import tqdm
 
     return tqdm(iterable, desc=desc, total=total, leave=False, disable=not enabled)
-
-
-def _device_setup(model: nn.Module, device: str | None, amp: bool | None):
-    device = torch.device(device or config.device())
-    on_cuda = device.type == "cuda"
-    amp = on_cuda if amp is None else bool(amp and on_cuda)
-    model.to(device)
-    if on_cuda:  # faster convolutions with tensor cores; pointless on the CPU
-        model.to(memory_format=torch.channels_last)
-    return device, on_cuda, amp
 
 
 def _to_device(x: torch.Tensor, y: torch.Tensor, device, on_cuda: bool):
@@ -76,26 +72,26 @@ def _run_epoch(model, loader, loss_fn, device, on_cuda, amp, optimizer=None, sca
 
 def evaluate(model: nn.Module, loader, *, device: str | None = None,
              loss_fn: nn.Module | None = None, progress: bool = False) -> dict:
-    """``{"loss", "acc"}`` of ``model`` on ``loader`` in eval mode."""
-    device, on_cuda, amp = _device_setup(model, device, None)
-    model.eval()
-    loss, acc = _run_epoch(model, loader, loss_fn or nn.CrossEntropyLoss(), device, on_cuda, amp,
-                           desc="eval", progress=progress)
+    """``{"loss", "acc"}`` of ``model`` on ``loader`` in eval mode (the model stays in eval)."""
+    with on_device(model, device, None) as (device, on_cuda, amp):
+        model.eval()
+        loss, acc = _run_epoch(model, loader, loss_fn or nn.CrossEntropyLoss(), device, on_cuda,
+                               amp, desc="eval", progress=progress)
     return {"loss": loss, "acc": acc}
 
 
 @torch.no_grad()
 def predict(model: nn.Module, loader, *, device: str | None = None):
     """``(y_true, y_pred, probabilities)`` as NumPy arrays, in the loader's order."""
-    device, on_cuda, amp = _device_setup(model, device, None)
-    model.eval()
     ys, probs = [], []
-    for x, y in loader:
-        x, _ = _to_device(x, y, device, on_cuda)
-        with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
-            logits = model(x)
-        probs.append(logits.float().softmax(1).cpu())
-        ys.append(torch.as_tensor(y))
+    with on_device(model, device, None) as (device, on_cuda, amp):
+        model.eval()
+        for x, y in loader:
+            x, _ = _to_device(x, y, device, on_cuda)
+            with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+                logits = model(x)
+            probs.append(logits.float().softmax(1).cpu())
+            ys.append(torch.as_tensor(y))
     p = torch.cat(probs).numpy()
     return torch.cat(ys).numpy(), p.argmax(1), p
 
@@ -121,61 +117,63 @@ def fit(model: nn.Module, train_loader, val_loader, optimizer: torch.optim.Optim
     best so far. ``resume=True`` continues from ``last.pt`` up to ``epochs`` in total, drawing
     the same random numbers as an uninterrupted run. ``scheduler.step()`` runs once per epoch.
     ``amp`` (mixed precision) and channels_last are used on CUDA only (``amp=None``: on CUDA).
+    A checkpoint resumes on either device, whichever wrote it (CPU ↔ CUDA). The model and the
+    optimizer's state are back on their original device when ``fit`` returns.
     """
-    device, on_cuda, amp = _device_setup(model, device, amp)
-    loss_fn = loss_fn or nn.CrossEntropyLoss()
-    scaler = torch.amp.GradScaler(device.type, enabled=amp)
-    ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
-    rows: list[dict] = []
-    start, best_acc, best_epoch, best_state = 0, -1.0, 0, None
+    with on_device(model, device, amp, optimizer) as (device, on_cuda, amp):
+        loss_fn = loss_fn or nn.CrossEntropyLoss()
+        scaler = torch.amp.GradScaler(device.type, enabled=amp)
+        ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        rows: list[dict] = []
+        start, best_acc, best_epoch, best_state = 0, -1.0, 0, None
 
-    if resume and ckpt is not None and (ckpt / LAST).is_file():
-        state = load_checkpoint(ckpt / LAST)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if scheduler is not None and state.get("scheduler") is not None:
-            scheduler.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
-        rows, start = state["history"], state["epoch"]
-        best_acc, best_epoch = state["best_val_acc"], state["best_epoch"]
-        if (ckpt / BEST).is_file():
-            best_state = load_checkpoint(ckpt / BEST)["model"]
-        set_rng_state(state["rng"])
-        if verbose:
-            print(f"Reanudado desde {LAST}: {start} época(s) hechas de {epochs}.")
-    elif seed is not None:
-        config.seed_everything(seed)
+        if resume and ckpt is not None and (ckpt / LAST).is_file():
+            state = load_checkpoint(ckpt / LAST)
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            if scheduler is not None and state.get("scheduler") is not None:
+                scheduler.load_state_dict(state["scheduler"])
+            load_scaler_state(scaler, state.get("scaler"))
+            rows, start = state["history"], state["epoch"]
+            best_acc, best_epoch = state["best_val_acc"], state["best_epoch"]
+            if (ckpt / BEST).is_file():
+                best_state = load_checkpoint(ckpt / BEST)["model"]
+            set_rng_state(state["rng"])
+            if verbose:
+                print(f"Reanudado desde {LAST}: {start} época(s) hechas de {epochs}.")
+        elif seed is not None:
+            config.seed_everything(seed)
 
-    for epoch in range(start + 1, epochs + 1):
-        t0 = time.perf_counter()
-        train_mode(model)  # model.train(), but frozen BatchNorm stays in eval
-        train_loss, train_acc = _run_epoch(model, train_loader, loss_fn, device, on_cuda, amp,
-                                           optimizer, scaler, f"época {epoch}/{epochs} train",
-                                           progress)
-        model.eval()
-        val_loss, val_acc = _run_epoch(model, val_loader, loss_fn, device, on_cuda, amp,
-                                       desc=f"época {epoch}/{epochs} val", progress=progress)
-        lr = optimizer.param_groups[-1]["lr"]
-        if scheduler is not None:
-            scheduler.step()
-        rows.append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
-                     "val_loss": val_loss, "val_acc": val_acc, "lr": lr,
-                     "seconds": time.perf_counter() - t0})
-        improved = val_acc > best_acc
-        if improved:
-            best_acc, best_epoch, best_state = val_acc, epoch, _state_dict_copy(model)
-        if verbose:
-            print(f"época {epoch}/{epochs}: train_loss={train_loss:.3f} train_acc={train_acc:.3f} "
-                  f"val_loss={val_loss:.3f} val_acc={val_acc:.3f}" + ("  *" if improved else ""))
-        if ckpt is not None:
+        for epoch in range(start + 1, epochs + 1):
+            t0 = time.perf_counter()
+            train_mode(model)  # model.train(), but frozen BatchNorm stays in eval
+            train_loss, train_acc = _run_epoch(model, train_loader, loss_fn, device, on_cuda, amp,
+                                               optimizer, scaler, f"época {epoch}/{epochs} train",
+                                               progress)
+            model.eval()
+            val_loss, val_acc = _run_epoch(model, val_loader, loss_fn, device, on_cuda, amp,
+                                           desc=f"época {epoch}/{epochs} val", progress=progress)
+            lr = optimizer.param_groups[-1]["lr"]
+            if scheduler is not None:
+                scheduler.step()
+            rows.append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
+                         "val_loss": val_loss, "val_acc": val_acc, "lr": lr,
+                         "seconds": time.perf_counter() - t0})
+            improved = val_acc > best_acc
             if improved:
-                save_checkpoint({"model": best_state, "epoch": epoch, "val_acc": val_acc}, ckpt / BEST)
-            save_checkpoint({
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                "scaler": scaler.state_dict(), "epoch": epoch, "history": rows,
-                "best_val_acc": best_acc, "best_epoch": best_epoch, "rng": rng_state(),
-            }, ckpt / LAST)
+                best_acc, best_epoch, best_state = val_acc, epoch, _state_dict_copy(model)
+            if verbose:
+                print(f"época {epoch}/{epochs}: train_loss={train_loss:.3f} train_acc={train_acc:.3f} "
+                      f"val_loss={val_loss:.3f} val_acc={val_acc:.3f}" + ("  *" if improved else ""))
+            if ckpt is not None:
+                if improved:
+                    save_checkpoint({"model": best_state, "epoch": epoch, "val_acc": val_acc}, ckpt / BEST)
+                save_checkpoint({
+                    "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                    "scaler": scaler.state_dict(), "epoch": epoch, "history": rows,
+                    "best_val_acc": best_acc, "best_epoch": best_epoch, "rng": rng_state(),
+                }, ckpt / LAST)
 
     history = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
     history.attrs.update(best_epoch=best_epoch, best_val_acc=best_acc)

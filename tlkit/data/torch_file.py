@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-_MAGIC = 0x1950A86A20F9469CFC6C
+LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _DTYPES = {
     "FloatStorage": np.float32,
     "DoubleStorage": np.float64,
@@ -72,7 +72,7 @@ def load_legacy_state_dict(path: str | Path) -> dict[str, np.ndarray]:
     """The tensors of a legacy (non-zip) ``torch.save`` state dict, as NumPy arrays by name."""
     storages: dict[str, _Storage] = {}
     with open(path, "rb") as fh:
-        if pickle.load(fh) != _MAGIC:
+        if pickle.load(fh) != LEGACY_MAGIC:
             raise ValueError(f"{path}: not a legacy torch.save file (wrong magic number)")
         pickle.load(fh)  # protocol version
         pickle.load(fh)  # sys info (endianness, type sizes)

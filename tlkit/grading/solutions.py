@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlkit.grading.assign import solution_notebooks
 from tlkit.grading.cells import GIVEN, SOLUTION, TEST, checksum, kind, source, tlkit_meta
 from tlkit.grading.notebook_io import read_notebook
 from tlkit.grading.validate import validate_solution
@@ -44,6 +43,11 @@ class Assignment:
     @property
     def max_points(self) -> float:
         return sum(c.points for c in self.tests)
+
+
+def solution_notebooks(solutions_dir: Path) -> list[Path]:
+    """The solution notebooks of a folder (top level, sorted, no checkpoints)."""
+    return sorted(p for p in Path(solutions_dir).glob("*.ipynb") if p.is_file())
 
 
 def load_assignment(path: Path) -> Assignment:

@@ -115,10 +115,12 @@ def write_embedded_images(target: Path, *, size: int, n_train: int, n_val: int,
 
 
 def embedded_images(*, size: int | None = None, n_train: int | None = None,
-                    n_val: int | None = None, seed: int = 0, announce: bool = True):
-    """The embedded image dataset as an :class:`~tlkit.data.images.ImageFolder` (``train``
-    and ``val`` splits, 5 classes), written once into the cache; sizes default by profile."""
-    from tlkit.data.images import _scan
+                    n_val: int | None = None, seed: int = 0, announce: bool = True,
+                    reason: str = ""):
+    """The embedded image dataset as an :class:`~tlkit.data.image_folders.ImageFolder`
+    (``train`` and ``val`` splits, 5 classes), written once into the cache; sizes default by
+    profile. ``reason`` (Spanish) says in the banner why the course set is not used."""
+    from tlkit.data.image_folders import scan_folder
 
     defaults = default_sizes()
     size = size or defaults["size"]
@@ -128,12 +130,11 @@ def embedded_images(*, size: int | None = None, n_train: int | None = None,
               f"photos-v{VERSION}-{size}px-{n_train}+{n_val}-seed{seed}")
     if not target.is_dir():
         write_embedded_images(target, size=size, n_train=n_train, n_val=n_val, seed=seed)
-    folder = _scan(target, val=0.0, test=0.0, seed=seed, max_per_class=None,
-                   origin="embedded", name="embedded-photos")
     classes = ", ".join(PHOTOS)
     if announce:
         provenance.announce(
             "Imágenes de ejemplo generadas por el kit (no son el conjunto del curso)",
+            (f"No se encontró el conjunto del curso ({reason}). " if reason else "") +
             f"Se usan {len(PHOTOS)} clases ({classes}) hechas con UNA foto real por clase de "
             f"las que traen scikit-image y scikit-learn: cada imagen es un recorte aleatorio "
             f"(con volteo, giro y cambios de color) de {size}x{size} px; {n_train} de "
@@ -145,6 +146,6 @@ def embedded_images(*, size: int | None = None, n_train: int | None = None,
         "data", "embedded-photos", "embedded",
         f"{len(PHOTOS)} classes x ({n_train} train + {n_val} val) crops at {size}px of "
         f"scikit-image/scikit-learn photos, seed {seed}: {target}")
-    folder.source = source
+    folder = scan_folder(target, source, val=0.0, test=0.0, seed=seed, max_per_class=None)
     provenance.record(source)
     return folder

@@ -10,16 +10,15 @@ an RGB PIL image.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from tlkit import config, provenance
-from tlkit.data.archive import is_archive, safe_extract
+from tlkit import provenance
+from tlkit.data.archive import extract_archive, is_archive
 from tlkit.data.split import stratified_split
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -58,7 +57,7 @@ class ImageFolder:
 
     @staticmethod
     def load_rgb(path: str | os.PathLike, size: int | tuple[int, int] | None = None):
-        """The image at ``path`` as 8-bit RGB (see :func:`tlkit.data.images.load_rgb`)."""
+        """The image at ``path`` as 8-bit RGB (see :func:`load_rgb`)."""
         return load_rgb(path, size)
 
     def __str__(self) -> str:
@@ -152,8 +151,8 @@ def image_folder(path: str | os.PathLike, *, val: float = 0.2, test: float = 0.0
     keeps a seeded subset of that many files per class and split (fast profile). Unreadable
     files are skipped with a warning listing them.
     """
-    folder = _scan(path, val=val, test=test, seed=seed, max_per_class=max_per_class,
-                   origin="data_dir", name=name)
+    folder = scan_folder(path, None, val=val, test=test, seed=seed,
+                         max_per_class=max_per_class, name=name)
     if not folder.classes:
         loose = sum(1 for _, why in folder.skipped if why == "not inside a class folder")
         hint = (f" ({loose} image(s) lie directly in it: did you point at one class folder "
@@ -164,24 +163,11 @@ def image_folder(path: str | os.PathLike, *, val: float = 0.2, test: float = 0.0
     return folder
 
 
-def extracted_dir(archive: Path) -> Path:
-    """The cache folder an archive is extracted into (keyed by its path, size and mtime)."""
-    st = archive.stat()
-    key = hashlib.sha256(f"{archive.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
-    stem = archive.name.split(".")[0] or "archive"
-    return config.home() / "extracted" / f"{stem}-{key.hexdigest()[:12]}"
-
-
-def extract_archive(archive: str | os.PathLike) -> Path:
-    """Extract an archive once into the kit's cache (safely, see ``archive.py``); the folder."""
-    archive = Path(archive)
-    target = extracted_dir(archive)
-    if not target.is_dir():
-        safe_extract(archive, target)
-    return target
-
-
-def _scan(path, *, val, test, seed, max_per_class, origin, name=None) -> ImageFolder:
+def scan_folder(path, source: provenance.Source | None, *, val: float, test: float, seed: int,
+                max_per_class: int | None, name: str | None = None) -> ImageFolder:
+    """The :class:`ImageFolder` at ``path`` (folder or archive) with ``source`` (by default
+    ``data_dir``, named ``name`` or after the folder, detail the path given: an archive, not
+    its extraction folder). Not recorded: the callers record what they return."""
     path = Path(path).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such folder or archive")
@@ -238,7 +224,7 @@ def _scan(path, *, val, test, seed, max_per_class, origin, name=None) -> ImageFo
         train, val_items, test_items = _split_items(items("all"), (val, test), seed)
 
     _warn(given, skipped, empty)
-    source = provenance.Source("data", name or root.name, origin, str(root))
+    source = source or provenance.Source("data", name or root.name, "data_dir", str(given))
     return ImageFolder(root=root, classes=classes, train=train, val=val_items,
                        test=test_items, skipped=skipped, empty_classes=empty, source=source,
                        layout=layout)
@@ -318,6 +304,16 @@ def _warn(given: Path, skipped, empty) -> None:
                       f"{', '.join(empty)}", UnreadableImagesWarning, stacklevel=3)
 
 
-def with_source(folder: ImageFolder, origin: str, detail: str, name: str) -> ImageFolder:
-    """A copy of ``folder`` whose source says where the course set came from."""
-    return replace(folder, source=provenance.Source("data", name, origin, detail))
+def folder_arrays(items, size: int | tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` from ``[(path, label), ...]``: uint8 RGB images resized to ``size``, int labels.
+
+    Small course sets fit in memory; keep pixels in [0, 255] and let the model rescale them
+    (lesson 01).
+    """
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    x = np.empty((len(items), size[1], size[0], 3), dtype="uint8")
+    y = np.empty(len(items), dtype="int64")
+    for i, (path, label) in enumerate(items):
+        x[i] = np.asarray(load_rgb(path, size))
+        y[i] = label
+    return x, y

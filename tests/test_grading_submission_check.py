@@ -1,0 +1,248 @@
+"""The exercise's generated last cell: visible checks again, integrity as the grader sees it,
+what to hand in; on the example assignment solved, untouched and edited."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from tlkit.grading import selfcheck
+from tlkit.grading.add_submission_check import CELL_ID, is_submission_check
+from tlkit.grading.assign import build_exercise
+from tlkit.grading.solutions import load_assignment
+from tlkit.grading.cells import source
+from tlkit.grading.matching import build_plan
+from tlkit.grading.notebook_io import notebook_bytes, read_notebook
+from tlkit.grading.submission_check import (NotebookSource, Report, check_submission,
+                                            hand_in_text, summarise)
+
+SOLUTION = Path(__file__).parent / "fixtures" / "grading" / "solutions" / "00_ejemplo.ipynb"
+REAL = sorted((Path(__file__).resolve().parents[1] / "solutions").glob("*.ipynb"))
+HIDDEN = ("ej1_oculto", "prueba-oculta", "suma_cuadrados([]) == 0", "173")
+
+
+@pytest.fixture(autouse=True)
+def fresh_results(monkeypatch):
+    """Each test starts as a fresh kernel: no check has recorded a verdict yet."""
+    monkeypatch.setattr(selfcheck, "RESULTS", {})
+
+
+def _exercise(solution: Path = SOLUTION):
+    nb = build_exercise(read_notebook(solution), solution.name)
+    for cell in nb.cells:
+        cell.source = source(cell)
+    return nb
+
+
+def _solved(solution: Path = SOLUTION):
+    """The exercise with the solution's code put back in its solution cells."""
+    nb = _exercise(solution)
+    answers = {c.id: source(c) for c in read_notebook(solution).cells}
+    for cell in nb.cells:
+        if cell.metadata.get("tlkit", {}).get("solution"):
+            cell.source = "\n".join(line for line in answers[cell.id].splitlines()
+                                     if "### BEGIN SOLUTION" not in line
+                                     and "### END SOLUTION" not in line)
+    return nb
+
+
+def _run(nb, folder: Path, monkeypatch, namespace=None) -> str:
+    """Run the notebook's cells in one namespace as a student would, and return the last
+    cell's output; the notebook is saved as ``00_ejemplo.ipynb`` in ``folder`` (the cwd)."""
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.chdir(folder)
+    (folder / SOLUTION.name).write_bytes(notebook_bytes(nb))
+    namespace = {} if namespace is None else namespace
+    last = nb.cells[-1]
+    assert is_submission_check(last)
+    for cell in nb.cells[:-1]:
+        if cell.cell_type == "code":
+            try:
+                exec(source(cell), namespace)  # noqa: S102
+            except NotImplementedError:
+                pass
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(source(last), namespace)  # noqa: S102
+    return out.getvalue()
+
+
+def test_last_cell_is_locked_hides_hidden_tests_and_is_skipped_by_the_grader():
+    nb = _exercise()
+    last = nb.cells[-1]
+    assert last.id == CELL_ID and is_submission_check(last)
+    assert last.metadata["editable"] is False and last.metadata["tlkit"]["locked"] is True
+    text = source(last)
+    assert "hidden_points=1," in text
+    assert not any(secret in text for secret in HIDDEN)
+    cells = [{"cell_type": c.cell_type, "source": source(c), "metadata": dict(c.metadata),
+              "id": c.id} for c in nb.cells]
+    plan = build_plan(load_assignment(SOLUTION), cells)
+    assert plan.extras == 0 and not plan.flags()
+    assert all(step.source != text for step in plan.steps)
+
+
+def test_solved_exercise_reports_full_visible_marks_and_intact(tmp_path, monkeypatch):
+    out = _run(_solved(), tmp_path, monkeypatch)
+    assert "Pruebas visibles: 4 / 4 puntos." in out
+    assert "1 punto(s) más (total del ejercicio: 5)" in out
+    assert "✅ Celdas bloqueadas intactas" in out and "❌" not in out
+    assert "📤 Qué entregar" in out and "Conserva el nombre «00_ejemplo.ipynb»" in out
+    assert not any(secret in out for secret in HIDDEN)
+
+
+def test_untouched_exercise_reports_unsolved_and_intact(tmp_path, monkeypatch):
+    out = _run(_exercise(), tmp_path, monkeypatch)
+    assert "Pruebas visibles: 0 / 4 puntos." in out
+    assert out.count("⏳ sin resolver") == 2 and "Aún no pasan: ej1, ej2." in out
+    assert "✅ Celdas bloqueadas intactas" in out
+
+
+def test_edited_locked_cell_and_deleted_test_are_flagged(tmp_path, monkeypatch):
+    nb = _solved()
+    datos = next(c for c in nb.cells if c.source.startswith("DATOS"))
+    datos.source = "DATOS = [1, 2, 3]"
+    nb.cells = [c for c in nb.cells if c.id != "test-ej2"]
+    out = _run(nb, tmp_path, monkeypatch)
+    assert "❌ Has modificado celdas bloqueadas: «DATOS = [3, 1, 4, 1, 5, 9, 2, 6]»" in out
+    assert "❌ Faltan celdas bloqueadas" in out and '«with check("ej2"' in out
+    assert "✅ Celdas bloqueadas intactas" not in out
+    # The visible checks still run from the embedded originals, deleted or not.
+    assert "Pruebas visibles: 4 / 4 puntos." in out
+
+
+def test_results_come_from_where_each_test_ran_unless_its_cell_was_edited(tmp_path, monkeypatch):
+    nb = _exercise()  # nothing solved
+    test_ej2 = next(c for c in nb.cells if c.id == "test-ej2")
+    test_ej2.source = 'with check("ej2"):\n    pass'  # a student "fixing" the test
+    namespace = {}
+    out = _run(nb, tmp_path, monkeypatch, namespace)
+    # The edited cell recorded "passed"; the original test, run now, says otherwise.
+    assert selfcheck.RESULTS["ej2"] == ("passed", "")  # and the record is left as it was
+    assert "ej2*" in out and "Pruebas visibles: 0 / 4 puntos." in out
+    assert "ej1 " in out and "ej1*" not in out  # ej1 ran in place: its recorded verdict
+    # A recorded verdict stands for the in-place run even if re-running now would differ.
+    report = summarise(namespace, "00_ejemplo", recorded={"ej1": ("passed", "")},
+                       source=NotebookSource("jupyter", json.loads(notebook_bytes(_exercise()))),
+                       **_call_arguments(_exercise()))
+    assert [(t.question, t.status, t.now) for t in report.tests] == [
+        ("ej1", "passed", False), ("ej2", "unsolved", True)]
+
+
+def test_vscode_path_and_colab_frontend_are_read(tmp_path, monkeypatch):
+    edited = _solved()
+    edited.cells[2].source = "DATOS = []"
+    path = tmp_path / "otro nombre.ipynb"
+    path.write_bytes(notebook_bytes(edited))
+    monkeypatch.chdir(tmp_path)
+    data = _call_arguments(_exercise())
+    report = summarise({"__vsc_ipynb_file__": str(path)}, "00_ejemplo", **data)
+    assert report.source.environment == "vscode" and report.source.path == str(path)
+    assert report.problems and "Has modificado" in report.problems[0]
+
+    requests = []
+
+    def blocking_request(kind, request="", timeout_sec=None):
+        requests.append(kind)
+        return {"ipynb": json.loads(notebook_bytes(_solved()))}
+
+    colab = types.ModuleType("google.colab")
+    colab._message = types.SimpleNamespace(blocking_request=blocking_request)
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    report = summarise({}, "00_ejemplo", **data)
+    assert requests == ["get_ipynb"] and report.source.environment == "colab"
+    assert not report.problems and not report.warnings
+
+
+@pytest.mark.parametrize("environment, colab, jupyter", [
+    ("colab", True, False), ("jupyter", False, True), ("vscode", False, True),
+    ("unknown", True, True)])
+def test_hand_in_instructions_follow_the_environment(environment, colab, jupyter):
+    report = Report("00_ejemplo", [], 0, NotebookSource(environment, path="/x/00_ejemplo.ipynb"))
+    text = "\n".join(hand_in_text(report))
+    assert ("Archivo → Descargar → Descargar .ipynb" in text) is colab
+    assert ("guarda (Ctrl+S) y entrega el archivo «/x/00_ejemplo.ipynb»" in text) is jupyter
+    assert "Conserva el nombre «00_ejemplo.ipynb»" in text
+
+
+def test_renamed_copy_in_the_working_folder_is_found(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    (tmp_path / "otro.ipynb").write_text("{}")
+    (tmp_path / "Copia de 00_ejemplo.ipynb").write_bytes(notebook_bytes(_solved()))
+    report = summarise({}, "00_ejemplo", **_call_arguments(_exercise()))
+    assert report.source.path.endswith("Copia de 00_ejemplo.ipynb") and not report.warnings
+
+
+def test_unreadable_notebook_falls_back_to_history_without_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # no notebook file here
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    nb = _exercise()
+    ran = [source(c) for c in nb.cells if c.cell_type == "code" and not c.source.startswith("DATOS")]
+    report = summarise({"In": ["", *ran]}, "00_ejemplo", **_call_arguments(nb))
+    assert "revisión de celdas bloqueadas es parcial" in report.warnings[0]
+    assert "«DATOS = [3, 1, 4, 1, 5, 9, 2, 6]»" in report.warnings[1]
+    assert len(report.warnings) == 2
+    # Bad embedded data still ends in a sentence, not a traceback.
+    check_submission({}, "00_ejemplo", cells=[("x",)], tests=[("a", "b")])
+    assert "No he podido completar la comprobación final" in capsys.readouterr().out
+
+
+def test_notebook_the_grader_would_refuse_is_reported():
+    data = _call_arguments(_exercise())
+    broken = json.loads(notebook_bytes(_exercise()))
+    broken["nbformat"] = 3
+    report = summarise({}, "00_ejemplo", source=NotebookSource("jupyter", broken, "x.ipynb"),
+                       **data)
+    assert report.problems and "rechazaría" in report.problems[0]
+
+
+def _call_arguments(nb) -> dict:
+    """The keyword arguments the generated cell passes to ``check_submission``."""
+    captured = {}
+    namespace = {}
+    exec(source(nb.cells[-1]).replace(
+        "from tlkit.grading.submission_check import check_submission",
+        "def check_submission(ns, name, **kw):\n    captured.update(kw)"),
+        {"captured": captured, **namespace})
+    return captured
+
+
+@pytest.mark.parametrize("edit", [False, True])
+def test_cell_runs_in_a_real_kernel(tmp_path, edit):
+    """One Jupyter kernel: the cell finds its saved notebook in the working folder."""
+    nb = _solved()
+    if edit:
+        nb.cells[2].source = "DATOS = [0]"
+    out = _execute(nb, tmp_path, SOLUTION.name, timeout=120)
+    assert "Pruebas visibles: 4 / 4 puntos." in out
+    assert ("❌ Has modificado celdas bloqueadas" in out) is edit
+    assert ("✅ Celdas bloqueadas intactas" in out) is not edit
+
+def _execute(nb, folder: Path, name: str, timeout: int) -> str:
+    """Save ``nb`` as ``folder/name``, run it in a Jupyter kernel there, return the last
+    cell's output."""
+    nbclient = pytest.importorskip("nbclient")
+    (folder / name).write_bytes(notebook_bytes(nb))
+    nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(folder)}}).execute()
+    return "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+@pytest.mark.parametrize("solution", REAL, ids=[p.stem for p in REAL])
+def test_last_cell_reports_full_marks_on_each_real_solution(solution, tmp_path):
+    """Each real exercise, solved with its solution's code: full visible marks, intact."""
+    out = _execute(_solved(solution), tmp_path, solution.name, timeout=900)
+    total = sum(float(meta["points"]) for c in read_notebook(solution).cells
+                if (meta := c.metadata.get("tlkit", {})).get("grade") and not meta.get("hidden"))
+    assert f"Pruebas visibles: {total:g} / {total:g} puntos." in out, out
+    assert "✅ Celdas bloqueadas intactas" in out and "❌" not in out, out

@@ -1,0 +1,125 @@
+"""``tlkit publish`` / ``tlkit sync-setup-cells`` on a copy of the repository."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from tlkit import cli, course, setup_cell
+from tlkit.grading.assign import assign
+from tlkit.publish import PublishError, publish, read_address, sync_setup_cells
+
+ROOT = Path(__file__).resolve().parents[1]
+REPO, REF = "ana-garcia/tl-curso", "term-2031a"
+
+
+@pytest.fixture
+def copy(tmp_path) -> Path:
+    """The parts of the repository that hold the course address."""
+    for folder in ("notebooks", "solutions", "exercises", "docs"):
+        # What lessons leave behind (saved models, checkpoints) is ignored by git: not course files.
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns(
+            "modelos_*", "*.keras", "*.h5", "*.pt", "*.pth", ".ipynb_checkpoints"))
+    (tmp_path / "tlkit").mkdir()
+    shutil.copy(ROOT / "tlkit" / "course.py", tmp_path / "tlkit" / "course.py")
+    shutil.copy(ROOT / "README.md", tmp_path / "README.md")
+    return tmp_path
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_publish_rewrites_the_address_everywhere(copy, capsys):
+    old_repo, old_ref = read_address(copy)
+    assert cli.main(["publish", "--repo", REPO, "--ref", REF, "--root", str(copy)]) == 0
+    assert read_address(copy) == (REPO, REF)
+    for name, data in _files(copy).items():
+        text = data.decode("utf-8")
+        assert f"github.com/{old_repo}" not in text and f"github/{old_repo}/" not in text, name
+    readme = (copy / "README.md").read_text()
+    assert course.readme_table(REPO, REF) in readme
+    assert f"https://colab.research.google.com/github/{REPO}/blob/{REF}/notebooks/" in readme
+    notebooks = sorted(p for f in ("notebooks", "solutions", "exercises") for p in (copy / f).glob("*.ipynb"))
+    assert notebooks
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        cell = nb.cells[setup_cell.find_setup_cell(nb)]
+        assert cell.source.startswith(setup_cell.setup_code(REPO, REF)), path.name
+        assert f"https://github.com/{REPO}/archive/{REF}.zip" in cell.source
+        assert "from tlkit import config" in cell.source, f"{path.name}: the notebook's own lines were lost"
+    assert assign(copy / "solutions", copy / "exercises", check=True).fresh
+    out = capsys.readouterr().out
+    assert "rewrote tlkit/course.py" in out and f"git tag {REF}" in out
+
+
+def test_publish_is_idempotent_and_sync_agrees_with_it(copy):
+    publish(copy, REPO, REF)
+    before = _files(copy)
+    again = publish(copy, REPO, REF)
+    assert not again.changed and not again.exercises and _files(copy) == before
+    assert not sync_setup_cells(copy).changed and _files(copy) == before
+
+
+def test_a_new_term_moves_every_address_again(copy):
+    publish(copy, REPO, REF)
+    publish(copy, REPO, "term-2031b")
+    text = "".join(d.decode() for d in _files(copy).values())
+    assert f"/{REF}" not in text and "archive/term-2031b.zip" in text
+
+
+@pytest.mark.parametrize("repo, ref", [("no-slash", "v1"), ("a/b c", "v1"), ("ana/tl", "-x"),
+                                       ("ana/tl", "a..b"), ("ana/tl", "x/y"), ("ana/tl", ""),
+                                       (course.PLACEHOLDER_REPOSITORY, "v1")])
+def test_bad_addresses_are_refused_and_nothing_changes(copy, repo, ref, capsys):
+    before = _files(copy)
+    assert cli.main(["publish", f"--repo={repo}", f"--ref={ref}", "--root", str(copy)]) == 2
+    assert "tlkit publish: --" in capsys.readouterr().err
+    assert _files(copy) == before
+
+
+def test_publish_outside_a_course_repository_says_so(tmp_path):
+    with pytest.raises(PublishError, match="course.py not found"):
+        publish(tmp_path, REPO, REF)
+
+
+def test_sync_adds_a_setup_cell_to_a_new_notebook_and_repairs_an_edited_one(copy):
+    new = new_notebook(cells=[new_markdown_cell("# 06 · Nueva"), new_code_cell("x = 1")])
+    for i, cell in enumerate(new.cells):
+        cell["id"] = f"c{i}"
+    nbformat.write(new, copy / "notebooks" / "06_nueva.ipynb")
+    edited = copy / "notebooks" / "00_que_es_transfer_learning.ipynb"
+    nb = nbformat.read(edited, as_version=4)
+    index = setup_cell.find_setup_cell(nb)
+    cell = nb.cells[index]
+    cell.metadata.clear()  # as if another tool dropped the metadata
+    cell.source = cell.source.replace("tlkit publish", "tlkit publicar") + "\nprint('mío')"
+    nb.cells.insert(0, nb.cells.pop(index))  # and moved it
+    nbformat.write(nb, edited)
+
+    sync_setup_cells(copy)
+    added = nbformat.read(copy / "notebooks" / "06_nueva.ipynb", as_version=4)
+    assert [c.cell_type for c in added.cells] == ["markdown", "code", "code"]
+    assert added.cells[1].metadata["tlkit"]["setup"] is True
+    assert added.cells[1].source == setup_cell.setup_code() + "\n\n" + setup_cell.DEFAULT_TAIL
+    repaired = nbformat.read(edited, as_version=4)
+    cell = repaired.cells[setup_cell.find_setup_cell(repaired)]
+    assert cell.source.startswith(setup_cell.setup_code()) and cell.source.endswith("print('mío')")
+    assert cell.metadata["tlkit"]["setup"] is True
+    assert sum(setup_cell.BEGIN in c.source for c in repaired.cells) == 1
+    assert not sync_setup_cells(copy).changed  # idempotent
+
+
+def test_the_repository_is_in_sync():
+    """What `tlkit sync-setup-cells` would write is what git holds (run it after editing)."""
+    from tlkit.grading.notebook_io import notebook_bytes, read_notebook
+
+    for path in sorted(p for f in ("notebooks", "solutions") for p in (ROOT / f).glob("*.ipynb")):
+        nb = setup_cell.sync_setup_cell(read_notebook(path), *read_address(ROOT))
+        assert notebook_bytes(nb) == path.read_bytes(), f"{path.name}: run `tlkit sync-setup-cells`"
+    assert re.search(r'^REPOSITORY = "', (ROOT / "tlkit" / "course.py").read_text(), re.M)
