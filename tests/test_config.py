@@ -74,3 +74,11 @@ def test_import_tlkit_loads_no_framework():
             "print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_pick_with_the_same_value_for_both_profiles_is_an_error():
+    with pytest.raises(ValueError, match="both profiles get the same value"):
+        config.pick(fast=None, full=None)
+    with pytest.raises(ValueError, match="without pick"):
+        config.pick(fast=32, full=32)
+    assert config.pick(fast=None, full=12000) in (None, 12000)

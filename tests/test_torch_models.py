@@ -74,3 +74,15 @@ def test_offline_resnet_without_cache_gives_lite0_never_random(monkeypatch, tmp_
 def test_random_weights_only_when_asked():
     model = build_classifier("efficientnet_lite0", 2, weights=None)
     assert model.source.is_fallback and model.source.origin == "random"
+
+
+def test_denormalize_is_exported_and_undoes_the_normalization():
+    import torch
+
+    from tlkit.torch import denormalize, eval_transform
+    image = torch.randint(0, 256, (3, 40, 40), dtype=torch.uint8)
+    shown = denormalize(eval_transform(32)(image))
+    assert shown.shape == (3, 32, 32)
+    assert 0.0 <= float(shown.min()) and float(shown.max()) <= 1.0
+    assert torch.allclose(shown, eval_transform(32, None)(image), atol=1e-5)
+

@@ -39,7 +39,14 @@ def is_fast() -> bool:
 
 
 def pick(*, fast: T, full: T) -> T:
-    """The value for the current profile, so lessons hold no scattered ``if`` blocks."""
+    """The value for the current profile, so lessons hold no scattered ``if`` blocks.
+
+    The same value for both profiles is an error: a ``pick`` that changes nothing would tell a
+    student the profile matters where it does not (write the value itself).
+    """
+    if fast is full or (type(fast) is type(full) and fast == full):
+        raise ValueError(f"config.pick(fast={fast!r}, full={full!r}): both profiles get the same "
+                         f"value; write {full!r} without pick")
     return fast if is_fast() else full
 
 

@@ -40,6 +40,10 @@ LESSONS = (
            "Keras", 2, "GPU recomendada; pesos ImageNet (Xception) y tf_flowers en línea"),
     Lesson("notebooks/02_guardar_cargar_reutilizar.ipynb", "Keras: guardar, cargar y reutilizar (MNIST → EMNIST)",
            "Keras", 2, "GPU recomendada; EMNIST (562 MB) y pesos ResNet50 en línea"),
+    Lesson("notebooks/03_keras_datos_y_callbacks.ipynb", "Keras: datos con `tf.data`, pérdidas y callbacks",
+           "Keras", 1, "GPU recomendada; pesos ImageNet (Xception) y tf_flowers en línea"),
+    Lesson("notebooks/04_pytorch_a_mano.ipynb", "PyTorch a mano: `Dataset`, ResNet, bucle, checkpoints y `StepLR`",
+           "PyTorch", 0.5, "GPU recomendada; pesos ResNet-18 de torchvision y tf_flowers en línea"),
     Lesson("notebooks/05_resnet_fine_tuning.ipynb", "PyTorch: ResNet fine-tuning de cinco maneras",
            "PyTorch", 2, "GPU recomendada; pesos ResNet de torchvision y tf_flowers en línea"),
 )
@@ -47,6 +51,7 @@ EXERCISES = (
     "exercises/01_congelar_y_entrenar.ipynb",
     "exercises/02_reutilizar_mnist_emnist.ipynb",
     "exercises/03_fine_tuning_pytorch.ipynb",
+    "exercises/04_entrenar_a_mano.ipynb",
 )
 
 

@@ -12,11 +12,11 @@ from tlkit.torch.freezing import (count_parameters, freeze, freeze_to, is_frozen
                                   trainable_parameters, unfreeze)
 from tlkit.torch.models import Classifier, build_classifier, weights_available
 from tlkit.torch.train import evaluate, fit, predict
-from tlkit.torch.transforms import eval_transform, stored_size, train_transform
+from tlkit.torch.transforms import denormalize, eval_transform, stored_size, train_transform
 
 __all__ = [
     "Classifier", "ImageDataset", "build_classifier", "cached_features", "count_parameters",
-    "eval_transform", "evaluate", "extract_features", "feature_loader", "fit", "freeze",
+    "denormalize", "eval_transform", "evaluate", "extract_features", "feature_loader", "fit", "freeze",
     "freeze_to", "is_frozen_bn", "layer_groups", "load_checkpoint", "make_loader",
     "param_groups", "predict", "save_checkpoint", "set_bn_eval", "stored_size", "train_mode",
     "train_transform", "trainable_parameters", "unfreeze", "weights_available",
