@@ -133,7 +133,7 @@ def test_base_dependencies_are_satisfied_by_colab_as_it_is(runtime):
 # without torch/keras or imports the torch/keras helpers, the grader or the lesson runner.
 FRAMEWORK = re.compile(
     r'^(\w+ = )?pytest\.importorskip\("(torch|keras|tensorflow)"\)'
-    r"|^from tlkit\.(torch|keras|runner)\b|^from tlkit import .*\brunner\b"
+    r"|^from tlkit\.(torch|keras|runner)\b|^from tlkit import .*\b(runner|measured)\b"
     r"|^from tlkit\.grading(\.grade)? import .*\b(grade|GradeOptions|gradebook|sandbox)\b", re.M)
 
 

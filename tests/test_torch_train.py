@@ -183,3 +183,19 @@ def test_a_checkpoint_written_on_cuda_resumes_on_the_cpu(tmp_path):
     net_b, hist_b = _run(tmp_path / "b", 3, resume=True, net=_net())
     cols = ["train_loss", "train_acc", "val_loss", "val_acc"]
     assert hist_a[cols].equals(hist_b[cols])
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_progress_bar_draws_no_extra_random_numbers(enabled):
+    """The bar must not open an extra DataLoader iterator (tqdm.auto's asyncio class does): the
+    same seed then gives fit() and a plain loop the same batches (lesson 04 relies on it)."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from tlkit.torch.train import progress_bar
+
+    loader = DataLoader(TensorDataset(torch.arange(10.0)), batch_size=2, shuffle=True)
+    torch.manual_seed(0)
+    plain = [b[0].tolist() for b in loader], torch.rand(1).item()
+    torch.manual_seed(0)
+    barred = [b[0].tolist() for b in progress_bar(loader, "x", enabled)], torch.rand(1).item()
+    assert barred == plain

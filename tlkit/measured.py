@@ -142,7 +142,7 @@ def run_real_data(shared: Path, out: Path, lessons: list[Path] | None = None, *,
 
     root = Path(__file__).resolve().parents[1]
     lessons = lessons or [root / lesson.notebook for lesson in LESSONS]
-    out = Path(out)
+    out = Path(out).resolve()  # the kernels run in their notebooks' folders
     out.mkdir(parents=True, exist_ok=True)
     saved = {k: os.environ.get(k) for k in ("TLKIT_DATA_DIR", "TLKIT_RESULTS_LOG")}
     outcomes, reported = [], {}

@@ -33,7 +33,13 @@ LAST, BEST = "last.pt", "best.pt"
 
 def progress_bar(iterable, desc: str, enabled: bool = True, total: int | None = None):
     """A tqdm bar that disappears when done; none when ``TLKIT_PROGRESS=0`` (set by
-    ``tlkit lessons`` so executed handouts keep one line per epoch, not bar fragments)."""
+    ``tlkit lessons`` so executed handouts keep one line per epoch, not bar fragments).
+
+    ``tqdm.autonotebook``, not ``tqdm.auto``: the latter's asyncio class calls ``iter()`` on a
+    DataLoader when the bar is created, an extra iterator that draws from the random generator
+    (and starts workers) before the loop's own; a plain ``for`` loop over the loader would then
+    see different batches from the same seed (lesson 04 compares the two).
+    """
     import os
     import warnings
 
@@ -45,7 +51,7 @@ def progress_bar(iterable, desc: str, enabled: bool = True, total: int | None = 
         return tqdm(iterable, total=total, disable=True)
     with warnings.catch_warnings():  # a notebook without ipywidgets gets a text bar: no warning
         warnings.simplefilter("ignore", TqdmWarning)
-        from tqdm.auto import tqdm
+        from tqdm.autonotebook import tqdm
     return tqdm(iterable, desc=desc, total=total, leave=False, mininterval=0.5)
 
 
