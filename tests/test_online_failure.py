@@ -215,3 +215,18 @@ def test_torchvision_weights_download_once_then_come_from_the_cache(monkeypatch,
         assert server.requests == ["/resnet18-f37072fd.pth"]
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("broken_network", ["refused", "wrong-hash"], indirect=True)
+def test_fetch_weights_is_false_and_leaves_no_file_when_the_download_fails(broken_network, recwarn):
+    """Lesson 04 asks this before torchvision's ``weights=``: a failed download is a plain
+    False (fallback as offline), not torch.hub's URLError, and leaves nothing in torch's cache."""
+    pytest.importorskip("torchvision")
+    from tlkit.data import sources
+    from tlkit.torch.models import fetch_weights, weights_available
+
+    assert weights_available("resnet18")  # a download is allowed...
+    assert fetch_weights("resnet18") is False  # ...but it fails
+    assert not sources.locate("resnet18").path or not sources.locate("resnet18").path.exists()
+    assert any("resnet18" in str(w.message) for w in recwarn)
+    assert fetch_weights("efficientnet_lite0") is True  # shipped by a package: always here

@@ -10,7 +10,7 @@ from tlkit.torch.features import cached_features, extract_features, feature_load
 from tlkit.torch.freezing import (count_parameters, freeze, freeze_to, is_frozen_bn,
                                   layer_groups, param_groups, set_bn_eval, train_mode,
                                   trainable_parameters, unfreeze)
-from tlkit.torch.models import Classifier, build_classifier, weights_available
+from tlkit.torch.models import Classifier, build_classifier, fetch_weights, weights_available
 from tlkit.torch.train import evaluate, fit, predict
 from tlkit.torch.transforms import denormalize, eval_transform, stored_size, train_transform
 
@@ -19,5 +19,5 @@ __all__ = [
     "denormalize", "eval_transform", "evaluate", "extract_features", "feature_loader", "fit", "freeze",
     "freeze_to", "is_frozen_bn", "layer_groups", "load_checkpoint", "make_loader",
     "param_groups", "predict", "save_checkpoint", "set_bn_eval", "stored_size", "train_mode",
-    "train_transform", "trainable_parameters", "unfreeze", "weights_available",
+    "train_transform", "trainable_parameters", "unfreeze", "weights_available", "fetch_weights",
 ]

@@ -185,13 +185,27 @@ class Classifier(nn.Module):
 
 
 def weights_available(name: str) -> bool:
-    """True when the ImageNet weights of ``name`` can be had now (cached, shipped or online):
-    the resolver's answer, the same ``tlkit data status`` prints."""
+    """True when the ImageNet weights of ``name`` can be had now (cached, shipped, or a download
+    is allowed): the resolver's answer, the same ``tlkit data status`` prints. It downloads
+    nothing, so "allowed" does not mean "will succeed": use :func:`fetch_weights` before asking
+    torchvision for ``weights=``."""
     from tlkit.data import sources
 
     if name not in BACKBONES:
         raise ValueError(f"unknown backbone {name!r}; use one of {', '.join(BACKBONES)}")
     return sources.locate(name).found
+
+
+def fetch_weights(name: str) -> bool:
+    """Get the ImageNet weights of ``name`` now: found in a cache or the package, or downloaded
+    (when allowed, hash-checked) into torch's own cache. True when the file is here, so
+    torchvision's ``weights=`` then loads it without a connection of its own; a failed download
+    warns and gives False (the same answer as offline), never an exception from torch.hub."""
+    from tlkit.data import sources
+
+    if name not in BACKBONES:
+        raise ValueError(f"unknown backbone {name!r}; use one of {', '.join(BACKBONES)}")
+    return sources.obtain(name).found
 
 
 def _resnet(name: str, pretrained: bool):
