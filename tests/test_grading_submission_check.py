@@ -246,3 +246,14 @@ def test_last_cell_reports_full_marks_on_each_real_solution(solution, tmp_path):
                 if (meta := c.metadata.get("tlkit", {})).get("grade") and not meta.get("hidden"))
     assert f"Pruebas visibles: {total:g} / {total:g} puntos." in out, out
     assert "✅ Celdas bloqueadas intactas" in out and "❌" not in out, out
+
+
+def test_the_flag_alone_does_not_make_the_grader_skip_a_cell():
+    """A student copying the last cell's flag onto a given cell: the grader still matches it."""
+    exercise = _exercise(SOLUTION)
+    last = exercise.cells[-1]
+    assert is_submission_check(last)
+    given = next(c for c in exercise.cells if c.cell_type == "code" and not is_submission_check(c))
+    forged = {"cell_type": "code", "id": given.id, "source": source(given),
+              "metadata": {"tlkit": dict(last.metadata["tlkit"])}}
+    assert not is_submission_check(forged)

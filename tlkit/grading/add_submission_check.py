@@ -71,5 +71,7 @@ def add_submission_check(nb, name: str):
 
 
 def is_submission_check(cell) -> bool:
-    """True for the generated last cell (the grader neither runs nor matches it)."""
-    return cell.get("cell_type") == "code" and tlkit_meta(cell).get(FLAG) is True
+    """True for the generated last cell (the grader neither runs nor matches it): its flag AND
+    its id, so a student who copies the flag onto another cell does not make the grader skip it."""
+    return (cell.get("cell_type") == "code" and tlkit_meta(cell).get(FLAG) is True
+            and cell.get("id") == CELL_ID)
