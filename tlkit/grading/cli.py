@@ -61,6 +61,10 @@ def add_commands(subparsers) -> None:
     g.add_argument("--allow-weaker", action="store_true", default=default("allow_weaker"),
                    help="grade with basic isolation when full is unavailable, instead of "
                         "stopping (recorded in the gradebook's isolation column)")
+    g.add_argument("--no-warm-kernels", dest="warm_kernels", action="store_false",
+                   default=default("warm_kernels"),
+                   help="start every kernel cold instead of forking it from a template that "
+                        "imported TensorFlow/PyTorch once (full isolation only)")
     g.set_defaults(func=run_grade)
 
     m = subparsers.add_parser(
@@ -114,7 +118,7 @@ def run_grade(args: argparse.Namespace) -> int:
             timeout_cell=args.timeout_cell, timeout_given=args.timeout_given,
             timeout_total=args.timeout_total, memory_mb=args.memory, nproc=args.max_procs,
             disk_mb=args.disk, jobs=max(1, args.jobs), isolation=args.isolation,
-            allow_weaker=args.allow_weaker)
+            allow_weaker=args.allow_weaker, warm_kernels=args.warm_kernels)
         batch = run_grading(args.submissions, args.solutions, out=args.out,
                             feedback_dir=args.feedback, options=options, shard_spec=shard)
     except (GraderError, OutputError, ValueError) as exc:

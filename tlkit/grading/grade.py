@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlkit.grading import cgroups, sandbox, scoring, shards
+from tlkit.grading import cgroups, sandbox, scoring, shards, zygote
 from tlkit.grading.feedback import write_feedback
 from tlkit.grading.gradebook import Row, gradebook_text, rows_with_submission
 from tlkit.grading.job import Cell, Job
@@ -58,6 +58,7 @@ class Batch:
     out: Path | None = None
     feedback_dir: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth saying, but the grades are sound
 
 
 def find_assignment(read, submission: Submission, assignments: dict[str, Assignment]):
@@ -118,9 +119,39 @@ class Grader:
             self.slots.put(slot)
         self.counter = 0
         self.lock = threading.Lock()
+        self.templates: dict[str, zygote.Template | None] = {}
+        self.template_lock = threading.Lock()
+        self.notes: list[str] = []
+        if self.mode == "full" and options.warm_kernels:
+            self.description += ("; warm kernels: forked into the submission's sandbox from a "
+                                 "template that imported TensorFlow or PyTorch once")
 
     def close(self) -> None:
+        for template in self.templates.values():
+            if template is not None:
+                template.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def _template_socket(self, assignment: Assignment) -> str | None:
+        """The socket of the warm template for this assignment's libraries (started once)."""
+        if self.mode != "full" or not self.options.warm_kernels:
+            return None
+        kind = zygote.kind_of([c.source for c in assignment.cells])
+        if kind is None:
+            return None
+        with self.template_lock:
+            if kind not in self.templates:
+                folder = self.root / "templates"
+                folder.mkdir(mode=0o700, exist_ok=True)
+                template = zygote.Template(
+                    kind, folder, sandbox.template_command(str(folder), self.options.limits()),
+                    sandbox.sandbox_env(sandbox.INSIDE_SCRATCH))
+                if not template.ready:
+                    self.notes.append(f"warm {kind} kernels unavailable, starting them cold: "
+                                         f"{template.error}")
+                self.templates[kind] = template if template.ready else None
+            template = self.templates[kind]
+        return str(template.socket) if template is not None else None
 
     def _uid(self, slot: int) -> int | None:
         """The slot's throw-away uid: always in full mode; in basic mode when it works."""
@@ -179,6 +210,7 @@ class Grader:
                 self.counter += 1
                 number = self.counter
             cgroup = None
+            template = self._template_socket(assignment)
             if mode == "full":
                 scratch, cwd = sandbox.INSIDE_SCRATCH, "/"
                 inner = [f"{scratch}/files/{name}" for _, name in files]
@@ -190,9 +222,10 @@ class Grader:
                 scratch, cwd, inner = str(host), str(host), [src for src, _ in files]
             job = Job(cells=tuple(Cell(s.source, s.kind) for s in plan.steps), scratch=scratch,
                       timeout_cell=options.timeout_cell, timeout_given=options.timeout_given,
-                      isolation=mode, limits=limits, uid=uid, files=tuple(inner))
+                      isolation=mode, limits=limits, uid=uid, files=tuple(inner),
+                      template_socket=zygote.INSIDE_SOCKET if template else None)
             try:
-                run = run_worker(job, command=worker_command(mode, files, job),
+                run = run_worker(job, command=worker_command(mode, files, job, template),
                                  env=sandbox.sandbox_env(scratch), total=options.timeout_total,
                                  cgroup=cgroup, cwd=cwd)
             finally:
@@ -202,6 +235,12 @@ class Grader:
                     shutil.rmtree(scratch, ignore_errors=True)
         finally:
             self.slots.put(slot)
+        if template and zygote.FALLBACK in run.stderr:
+            reason = run.stderr.split(zygote.FALLBACK, 1)[1].strip().splitlines()[0]
+            with self.lock:
+                if not any(n.startswith("a warm kernel") for n in self.notes):
+                    self.notes.append(f"a warm kernel could not be forked, a cold one ran "
+                                      f"instead (grades unaffected): {reason}")
         if not run.started and not run.killed:
             detail = scoring.short(run.stderr.strip().splitlines()[-1] if run.stderr.strip()
                                    else f"exit {run.returncode}")
@@ -266,7 +305,7 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
                                     submissions))
     finally:
         grader.close()
-    batch = Batch(results, grader.description, out, feedback_dir)
+    batch = Batch(results, grader.description, out, feedback_dir, notes=list(grader.notes))
     if feedback_folder is not None:
         _, failed = write_feedback(results, feedback_folder)
         batch.warnings += [f"feedback not written for {item}" for item in failed]

@@ -33,6 +33,7 @@ class Job:
     limits: Limits = Limits()
     uid: int | None = None
     files: tuple[str, ...] = ()  # data files to copy into the scratch's work folder
+    template_socket: str | None = None  # a warm-kernel template to ask for the kernel (zygote)
 
     @property
     def work(self) -> str:

@@ -38,6 +38,7 @@ class GradeOptions:
     jobs: int = 1
     isolation: str = "full"
     allow_weaker: bool = False
+    warm_kernels: bool = True  # full isolation: fork kernels from a pre-imported template
 
     def limits(self) -> Limits:
         """The per-submission caps these options ask for."""

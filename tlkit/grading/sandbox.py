@@ -115,25 +115,16 @@ def _mounts_for(path: str) -> list[str]:
     return args
 
 
-def bwrap_command(files: list[tuple[str, str]], limits: Limits) -> list[str]:
-    """The ``bwrap`` prefix of the worker's command in ``full`` mode.
-
-    ``files``: (host path, name) data files made visible read-only under
-    ``/sandbox/files/<name>`` (the worker copies them into its work folder).
-    """
-    cmd = [shutil.which("bwrap") or "bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc",
-           "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-           "--hostname", "sandbox", "--cap-drop", "ALL"]
-    for cap in WORKER_CAPS:
-        cmd += ["--cap-add", cap]
-    cmd += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+def _filesystem(limits: Limits) -> list[str]:
+    """bwrap arguments for the minimal read-only filesystem and the private tmpfs folders."""
+    cmd = ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = f"/{name}"
         if os.path.islink(path):
             cmd += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             cmd += ["--ro-bind", path, path]
-    cmd += ["--proc", "/proc", "--dev", "/dev"]
+    cmd += ["--dev", "/dev"]
     for folder in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
         cmd += ["--size", str(TMPFS_MB * 2**20), "--perms", "1777", "--tmpfs", folder]
     mounts = [arg for path in needed_paths() for arg in _mounts_for(path)]
@@ -146,9 +137,45 @@ def bwrap_command(files: list[tuple[str, str]], limits: Limits) -> list[str]:
     cmd += mounts
     cmd += ["--size", str(max(16, limits.disk_mb) * 2**20), "--perms", "0755",
             "--tmpfs", INSIDE_SCRATCH]
+    return cmd
+
+
+def bwrap_command(files: list[tuple[str, str]], limits: Limits,
+                  template_socket: str | None = None) -> list[str]:
+    """The ``bwrap`` prefix of the worker's command in ``full`` mode.
+
+    ``files``: (host path, name) data files made visible read-only under
+    ``/sandbox/files/<name>`` (the worker copies them into its work folder).
+    ``template_socket``: the host path of a warm-kernel template's socket (see ``zygote``),
+    visible inside at ``zygote.INSIDE_SOCKET`` (root only: the kernel's uid cannot use it).
+    """
+    from tlkit.grading.zygote import INSIDE_SOCKET
+
+    cmd = [shutil.which("bwrap") or "bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+           "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+           "--hostname", "sandbox", "--cap-drop", "ALL"]
+    for cap in WORKER_CAPS:
+        cmd += ["--cap-add", cap]
+    cmd += ["--proc", "/proc"] + _filesystem(limits)
     for host, name in files:
         cmd += ["--ro-bind", host, f"{INSIDE_SCRATCH}/files/{name}"]
+    if template_socket:
+        cmd += ["--ro-bind", template_socket, INSIDE_SOCKET]
     return cmd + ["--chdir", INSIDE_SCRATCH]
+
+
+def template_command(folder: str, limits: Limits) -> list[str]:
+    """The ``bwrap`` prefix of a warm-kernel template (``zygote``): the submission's filesystem.
+
+    Unlike a submission it keeps the host's PID namespace and ``/proc`` (to find a requesting
+    sandbox's namespaces), the cgroup folders (to join its cgroups) and root's capabilities (to
+    enter those namespaces); it runs only the grader's code, never a submission's. ``folder``
+    (host) holds its socket.
+    """
+    return [shutil.which("bwrap") or "bwrap", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--die-with-parent", "--new-session", "--hostname", "sandbox", "--cap-add", "ALL",
+            "--proc", "/proc", *_filesystem(limits), "--bind", "/sys/fs/cgroup", "/sys/fs/cgroup",
+            "--bind", folder, folder, "--chdir", INSIDE_SCRATCH]
 
 
 def set_not_dumpable() -> None:

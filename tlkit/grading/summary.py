@@ -40,6 +40,8 @@ def print_summary(batch, *, stream=None) -> None:
     print(f"\n{len(batch.results)} submission(s) graded ({seconds:.1f} s of worker time)",
           file=stream)
     print(f"isolation: {batch.isolation}", file=stream)
+    for line in batch.notes:
+        print(f"note: {line}", file=stream)
     for line in batch.warnings:
         print(f"warning: {one_line(line)}", file=stream)
     if batch.out:

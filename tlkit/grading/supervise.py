@@ -86,6 +86,7 @@ def run_worker(job: Job, *, command: list[str], env: dict, total: float,
     return run
 
 
-def worker_command(mode: str, files: list[tuple[str, str]], job: Job) -> list[str]:
+def worker_command(mode: str, files: list[tuple[str, str]], job: Job,
+                   template_socket: str | None = None) -> list[str]:
     """The sandbox prefix for ``mode`` (empty for basic)."""
-    return sandbox.bwrap_command(files, job.limits) if mode == "full" else []
+    return sandbox.bwrap_command(files, job.limits, template_socket) if mode == "full" else []

@@ -35,8 +35,11 @@ def make_scratch(job: Job) -> None:
 
 
 def write_kernelspec(folder: Path, job: Job) -> None:
-    """The ``python3`` kernelspec: this Python, through ``kernel_launch`` with the limits."""
+    """The ``python3`` kernelspec: this Python, through ``kernel_launch`` with the limits (or
+    ``kernel_request``, which asks a warm template for the kernel, when the job names one)."""
     argv = [sys.executable, "-m", "tlkit.grading.kernel_launch", "--limits", dumps(job.limits)]
+    if job.template_socket:
+        argv[2:3] = ["tlkit.grading.kernel_request", "--socket", job.template_socket]
     if job.uid is not None:
         argv += ["--uid", str(job.uid)]
     spec = folder / "kernels" / "python3"
