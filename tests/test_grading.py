@@ -215,6 +215,20 @@ def test_sandbox_escapes_fail(batch, attack):
 
 
 @NEEDS_FULL
+def test_cold_kernels_give_the_same_verdicts_as_warm_ones(batch, tmp_path):
+    """The batch above ran with warm kernels (forked from a template, the default); the same
+    class with every kernel started cold gets the same points, statuses and flags (the fork
+    bomb aside: whether it ends as a timeout or a failure depends on timing, either way)."""
+    out = tmp_path / "cold.csv"
+    cli.main(["grade", str(batch["subs"]), "--solutions", str(SOLUTIONS), "--out", str(out),
+              "-j", "2", *LIMITS, *ISOLATION, "--no-warm-kernels"])
+    def verdicts(rows):
+        return {(r["student"], r["question"]): (r["points"], r["status"], r["flags"])
+                for r in rows if r["student"] != "submission-fork-bomb"}
+    assert verdicts(read_gradebook(out)) == verdicts(batch["rows"])
+
+
+@NEEDS_FULL
 def test_writes_outside_scratch_do_not_outlive_the_submission(batch):
     for folder in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
         assert not os.path.exists(f"{folder}/tlkit-fuga-7c1e"), folder
