@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         conn.connect(args.socket)
-        socket.send_fds(conn, [json.dumps(request).encode("utf-8")], [0, 1, 2])
+        socket.send_fds(conn, [json.dumps(request).encode("utf-8") + b"\n"], [0, 1, 2])
         replies = conn.makefile("r", encoding="utf-8")
         first = json.loads(replies.readline() or "{}")
     except (OSError, ValueError) as exc:

@@ -136,7 +136,12 @@ def _serve_one(conn: socket.socket) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     try:
         peer = _peer_pid(conn)
-        message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
+        message, fds, _, _ = socket.recv_fds(conn, 1 << 16, 3)
+        while message and not message.endswith(b"\n"):  # a stream: the rest may come later
+            more = conn.recv(1 << 16)
+            if not more:
+                break
+            message += more
         request = json.loads(message.decode("utf-8"))
         ns = {name: os.open(f"/proc/{peer}/ns/{name}", os.O_RDONLY) for name in NAMESPACES}
         _join_cgroups(peer)
