@@ -4,7 +4,8 @@ Scores come only from the kernel's replies to the solution's test cells (a test 
 its cell raises nothing), as reported by the worker over a private pipe; nothing the
 submission writes to disk is read back. Pieces: ``options`` (what can be tuned), ``job`` (what
 crosses into the worker), ``sandbox``/``cgroups`` (isolation), ``supervise`` (one worker),
-``scoring`` (rows and Spanish wording), ``feedback``/``gradebook``/``shards`` (outputs).
+``scoring`` (rows and Spanish wording), ``feedback``/``gradebook``/``shards`` (outputs),
+``warm_cache`` (the shared read-only cache a control run of each solution fills first).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import queue
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -20,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlkit.grading import cgroups, sandbox, scoring, shards
+from tlkit.grading import cgroups, sandbox, scoring, shards, warm_cache
 from tlkit.grading.feedback import write_feedback
 from tlkit.grading.gradebook import Row, gradebook_text, rows_with_submission
 from tlkit.grading.job import Cell, Job
@@ -58,6 +60,7 @@ class Batch:
     out: Path | None = None
     feedback_dir: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    warm_up: list[SubmissionResult] = field(default_factory=list)  # the control runs
 
 
 def find_assignment(read, submission: Submission, assignments: dict[str, Assignment]):
@@ -118,6 +121,10 @@ class Grader:
             self.slots.put(slot)
         self.counter = 0
         self.lock = threading.Lock()
+        self.warm = None
+        if (self.mode == "full" and options.warm_cache
+                and warm_cache.WarmCache.usable_path(self.root)):
+            self.warm = warm_cache.WarmCache(self.root)
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -139,11 +146,14 @@ class Grader:
         return found
 
     def grade_one(self, submission: Submission, notes: list[str] | None = None,
-                  flags: list[str] | None = None) -> SubmissionResult:
-        """Grade one submission; never raises for anything the submission does."""
+                  flags: list[str] | None = None, *, warming: bool = False) -> SubmissionResult:
+        """Grade one submission; never raises for anything the submission does.
+
+        ``warming``: the instructor's solution filling the shared cache (writable), not a student.
+        """
         start = time.monotonic()
         try:
-            result = self._grade(submission, flags or [])
+            result = self._grade(submission, flags or [], warming)
         except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch
             result = SubmissionResult(submission, "?", _rows_all(
                 submission.student, None, "error",
@@ -153,7 +163,8 @@ class Grader:
         result.seconds = time.monotonic() - start
         return result
 
-    def _grade(self, submission: Submission, given_flags: list[str]) -> SubmissionResult:
+    def _grade(self, submission: Submission, given_flags: list[str],
+               warming: bool = False) -> SubmissionResult:
         read = read_submission(submission.path)
         assignment = find_assignment(read, submission, self.assignments)
         student = submission.student
@@ -191,9 +202,12 @@ class Grader:
             job = Job(cells=tuple(Cell(s.source, s.kind) for s in plan.steps), scratch=scratch,
                       timeout_cell=options.timeout_cell, timeout_given=options.timeout_given,
                       isolation=mode, limits=limits, uid=uid, files=tuple(inner))
+            command, env = worker_command(mode, files, job), sandbox.sandbox_env(scratch)
+            if mode == "full" and self.warm is not None and (warming or self.warm.sealed):
+                command, env = self.warm.wrap(command, env, writable=warming,
+                                              size_mb=limits.disk_mb)
             try:
-                run = run_worker(job, command=worker_command(mode, files, job),
-                                 env=sandbox.sandbox_env(scratch), total=options.timeout_total,
+                run = run_worker(job, command=command, env=env, total=options.timeout_total,
                                  cgroup=cgroup, cwd=cwd)
             finally:
                 if cgroup is not None:
@@ -213,6 +227,52 @@ class Grader:
                     r.reason, r.flags, mode) for r in scored.rows]
         return SubmissionResult(submission, assignment.name, rows,
                                 scoring.plan_notes(plan) + scored.notes, timing=_timing(run, plan))
+
+
+    def warm_up(self, names: list[str], pool) -> tuple[list[SubmissionResult], list[str]]:
+        """Run each assignment's solution once with the shared cache writable, then seal it.
+
+        Also the batch's control run: a solution that does not score full marks here is
+        printed at once and returned as a warning (grading goes on). Returns the runs and the
+        warnings. A folder holding hidden-test text after the warm-up is not shared.
+        """
+        if self.warm is None or not names:
+            return [], []
+        runs = list(pool.map(lambda name: self.grade_one(
+            Submission(f"(control) {name}", self.assignments[name].path), warming=True), names))
+        notes = []
+        for name, run in zip(names, runs):
+            failing = [f"{r.question} ({r.status})" for r in run.rows if r.status != "passed"]
+            if failing:
+                notes.append(f"CONTROL RUN: the instructor's solution of {name} does not score "
+                             f"full marks in this grader: {', '.join(failing)}")
+        removed = self.warm.seal()
+        hidden = [line for name in names for test in self.assignments[name].tests if test.hidden
+                  for line in warm_cache.distinctive_lines(test.source)]
+        leaking = self.warm.files_holding(hidden)
+        if leaking:
+            notes.append(f"warm cache NOT shared: the warm-up wrote hidden-test text into "
+                         f"{', '.join(str(p.relative_to(self.warm.host)) for p in leaking)}")
+            self.warm = None
+        else:
+            notes += [f"warm cache: removed {Path(p).relative_to(self.warm.host)} (not a plain "
+                      f"file)" for p in removed]
+            self.description += "; " + warm_cache.DESCRIPTION
+        for line in notes:
+            print(f"tlkit grade: WARNING: {line}", file=sys.stderr, flush=True)
+        return runs, notes
+
+
+def assignments_to_warm(submissions: list[Submission], assignments) -> list[str]:
+    """The assignments handed in by at least ``warm_cache.MIN_SUBMISSIONS`` readable
+    submissions (below that, the warm-up would cost what it saves), sorted."""
+    counts: dict[str, int] = {}
+    for sub in submissions:
+        read = read_submission(sub.path)
+        found = None if read.problem else find_assignment(read, sub, assignments)
+        if found is not None:
+            counts[found.name] = counts.get(found.name, 0) + 1
+    return sorted(n for n, k in counts.items() if k >= warm_cache.MIN_SUBMISSIONS)
 
 
 def _one_per_assignment(submissions: list[Submission], assignments) -> tuple[list, dict, dict]:
@@ -262,11 +322,13 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
     grader = Grader(assignments, solutions_dir, options)
     try:
         with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+            warm_runs, warm_notes = grader.warm_up(
+                assignments_to_warm(submissions, assignments) if grader.warm else [], pool)
             results = list(pool.map(lambda s: grader.grade_one(s, notes.get(s), flags.get(s)),
                                     submissions))
     finally:
         grader.close()
-    batch = Batch(results, grader.description, out, feedback_dir)
+    batch = Batch(results, grader.description, out, feedback_dir, list(warm_notes), warm_runs)
     if feedback_folder is not None:
         _, failed = write_feedback(results, feedback_folder)
         batch.warnings += [f"feedback not written for {item}" for item in failed]

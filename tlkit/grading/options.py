@@ -38,6 +38,7 @@ class GradeOptions:
     jobs: int = 1
     isolation: str = "full"
     allow_weaker: bool = False
+    warm_cache: bool = True  # full isolation: share a cache the solutions filled (warm_cache)
 
     def limits(self) -> Limits:
         """The per-submission caps these options ask for."""
