@@ -43,7 +43,12 @@ def normaliza(valores):
 # Overwrites, deletes, creates and re-permissions what it finds in the cache, then answers right.
 ATTACK = '''import os, shutil, pathlib
 raiz = pathlib.Path(os.environ["TLKIT_HOME"]).parent
-(raiz / "tlkit" / "demo" / "datos.txt").write_text("envenenado")
+datos = raiz / "tlkit" / "demo" / "datos.txt"
+try:
+    datos.write_text("envenenado")  # the warm files are read-only (root's, 0644)
+except PermissionError:
+    datos.unlink()  # but the folder is the student's private layer: replace it
+    datos.write_text("envenenado")
 (raiz / "tlkit" / "plantado.txt").write_text("de un estudiante")
 for hijo in list(raiz.iterdir()):
     if hijo.name != "tlkit":
@@ -134,7 +139,7 @@ def test_students_read_the_warm_cache_and_cannot_change_it(tmp_path, monkeypatch
     # Control: without the warm cache every student starts cold and the reader loses points.
     cold = run_grading([entregas], solutions,
                        options=GradeOptions(**OPTIONS, warm_cache=False))
-    assert _points(cold)["b-despues"] == 3 and cold.warm_up == []
+    assert _points(cold)["b-despues"] == 2 and cold.warm_up == []  # ej2 only
     assert "warm cache" not in cold.isolation
 
 
