@@ -228,3 +228,11 @@ def test_overlay_paths_are_refused_when_mount_options_would_misread_them(tmp_pat
     assert warm_cache.WarmCache.usable_path(tmp_path / "tlkit-grade-abc")
     assert not warm_cache.WarmCache.usable_path(tmp_path / "a,b")
     assert not warm_cache.WarmCache.usable_path(tmp_path / "a:b")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting the overlay needs root")
+def test_the_overlay_is_checked_before_students_rely_on_it(tmp_path):
+    cache = warm_cache.WarmCache(tmp_path)
+    assert cache.overlay_problem() == ""
+    shutil.rmtree(cache.host)  # no lower layer: every student's sandbox would fail to start
+    assert cache.overlay_problem()

@@ -228,7 +228,6 @@ class Grader:
         return SubmissionResult(submission, assignment.name, rows,
                                 scoring.plan_notes(plan) + scored.notes, timing=_timing(run, plan))
 
-
     def warm_up(self, names: list[str], pool) -> tuple[list[SubmissionResult], list[str]]:
         """Run each assignment's solution once with the shared cache writable, then seal it.
 
@@ -250,9 +249,14 @@ class Grader:
         hidden = [line for name in names for test in self.assignments[name].tests if test.hidden
                   for line in warm_cache.distinctive_lines(test.source)]
         leaking = self.warm.files_holding(hidden)
+        overlay_problem = "" if leaking else self.warm.overlay_problem()
         if leaking:
             notes.append(f"warm cache NOT shared: the warm-up wrote hidden-test text into "
                          f"{', '.join(str(p.relative_to(self.warm.host)) for p in leaking)}")
+            self.warm = None
+        elif overlay_problem:
+            notes.append(f"warm cache NOT shared: its overlay cannot be mounted here "
+                         f"({overlay_problem})")
             self.warm = None
         else:
             notes += [f"warm cache: removed {Path(p).relative_to(self.warm.host)} (not a plain "

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 INSIDE = "/cache"  # the cache folder as every sandbox sees it
@@ -66,10 +67,24 @@ class WarmCache:
         warm-up, else through a private overlay whose writes hold at most ``size_mb`` MB."""
         if writable:
             return [*command, "--bind", str(self.host), INSIDE], self.env(env)
-        prefix = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
-                  MOUNT_SCRIPT, str(self.mountpoint), str(self.host), str(max(16, size_mb))]
-        return ([*prefix, *command, "--bind", str(self.mountpoint / "merged"), INSIDE],
-                self.env(env))
+        return ([*self.overlay_prefix(size_mb), *command,
+                 "--bind", str(self.mountpoint / "merged"), INSIDE], self.env(env))
+
+    def overlay_prefix(self, size_mb: int) -> list[str]:
+        """``unshare`` + ``sh``: mount the overlay in a private mount namespace, then run the
+        rest of the command line (``bwrap ...``) there."""
+        return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+                MOUNT_SCRIPT, str(self.mountpoint), str(self.host), str(max(16, size_mb))]
+
+    def overlay_problem(self) -> str:
+        """Why a student's overlay cannot be mounted here (empty when it can): mounted once
+        with ``true`` as the command (util-linux, overlayfs and tmpfs are needed)."""
+        try:
+            done = subprocess.run([*self.overlay_prefix(16), "true"], capture_output=True,
+                                  text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return str(exc)
+        return "" if done.returncode == 0 else (done.stderr.strip() or f"exit {done.returncode}")
 
     def seal(self) -> list[str]:
         """Make the warm folder read-only for everyone but root: owned by root, folders 0777
