@@ -44,11 +44,9 @@ def normaliza(valores):
 ATTACK = '''import os, shutil, pathlib
 raiz = pathlib.Path(os.environ["TLKIT_HOME"]).parent
 datos = raiz / "tlkit" / "demo" / "datos.txt"
-try:
-    datos.write_text("envenenado")  # the warm files are read-only (root's, 0644)
-except PermissionError:
-    datos.unlink()  # but the folder is the student's private layer: replace it
-    datos.write_text("envenenado")
+datos.write_text("envenenado")  # in place: copied into its private layer
+(raiz / "tlkit" / "demo" / "otro.txt").write_text("x")
+(raiz / "tlkit" / "demo" / "otro.txt").replace(datos)
 (raiz / "tlkit" / "plantado.txt").write_text("de un estudiante")
 for hijo in list(raiz.iterdir()):
     if hijo.name != "tlkit":
@@ -57,7 +55,7 @@ try:
     os.chmod(raiz / "tlkit" / "demo", 0o700)
 except PermissionError:
     pass
-assert (raiz / "tlkit" / "demo" / "datos.txt").read_text() == "envenenado"  # in its own view
+assert (raiz / "tlkit" / "demo" / "datos.txt").read_text() == "x"  # in its own view
 '''
 AFTER_ATTACK = ('CALIENTE and CACHE.read_text() == "caliente" and not '
                 '(CACHE.parent.parent / "plantado.txt").exists() and '
@@ -120,8 +118,8 @@ def test_students_read_the_warm_cache_and_cannot_change_it(tmp_path, monkeypatch
         return removed
 
     def look_and_close(self):
-        if self.warm is not None:
-            snapshots.append(("end", _tree(self.warm.host)))
+        for cache in self.warm.values():
+            snapshots.append(("end", _tree(cache.host)))
         real_close(self)
 
     monkeypatch.setattr(warm_cache.WarmCache, "seal", seal_and_look)
@@ -134,7 +132,7 @@ def test_students_read_the_warm_cache_and_cannot_change_it(tmp_path, monkeypatch
     (_, sealed), (_, end) = snapshots
     assert sealed == end, "a student changed the host's cache folder"
     assert sealed["tlkit/demo/datos.txt"][1:] == (0, 0, b"caliente")
-    assert oct(sealed["tlkit/demo/datos.txt"][0] & 0o777) == "0o644"
+    assert oct(sealed["tlkit/demo/datos.txt"][0] & 0o777) == "0o666"
 
     # Control: without the warm cache every student starts cold and the reader loses points.
     cold = run_grading([entregas], solutions,
@@ -176,7 +174,7 @@ def test_basic_isolation_never_shares_and_says_so(tmp_path):
     grader = Grader(load_assignments(solutions), solutions,
                     GradeOptions(isolation="basic", warm_cache=True))
     try:
-        assert grader.warm is None
+        assert not grader.warm_enabled and grader.warm == {}
         assert "no shared warm cache" in grader.description
     finally:
         grader.close()
@@ -209,7 +207,7 @@ def test_seal_leaves_only_root_owned_read_only_files(tmp_path):
     removed = cache.seal()
     assert sorted(Path(p).name for p in removed) == ["enlace", "otro-nombre", "tubo"]
     info = data.stat()
-    assert (info.st_uid, oct(info.st_mode & 0o7777)) == (0, "0o644")
+    assert (info.st_uid, oct(info.st_mode & 0o7777)) == (0, "0o666")
     assert oct(data.parent.stat().st_mode & 0o7777) == "0o777"
     assert cache.files_holding(["atos"]) == [data] and cache.files_holding(["nada"]) == []
 
@@ -236,3 +234,20 @@ def test_the_overlay_is_checked_before_students_rely_on_it(tmp_path):
     assert cache.overlay_problem() == ""
     shutil.rmtree(cache.host)  # no lower layer: every student's sandbox would fail to start
     assert cache.overlay_problem()
+
+
+@NEEDS_FULL
+def test_assignments_warmed_in_parallel_each_fill_their_own_cache(tmp_path):
+    """Two warm-ups at once run under two uids: each writes its own assignment's folder, so
+    neither is refused by what the other created (a shared folder failed here at -j 2)."""
+    given = GIVEN + '\n(CACHE.parent / f"{os.getpid()}.txt").write_text("escrito")'
+    solutions = _solutions(tmp_path, given=given)
+    shutil.copy(solutions / "00_ejemplo.ipynb", solutions / "01_copia.ipynb")
+    entregas = tmp_path / "entregas"
+    for name in ("ana", "luis"):
+        _student(entregas, solutions, name, ANSWERS.format(condition="CALIENTE"))
+        shutil.copy(entregas / name / "00_ejemplo.ipynb", entregas / name / "01_copia.ipynb")
+    batch = run_grading([entregas], solutions, options=GradeOptions(**{**OPTIONS, "jobs": 2}))
+    assert batch.warnings == []
+    assert [sum(r.points for r in run.rows) for run in batch.warm_up] == [5, 5]
+    assert sorted(sum(row.points for row in r.rows) for r in batch.results) == [5] * 4

@@ -121,10 +121,9 @@ class Grader:
             self.slots.put(slot)
         self.counter = 0
         self.lock = threading.Lock()
-        self.warm = None
-        if (self.mode == "full" and options.warm_cache
-                and warm_cache.WarmCache.usable_path(self.root)):
-            self.warm = warm_cache.WarmCache(self.root)
+        self.warm_enabled = (self.mode == "full" and options.warm_cache
+                             and warm_cache.WarmCache.usable_path(self.root))
+        self.warm: dict[str, warm_cache.WarmCache] = {}  # assignment -> its shared cache
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -203,9 +202,9 @@ class Grader:
                       timeout_cell=options.timeout_cell, timeout_given=options.timeout_given,
                       isolation=mode, limits=limits, uid=uid, files=tuple(inner))
             command, env = worker_command(mode, files, job), sandbox.sandbox_env(scratch)
-            if mode == "full" and self.warm is not None and (warming or self.warm.sealed):
-                command, env = self.warm.wrap(command, env, writable=warming,
-                                              size_mb=limits.disk_mb)
+            cache = self.warm.get(assignment.name) if mode == "full" else None
+            if cache is not None and (warming or cache.sealed):
+                command, env = cache.wrap(command, env, writable=warming, size_mb=limits.disk_mb)
             try:
                 run = run_worker(job, command=command, env=env, total=options.timeout_total,
                                  cgroup=cgroup, cwd=cwd)
@@ -229,14 +228,16 @@ class Grader:
                                 scoring.plan_notes(plan) + scored.notes, timing=_timing(run, plan))
 
     def warm_up(self, names: list[str], pool) -> tuple[list[SubmissionResult], list[str]]:
-        """Run each assignment's solution once with the shared cache writable, then seal it.
+        """Run each assignment's solution once with its shared cache writable, then seal it.
 
         Also the batch's control run: a solution that does not score full marks here is
         printed at once and returned as a warning (grading goes on). Returns the runs and the
-        warnings. A folder holding hidden-test text after the warm-up is not shared.
+        warnings. A cache holding hidden-test text after the warm-up is not shared.
         """
-        if self.warm is None or not names:
+        if not self.warm_enabled or not names:
             return [], []
+        for k, name in enumerate(names):
+            self.warm[name] = warm_cache.WarmCache(self.root, f"a{k}")
         runs = list(pool.map(lambda name: self.grade_one(
             Submission(f"(control) {name}", self.assignments[name].path), warming=True), names))
         notes = []
@@ -245,26 +246,31 @@ class Grader:
             if failing:
                 notes.append(f"CONTROL RUN: the instructor's solution of {name} does not score "
                              f"full marks in this grader: {', '.join(failing)}")
-        removed = self.warm.seal()
-        hidden = [line for name in names for test in self.assignments[name].tests if test.hidden
-                  for line in warm_cache.distinctive_lines(test.source)]
-        leaking = self.warm.files_holding(hidden)
-        overlay_problem = "" if leaking else self.warm.overlay_problem()
-        if leaking:
-            notes.append(f"warm cache NOT shared: the warm-up wrote hidden-test text into "
-                         f"{', '.join(str(p.relative_to(self.warm.host)) for p in leaking)}")
-            self.warm = None
-        elif overlay_problem:
-            notes.append(f"warm cache NOT shared: its overlay cannot be mounted here "
-                         f"({overlay_problem})")
-            self.warm = None
-        else:
-            notes += [f"warm cache: removed {Path(p).relative_to(self.warm.host)} (not a plain "
-                      f"file)" for p in removed]
+        for name in names:
+            notes += self._seal(name)
+        if self.warm:
             self.description += "; " + warm_cache.DESCRIPTION
         for line in notes:
             print(f"tlkit grade: WARNING: {line}", file=sys.stderr, flush=True)
         return runs, notes
+
+    def _seal(self, name: str) -> list[str]:
+        """Seal one assignment's cache; stop sharing it (and say why) when it holds hidden-test
+        text or its overlay cannot be mounted."""
+        cache = self.warm[name]
+        removed = cache.seal()
+        hidden = [line for test in self.assignments[name].tests if test.hidden
+                  for line in warm_cache.distinctive_lines(test.source)]
+        leaking = cache.files_holding(hidden)
+        problem = "" if leaking else cache.overlay_problem()
+        if leaking or problem:
+            del self.warm[name]
+            why = (f"the warm-up wrote hidden-test text into "
+                   f"{', '.join(str(p.relative_to(cache.host)) for p in leaking)}" if leaking
+                   else f"its overlay cannot be mounted here ({problem})")
+            return [f"warm cache of {name} NOT shared: {why}"]
+        return [f"warm cache of {name}: removed {Path(p).relative_to(cache.host)} (not a plain "
+                f"file)" for p in removed]
 
 
 def assignments_to_warm(submissions: list[Submission], assignments) -> list[str]:
@@ -327,7 +333,8 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
     try:
         with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
             warm_runs, warm_notes = grader.warm_up(
-                assignments_to_warm(submissions, assignments) if grader.warm else [], pool)
+                assignments_to_warm(submissions, assignments) if grader.warm_enabled else [],
+                pool)
             results = list(pool.map(lambda s: grader.grade_one(s, notes.get(s), flags.get(s)),
                                     submissions))
     finally:

@@ -3,10 +3,12 @@
 Every sandboxed kernel used to start with empty caches, so every submission regenerated what
 the given cells need (the embedded photos and characters, a frozen base's features,
 matplotlib's font list). Before grading, the grader runs each assignment of the batch once with
-its instructor solution (trusted) in a normal sandbox whose cache folder is this host folder,
-bound writable (:meth:`WarmCache.wrap` with ``writable=True``). The folder is then sealed
-(:meth:`WarmCache.seal`: root owns everything, files read-only, nothing but regular files and
-folders) and every student's sandbox sees it through a private overlay: reads hit the warm
+its instructor solution (trusted) in a normal sandbox whose cache folder is that assignment's
+host folder, bound writable (:meth:`WarmCache.wrap` with ``writable=True``). One folder per
+assignment: each is written by one warm-up (one uid), and a student sees only the cache of the
+assignment it hands in. The folder is then sealed
+(:meth:`WarmCache.seal`: root owns everything, nothing but regular files and folders; modes
+that let any uid write, which only ever means a copy into its private layer) and every student's sandbox sees it through a private overlay: reads hit the warm
 files, writes and deletions go to a size-limited tmpfs of that submission alone and vanish with
 it. bubblewrap 0.8 has no overlay option, so the overlay is mounted by ``mount`` in a private
 mount namespace made by ``unshare`` just before ``bwrap`` starts (:data:`MOUNT_SCRIPT`): the
@@ -39,13 +41,16 @@ UNSAFE_IN_MOUNT_OPTIONS = set(",:\\\"'$` \n")
 
 
 class WarmCache:
-    """One batch's shared cache folder on the host (under the grader's temporary root)."""
+    """One assignment's shared cache folder on the host (under the grader's temporary root).
 
-    def __init__(self, root: Path):
+    ``label`` names its folder (a plain word: it ends up in overlayfs' mount options).
+    """
+
+    def __init__(self, root: Path, label: str = "cache"):
         base = Path(root) / "warm-cache"
-        base.mkdir(mode=0o700)  # nothing below is reachable from the host by other users
-        self.host = base / "cache"
-        self.mountpoint = base / "mnt"
+        base.mkdir(mode=0o700, exist_ok=True)  # nothing below is reachable by other users
+        self.host = base / label
+        self.mountpoint = base / f"{label}.mnt"
         self.mountpoint.mkdir(mode=0o700)
         for folder in (self.host, *(self.host / sub for _, sub in FOLDERS)):
             folder.mkdir()
@@ -87,10 +92,11 @@ class WarmCache:
         return "" if done.returncode == 0 else (done.stderr.strip() or f"exit {done.returncode}")
 
     def seal(self) -> list[str]:
-        """Make the warm folder read-only for everyone but root: owned by root, folders 0777
-        (so the overlay lets a student create files in its private layer), files 0644. Anything
-        but a regular file or a folder (a symlink, a fifo, a hard link) is removed; returns the
-        removed paths."""
+        """Hand the warm folder to root, folders 0777 and files 0666, so that inside a student's
+        overlay every write, replacement or deletion works as in a cache of its own (copied up
+        into its private layer; the host folder, the overlay's lower layer under a 0700 folder,
+        never changes). Anything but a regular file or a folder (a symlink, a fifo, a hard
+        link) is removed; returns the removed paths."""
         removed = []
         for folder, dirs, files in os.walk(self.host):
             for name in dirs + files:
@@ -103,7 +109,7 @@ class WarmCache:
                     os.unlink(path)  # a symlink (to a folder too), a fifo, a shared inode
                     continue
                 os.lchown(path, 0, 0)
-                os.chmod(path, 0o777 if kept_dir else 0o644)
+                os.chmod(path, 0o777 if kept_dir else 0o666)
             dirs[:] = [d for d in dirs if os.path.join(folder, d) not in removed]
         os.chown(self.host, 0, 0)
         os.chmod(self.host, 0o755)
