@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -61,9 +62,11 @@ def main(argv=None) -> int:
     # (b) features once, then the head alone
     head = nn.Linear(model.num_features, len(data.classes))
     head.load_state_dict(initial)
+    fresh = tempfile.mkdtemp(prefix="tlkit-bench-features-")  # measure an extraction, not a read
     t0 = time.perf_counter()
-    f_train, y_train = cached_features(model.backbone, make_loader(train, 50, device="cpu"), device="cpu", progress=False)
-    f_val, y_val = cached_features(model.backbone, val_loader, device="cpu", progress=False)
+    f_train, y_train = cached_features(model.backbone, make_loader(train, 50, device="cpu"), device="cpu",
+                                       progress=False, cache_dir=fresh)
+    f_val, y_val = cached_features(model.backbone, val_loader, device="cpu", progress=False, cache_dir=fresh)
     t_extract = time.perf_counter() - t0
     t0 = time.perf_counter()
     hist_cache = fit(head, feature_loader(f_train, y_train, 32, shuffle=True), feature_loader(f_val, y_val, 50),

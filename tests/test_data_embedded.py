@@ -78,9 +78,11 @@ def test_rendered_emnist_is_fast_in_the_fast_profile(offline, monkeypatch):
     assert elapsed < 8, f"rendering took {elapsed:.1f} s"  # measured ~2 s on 2 shared cores
 
 
-def test_rendered_emnist_is_deterministic_and_upright(offline):
+def test_rendered_emnist_is_deterministic_and_upright(offline, monkeypatch):
     a = load_emnist("balanced", n_per_class=15)
+    monkeypatch.setenv("TLKIT_HOME", str(offline / "other-cache"))  # drawn again, not read
     b = load_emnist("balanced", n_per_class=15)
+    assert "drawn now" in b.source.detail
     np.testing.assert_array_equal(a[0][0], b[0][0])
     assert not np.array_equal(load_emnist("balanced", n_per_class=15, seed=1)[0][0], a[0][0])
     (x, y), _ = a
@@ -88,6 +90,38 @@ def test_rendered_emnist_is_deterministic_and_upright(offline):
     assert ones.mean(axis=0).std() > 1.5 * ones.mean(axis=1).std()
     zero = load_emnist("letters", zero_based=True, n_per_class=2)
     assert zero[0][1].min() == 0 and zero.mapping[0] == "A" and zero.classes[0] == "A"
+
+
+def test_rendered_emnist_is_read_back_from_its_cache_file(offline, monkeypatch, capsys):
+    from tlkit.data import embedded_arrays
+    from tlkit.data.emnist import rendered_cache_file
+
+    first = load_emnist("balanced", n_per_class=4)
+    path = rendered_cache_file("balanced", 4, 1, 0)
+    assert path.is_file() and path.parent == offline / "tlkit" / "embedded"
+    assert f"drawn now, kept in {path}" in first.source.detail
+    capsys.readouterr()
+
+    def no_drawing(*args, **kwargs):
+        raise AssertionError("the characters were drawn again instead of read from the file")
+
+    real = embedded_arrays.render_characters
+    monkeypatch.setattr(embedded_arrays, "render_characters", no_drawing)
+    second = load_emnist("balanced", n_per_class=4)
+    assert f"read from {path}" in second.source.detail
+    assert "NO es EMNIST (balanced)" in capsys.readouterr().out  # still announced loudly
+    for got, expected in zip((*second[0], *second[1]), (*first[0], *first[1])):
+        np.testing.assert_array_equal(got, expected)
+    monkeypatch.setattr(embedded_arrays, "render_characters", real)
+
+    path.write_bytes(path.read_bytes()[:300])  # an interrupted copy, say
+    with pytest.warns(UserWarning, match="not a readable cache of rendered characters"):
+        third = load_emnist("balanced", n_per_class=4)
+    assert "drawn now" in third.source.detail
+    np.testing.assert_array_equal(third[0][0], first[0][0])
+    with np.load(path) as npz:  # rebuilt whole
+        np.testing.assert_array_equal(npz["x_train"], first[0][0])
+        assert npz["y_test"].shape == (47,)
 
 
 def test_embedded_images_same_bytes_for_a_seed(tmp_path, monkeypatch, capsys):

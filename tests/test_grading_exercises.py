@@ -61,3 +61,45 @@ def test_solution_full_marks_and_exercise_zero(solution, tmp_path):
     full = sum(r.max_points for r in by["solucion"])
     partial_points = sum(r.points for r in by["a-medias"])
     assert 0 < partial_points < full, [(r.question, r.status, r.reason) for r in by["a-medias"]]
+
+
+def _given_cell(notebook: Path, marker: str) -> str:
+    cells = [source(c) for c in read_notebook(notebook)["cells"]
+             if c["cell_type"] == "code" and marker in source(c)]
+    assert len(cells) == 1, f"{notebook.name}: one code cell holds {marker!r}"
+    return cells[0]
+
+
+def test_exercise_03_given_accuracy_is_the_full_models_from_cached_features(tmp_path, monkeypatch):
+    """The given cell of exercise 03 scores the head on the frozen base's (cached) features:
+    the same number as the whole model over the photos, also after the base has changed."""
+    torch = pytest.importorskip("torch")
+    from tlkit.data.embedded_photos import embedded_images
+    from tlkit.torch import (ImageDataset, build_classifier, cached_features, eval_transform,
+                             freeze, make_loader, stored_size)
+    from tlkit.torch import features as features_module
+
+    monkeypatch.setenv("TLKIT_HOME", str(tmp_path / "home"))
+    photos = embedded_images(size=48, n_train=2, n_val=6, announce=False)
+    modelo = build_classifier("efficientnet_lite0", len(photos.classes))
+    freeze(modelo.backbone)
+    torch.manual_seed(0)
+    torch.nn.init.normal_(modelo.head.weight, std=0.5)  # a head with spread-out predictions
+    validacion = ImageDataset(photos.val, stored_size(40), eval_transform(40, modelo.normalization))
+    carga_val = make_loader(validacion, 8, device="cpu")
+    cached_features(modelo.backbone, carga_val, progress=False)  # what the solution's cell 3 did
+    extracted = []
+    real = features_module.extract_features
+    monkeypatch.setattr(features_module, "extract_features",
+                        lambda *a, **k: extracted.append(1) or real(*a, **k))
+    names = {"torch": torch, "cached_features": cached_features, "modelo": modelo,
+             "carga_val": carga_val}
+    exec(_given_cell(SOLUTIONS / "03_fine_tuning_pytorch.ipynb", "acc_val ="), names)
+    assert not extracted, "the given cell read the cached features"
+    whole = names["precision"](modelo, carga_val)  # the whole model over the photos
+    assert 0 < names["acc_val"] == whole < 1, (names["acc_val"], whole)
+    with torch.no_grad():  # a student who trained the base: computed again, honestly
+        for p in modelo.backbone.parameters():
+            p.mul_(1.5)
+    again = names["precision_de_la_cabeza"](modelo, carga_val)
+    assert extracted and again == names["precision"](modelo, carga_val)

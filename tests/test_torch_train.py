@@ -199,3 +199,86 @@ def test_progress_bar_draws_no_extra_random_numbers(enabled):
     torch.manual_seed(0)
     barred = [b[0].tolist() for b in progress_bar(loader, "x", enabled)], torch.rand(1).item()
     assert barred == plain
+
+
+def _frozen_linear():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(3 * 16 * 16, 5))
+    freeze(net)
+    return net
+
+
+def test_feature_cache_keeps_a_file_without_a_name_and_reads_it(tmp_path, monkeypatch):
+    from tlkit.torch import features as features_module
+
+    monkeypatch.setenv("TLKIT_HOME", str(tmp_path / "home"))
+    _, val = _data()
+    loader = DataLoader(val, batch_size=8)
+    net = _frozen_linear()
+    feats, labels = cached_features(net, loader, progress=False)
+    files = list((tmp_path / "home" / "features").glob("*.pt"))
+    assert [f.stem for f in files] == [features_module.fingerprint(net, loader)]
+
+    def no_extraction(*args, **kwargs):
+        raise AssertionError("computed again instead of read from the file")
+
+    real = features_module.extract_features
+    monkeypatch.setattr(features_module, "extract_features", no_extraction)
+    again, again_labels = cached_features(net, loader, progress=False)
+    assert torch.equal(again, feats) and torch.equal(again_labels, labels)
+    monkeypatch.setattr(features_module, "extract_features", real)
+    cached_features(net, loader, name="val", progress=False)  # the name is only a prefix
+    assert len(list((tmp_path / "home" / "features").glob("val-*.pt"))) == 1
+
+
+def test_feature_fingerprint_sees_the_data_the_weights_and_augmentation():
+    from tlkit.torch.features import fingerprint
+    from tlkit.torch.transforms import train_transform
+
+    train, val = _data()
+    net = _frozen_linear()
+    key = fingerprint(net, DataLoader(val))
+    other = TensorDataset(val.tensors[0] + 1, val.tensors[1])  # same length, other pixels
+    assert fingerprint(net, DataLoader(other)) not in (None, key)
+    with torch.no_grad():
+        net[1].bias += 1
+    assert fingerprint(net, DataLoader(val)) != key
+    assert fingerprint(net, DataLoader(train)) is None, "a TensorDataset subclass is unknown"
+    val.transform = train_transform(16)
+    assert fingerprint(net, DataLoader(val)) is None, "random augmentation is never cached"
+
+
+def test_feature_fingerprint_sees_a_photo_replaced_under_the_same_path(tmp_path):
+    from PIL import Image
+
+    from tlkit.torch import ImageDataset, eval_transform
+    from tlkit.torch.features import fingerprint
+
+    paths = []
+    for i, colour in enumerate(("red", "blue")):
+        paths.append(tmp_path / f"{i}.png")
+        Image.new("RGB", (20, 20), colour).save(paths[-1])
+    net = nn.Sequential(nn.Flatten(), nn.LazyLinear(2))
+    net(torch.zeros(1, 3, 16, 16))
+    dataset = ImageDataset([(p, k) for k, p in enumerate(paths)], 16, eval_transform(16))
+    key = fingerprint(net, DataLoader(dataset))
+    assert key == fingerprint(net, DataLoader(dataset))
+    Image.new("RGB", (24, 24), "green").save(paths[0])  # new bytes, same path
+    assert fingerprint(net, DataLoader(dataset)) != key
+
+
+def test_feature_cache_survives_an_unwritable_folder_and_a_corrupt_file(tmp_path):
+    _, val = _data()
+    loader = DataLoader(val, batch_size=8)
+    net = _frozen_linear()
+    expected, _ = cached_features(net, loader, cache_dir=tmp_path / "ok", progress=False)
+    (tmp_path / "a-file").write_text("in the way")
+    with pytest.warns(UserWarning, match="could not keep the features"):
+        feats, _ = cached_features(net, loader, cache_dir=tmp_path / "a-file" / "features",
+                                   progress=False)
+    assert torch.equal(feats, expected)
+    [cached] = (tmp_path / "ok").glob("*.pt")
+    cached.write_bytes(cached.read_bytes()[:50])
+    with pytest.warns(UserWarning, match="not a readable feature cache"):
+        feats, _ = cached_features(net, loader, cache_dir=tmp_path / "ok", progress=False)
+    assert torch.equal(feats, expected) and load_checkpoint(cached)["features"].shape == (32, 5)

@@ -3,6 +3,8 @@
 EMNIST stores every image transposed relative to MNIST; :func:`load_emnist` returns them
 upright (``img.T``). The ``letters`` split numbers its classes 1..26 (1 = 'A', no class 0):
 official labels are kept by default, ``zero_based=True`` gives 0..25 for a 26-way softmax.
+The rendered stand-in is drawn once per split, size and seed and kept in
+``<TLKIT_HOME>/embedded`` (a versioned ``.npz``; an unreadable one is rebuilt, with a warning).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 
 from tlkit import config, provenance
 from tlkit.data import download, sources
+from tlkit.files import atomic_path
 from tlkit.data.arrays import Arrays
 from tlkit.data.idx import IMAGES_MAGIC, LABELS_MAGIC, parse_idx, read_idx
 
@@ -31,6 +34,7 @@ SPLITS: dict[str, list[str]] = {
 }
 # Lower-case letters that EMNIST files under the upper-case class (balanced, bymerge).
 MERGED_LOWER = "cijklmopsuvwxyz"
+RENDERED_VERSION = 1  # bump when the renderer's output changes: old cache files are then unused
 
 
 official_name = sources.emnist_file
@@ -180,18 +184,55 @@ def default_size(split: str) -> int:
     return config.pick(fast=60, full=400)
 
 
-def _embedded(split: str, seed: int, n_per_class: int | None, why: str):
-    from tlkit.data.embedded_arrays import render_characters
+def rendered_cache_file(split: str, n: int, n_test: int, seed: int) -> Path:
+    """Where the rendered stand-in of a split is kept (the key names everything it depends on)."""
+    return (config.home() / "embedded" /
+            f"emnist-rendered-v{RENDERED_VERSION}-{split}-{n}+{n_test}-seed{seed}.npz")
 
+
+def _read_rendered(path: Path):
+    """``(train, test)`` from a cache file, or None when absent; an unreadable file is ignored
+    with a warning naming it and the reason (it is then rebuilt)."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as npz:
+            train = (npz["x_train"], npz["y_train"])
+            test = (npz["x_test"], npz["y_test"])
+        for images, labels in (train, test):
+            _check_pair(images, labels, str(path))
+    except Exception as exc:  # noqa: BLE001 - zip, pickle, shape or OS errors: a bad file
+        warnings.warn(f"{path} is not a readable cache of rendered characters "
+                      f"({type(exc).__name__}: {exc}): ignored, drawing them again",
+                      stacklevel=4)
+        return None
+    return train, test
+
+
+def _write_rendered(path: Path, train, test) -> bool:
+    """Keep the rendered characters for the next call; an unwritable cache only warns."""
+    try:
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, x_train=train[0], y_train=train[1], x_test=test[0], y_test=test[1])
+    except OSError as exc:
+        warnings.warn(f"could not keep the rendered characters in {path} ({exc}); they will "
+                      f"be drawn again next time", stacklevel=4)
+        return False
+    return True
+
+
+def _embedded(split: str, seed: int, n_per_class: int | None, why: str):
     n = n_per_class or default_size(split)
     n_test = max(1, n // 5)
     classes = SPLITS[split]
-    # EMNIST files these lower-case letters under the upper-case class.
-    merged = {"balanced": MERGED_LOWER, "bymerge": MERGED_LOWER,
-              "letters": string.ascii_lowercase}.get(split, "")
-    kwargs = dict(merged_lower=merged, first_label=first_label(split))
-    train = render_characters(classes, n, seed=seed * 2, **kwargs)
-    test = render_characters(classes, n_test, seed=seed * 2 + 1, **kwargs)
+    path = rendered_cache_file(split, n, n_test, seed)
+    cached = _read_rendered(path)
+    if cached is not None:
+        train, test = cached
+        how = f"read from {path}"
+    else:
+        train, test = _render(split, classes, n, n_test, seed)
+        how = f"drawn now, kept in {path}" if _write_rendered(path, train, test) else "drawn now"
     provenance.announce(
         f"Datos de ejemplo: esto NO es EMNIST ({split})",
         f"No se encontró EMNIST (ni en TLKIT_DATA_DIR ni en la caché, y {why}). Se usan "
@@ -201,5 +242,17 @@ def _embedded(split: str, seed: int, n_per_class: int | None, why: str):
         f"cifras de precisión no son comparables con las de EMNIST.",
     )
     detail = (f"characters rendered with matplotlib's fonts, {len(classes)} classes x "
-              f"{n} train / {n_test} test, seed {seed}")
+              f"{n} train / {n_test} test, seed {seed} ({how})")
     return train, test, detail
+
+
+def _render(split: str, classes, n: int, n_test: int, seed: int):
+    from tlkit.data.embedded_arrays import render_characters
+
+    # EMNIST files these lower-case letters under the upper-case class.
+    merged = {"balanced": MERGED_LOWER, "bymerge": MERGED_LOWER,
+              "letters": string.ascii_lowercase}.get(split, "")
+    kwargs = dict(merged_lower=merged, first_label=first_label(split))
+    train = render_characters(classes, n, seed=seed * 2, **kwargs)
+    test = render_characters(classes, n_test, seed=seed * 2 + 1, **kwargs)
+    return train, test

@@ -301,7 +301,8 @@ DECLARATIONS: dict[str, Declaration] = {d.name: d for d in (
     Declaration("mnist", "data", _mnist, "mnist", "npz",
                 fallback="scikit-learn UCI digits at 28x28"),
     Declaration("emnist", "data", _emnist, "emnist", "zip",
-                fallback="characters rendered with matplotlib's fonts"),
+                fallback="characters rendered with matplotlib's fonts (kept in "
+                         "TLKIT_HOME/embedded)"),
     Declaration("flowers", "data", _image_set(FLOWERS_NAMES, "flowers"), "flowers", "images",
                 fallback="embedded photos (scikit-image / scikit-learn)"),
     Declaration("vegetables", "data", _image_set(VEGETABLES_NAMES), None,

@@ -65,6 +65,11 @@ def add_commands(subparsers) -> None:
                    default=default("warm_kernels"),
                    help="start every kernel cold instead of forking it from a template that "
                         "imported TensorFlow/PyTorch once (full isolation only)")
+    g.add_argument("--no-warm-cache", dest="warm_cache", action="store_false",
+                   default=default("warm_cache"),
+                   help="do not run each solution first to fill a cache shared read-only with "
+                        "every submission (full isolation only; basic never shares); the "
+                        "warm-up is also a control run that warns when a solution loses points")
     g.set_defaults(func=run_grade)
 
     m = subparsers.add_parser(
@@ -118,7 +123,8 @@ def run_grade(args: argparse.Namespace) -> int:
             timeout_cell=args.timeout_cell, timeout_given=args.timeout_given,
             timeout_total=args.timeout_total, memory_mb=args.memory, nproc=args.max_procs,
             disk_mb=args.disk, jobs=max(1, args.jobs), isolation=args.isolation,
-            allow_weaker=args.allow_weaker, warm_kernels=args.warm_kernels)
+            allow_weaker=args.allow_weaker, warm_kernels=args.warm_kernels,
+            warm_cache=args.warm_cache)
         batch = run_grading(args.submissions, args.solutions, out=args.out,
                             feedback_dir=args.feedback, options=options, shard_spec=shard)
     except (GraderError, OutputError, ValueError) as exc:

@@ -4,7 +4,8 @@ Scores come only from the kernel's replies to the solution's test cells (a test 
 its cell raises nothing), as reported by the worker over a private pipe; nothing the
 submission writes to disk is read back. Pieces: ``options`` (what can be tuned), ``job`` (what
 crosses into the worker), ``sandbox``/``cgroups`` (isolation), ``supervise`` (one worker),
-``scoring`` (rows and Spanish wording), ``feedback``/``gradebook``/``shards`` (outputs).
+``scoring`` (rows and Spanish wording), ``feedback``/``gradebook``/``shards`` (outputs),
+``warm_cache`` (the shared read-only cache a control run of each solution fills first).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import queue
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -20,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlkit.grading import cgroups, sandbox, scoring, shards, zygote
+from tlkit.grading import cgroups, sandbox, scoring, shards, warm_cache, zygote
 from tlkit.grading.feedback import write_feedback
 from tlkit.grading.gradebook import Row, gradebook_text, rows_with_submission
 from tlkit.grading.job import Cell, Job
@@ -59,6 +61,7 @@ class Batch:
     feedback_dir: Path | None = None
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # worth saying, but the grades are sound
+    warm_up: list[SubmissionResult] = field(default_factory=list)  # the control runs
 
 
 def find_assignment(read, submission: Submission, assignments: dict[str, Assignment]):
@@ -125,6 +128,9 @@ class Grader:
         if self.mode == "full" and options.warm_kernels:
             self.description += ("; warm kernels: forked into the submission's sandbox from a "
                                  "template that imported TensorFlow or PyTorch once")
+        self.warm_enabled = (self.mode == "full" and options.warm_cache
+                             and warm_cache.WarmCache.usable_path(self.root))
+        self.warm: dict[str, warm_cache.WarmCache] = {}  # assignment -> its shared cache
 
     def close(self) -> None:
         for template in self.templates.values():
@@ -143,9 +149,12 @@ class Grader:
             if kind not in self.templates:
                 folder = self.root / "templates"
                 folder.mkdir(mode=0o700, exist_ok=True)
+                env = sandbox.sandbox_env(sandbox.INSIDE_SCRATCH)
+                if self.warm_enabled:  # libraries read some of these when imported (KERAS_HOME)
+                    env.update({var: f"{warm_cache.INSIDE}/{sub}" for var, sub in warm_cache.FOLDERS})
                 template = zygote.Template(
                     kind, folder, sandbox.template_command(str(folder), self.options.limits()),
-                    sandbox.sandbox_env(sandbox.INSIDE_SCRATCH))
+                    env)
                 if not template.ready:
                     self.notes.append(f"warm {kind} kernels unavailable, starting them cold: "
                                          f"{template.error}")
@@ -170,11 +179,14 @@ class Grader:
         return found
 
     def grade_one(self, submission: Submission, notes: list[str] | None = None,
-                  flags: list[str] | None = None) -> SubmissionResult:
-        """Grade one submission; never raises for anything the submission does."""
+                  flags: list[str] | None = None, *, warming: bool = False) -> SubmissionResult:
+        """Grade one submission; never raises for anything the submission does.
+
+        ``warming``: the instructor's solution filling the shared cache (writable), not a student.
+        """
         start = time.monotonic()
         try:
-            result = self._grade(submission, flags or [])
+            result = self._grade(submission, flags or [], warming)
         except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch
             result = SubmissionResult(submission, "?", _rows_all(
                 submission.student, None, "error",
@@ -184,7 +196,8 @@ class Grader:
         result.seconds = time.monotonic() - start
         return result
 
-    def _grade(self, submission: Submission, given_flags: list[str]) -> SubmissionResult:
+    def _grade(self, submission: Submission, given_flags: list[str],
+               warming: bool = False) -> SubmissionResult:
         read = read_submission(submission.path)
         assignment = find_assignment(read, submission, self.assignments)
         student = submission.student
@@ -224,9 +237,13 @@ class Grader:
                       timeout_cell=options.timeout_cell, timeout_given=options.timeout_given,
                       isolation=mode, limits=limits, uid=uid, files=tuple(inner),
                       template_socket=zygote.INSIDE_SOCKET if template else None)
+            command = worker_command(mode, files, job, template)
+            env = sandbox.sandbox_env(scratch)
+            cache = self.warm.get(assignment.name) if mode == "full" else None
+            if cache is not None and (warming or cache.sealed):
+                command, env = cache.wrap(command, env, writable=warming, size_mb=limits.disk_mb)
             try:
-                run = run_worker(job, command=worker_command(mode, files, job, template),
-                                 env=sandbox.sandbox_env(scratch), total=options.timeout_total,
+                run = run_worker(job, command=command, env=env, total=options.timeout_total,
                                  cgroup=cgroup, cwd=cwd)
             finally:
                 if cgroup is not None:
@@ -252,6 +269,63 @@ class Grader:
                     r.reason, r.flags, mode) for r in scored.rows]
         return SubmissionResult(submission, assignment.name, rows,
                                 scoring.plan_notes(plan) + scored.notes, timing=_timing(run, plan))
+
+    def warm_up(self, names: list[str], pool) -> tuple[list[SubmissionResult], list[str]]:
+        """Run each assignment's solution once with its shared cache writable, then seal it.
+
+        Also the batch's control run: a solution that does not score full marks here is
+        printed at once and returned as a warning (grading goes on). Returns the runs and the
+        warnings. A cache holding hidden-test text after the warm-up is not shared.
+        """
+        if not self.warm_enabled or not names:
+            return [], []
+        for k, name in enumerate(names):
+            self.warm[name] = warm_cache.WarmCache(self.root, f"a{k}")
+        runs = list(pool.map(lambda name: self.grade_one(
+            Submission(f"(control) {name}", self.assignments[name].path), warming=True), names))
+        notes = []
+        for name, run in zip(names, runs):
+            failing = [f"{r.question} ({r.status})" for r in run.rows if r.status != "passed"]
+            if failing:
+                notes.append(f"CONTROL RUN: the instructor's solution of {name} does not score "
+                             f"full marks in this grader: {', '.join(failing)}")
+        for name in names:
+            notes += self._seal(name)
+        if self.warm:
+            self.description += "; " + warm_cache.DESCRIPTION
+        for line in notes:
+            print(f"tlkit grade: WARNING: {line}", file=sys.stderr, flush=True)
+        return runs, notes
+
+    def _seal(self, name: str) -> list[str]:
+        """Seal one assignment's cache; stop sharing it (and say why) when it holds hidden-test
+        text or its overlay cannot be mounted."""
+        cache = self.warm[name]
+        removed = cache.seal()
+        hidden = [line for test in self.assignments[name].tests if test.hidden
+                  for line in warm_cache.distinctive_lines(test.source)]
+        leaking = cache.files_holding(hidden)
+        problem = "" if leaking else cache.overlay_problem()
+        if leaking or problem:
+            del self.warm[name]
+            why = (f"the warm-up wrote hidden-test text into "
+                   f"{', '.join(str(p.relative_to(cache.host)) for p in leaking)}" if leaking
+                   else f"its overlay cannot be mounted here ({problem})")
+            return [f"warm cache of {name} NOT shared: {why}"]
+        return [f"warm cache of {name}: removed {Path(p).relative_to(cache.host)} (not a plain "
+                f"file)" for p in removed]
+
+
+def assignments_to_warm(submissions: list[Submission], assignments) -> list[str]:
+    """The assignments handed in by at least ``warm_cache.MIN_SUBMISSIONS`` readable
+    submissions (below that, the warm-up would cost what it saves), sorted."""
+    counts: dict[str, int] = {}
+    for sub in submissions:
+        read = read_submission(sub.path)
+        found = None if read.problem else find_assignment(read, sub, assignments)
+        if found is not None:
+            counts[found.name] = counts.get(found.name, 0) + 1
+    return sorted(n for n, k in counts.items() if k >= warm_cache.MIN_SUBMISSIONS)
 
 
 def _one_per_assignment(submissions: list[Submission], assignments) -> tuple[list, dict, dict]:
@@ -301,11 +375,15 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
     grader = Grader(assignments, solutions_dir, options)
     try:
         with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+            warm_runs, warm_notes = grader.warm_up(
+                assignments_to_warm(submissions, assignments) if grader.warm_enabled else [],
+                pool)
             results = list(pool.map(lambda s: grader.grade_one(s, notes.get(s), flags.get(s)),
                                     submissions))
     finally:
         grader.close()
-    batch = Batch(results, grader.description, out, feedback_dir, notes=list(grader.notes))
+    batch = Batch(results, grader.description, out, feedback_dir, list(warm_notes), warm_runs,
+                  notes=list(grader.notes))
     if feedback_folder is not None:
         _, failed = write_feedback(results, feedback_folder)
         batch.warnings += [f"feedback not written for {item}" for item in failed]

@@ -39,6 +39,7 @@ class GradeOptions:
     isolation: str = "full"
     allow_weaker: bool = False
     warm_kernels: bool = True  # full isolation: fork kernels from a pre-imported template
+    warm_cache: bool = True  # full isolation: share a cache the solutions filled (warm_cache)
 
     def limits(self) -> Limits:
         """The per-submission caps these options ask for."""

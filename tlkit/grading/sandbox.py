@@ -89,7 +89,8 @@ def describe(mode: str, limits: Limits) -> str:
                 f"tree, pids cgroup {limits.nproc}, scratch tmpfs {limits.disk_mb} MB, private "
                 f"/tmp /var/tmp /dev/shm /run/lock, throw-away uid")
     return ("basic: rlimits per process, own session, scratch folder, clean environment; "
-            "network reachable, host files readable, no total memory cap")
+            "network reachable, host files readable, no total memory cap; caches start empty "
+            "(no shared warm cache)")
 
 
 def tlkit_root() -> Path:

@@ -3,13 +3,17 @@
 With the backbone frozen and no augmentation, every epoch would push the same images through
 the same backbone and get the same features. Computing them once and training the head on
 them gives the same result for a fraction of the time (lesson 05 measures it;
-``benchmarks/feature_cache.py`` too). The cache lives in memory, and on disk under
-``config.home() / "features"`` when a name is given.
+``benchmarks/feature_cache.py`` too). :func:`cached_features` also keeps them in a file under
+``config.home() / "features"`` named by a fingerprint of the weights and the data (file paths,
+sizes and modification times, labels, transform), so a second run, or a second notebook with
+the same frozen base and photos (the grader's students), reads them instead of computing them;
+a changed weight or photo gives another fingerprint and an honest computation.
 """
 
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 
 import torch
@@ -21,14 +25,47 @@ from tlkit.torch.checkpoints import load_checkpoint, save_checkpoint
 from tlkit.torch.devices import on_device
 
 
-def fingerprint(module: nn.Module, loader: DataLoader) -> str:
-    """A short hash of the weights, the dataset's files/labels and its transform (the cache key)."""
+def _data_key(dataset) -> bytes | None:
+    """What identifies a dataset's samples: its files (path, size, mtime) or its tensors.
+
+    None when the samples cannot be identified (an unknown dataset type) or change on every
+    pass (a random transform: augmentation): then nothing is cached on disk.
+    """
+    if "Random" in repr(getattr(dataset, "transform", None)):
+        return None
     h = hashlib.sha256()
+    paths = [Path(p) for p in getattr(dataset, "paths", [])]
+    images = getattr(dataset, "images", None)
+    if paths and len(paths) == len(dataset) and all(p.is_file() for p in paths):
+        for path in paths:
+            stat = path.stat()
+            h.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        if images is not None:  # the size the images were decoded at (``shorter_side``)
+            h.update(repr([tuple(img.shape) for img in images]).encode())
+    elif images is not None:
+        for img in images:
+            h.update(repr(tuple(img.shape)).encode())
+            h.update(torch.as_tensor(img).contiguous().numpy().tobytes())
+    elif type(dataset) is TensorDataset:  # a subclass may change __getitem__
+        for tensor in dataset.tensors:
+            h.update(repr((tuple(tensor.shape), str(tensor.dtype))).encode())
+            h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    else:
+        return None
+    return h.digest()
+
+
+def fingerprint(module: nn.Module, loader: DataLoader) -> str | None:
+    """A short hash of the weights, the data (:func:`_data_key`), the labels and the transform
+    (the cache key); None when the dataset's samples cannot be identified."""
+    dataset = loader.dataset
+    data = _data_key(dataset)
+    if data is None:
+        return None
+    h = hashlib.sha256(data)
     for name, tensor in module.state_dict().items():
         h.update(name.encode())
         h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    dataset = loader.dataset
-    h.update(repr([str(p) for p in getattr(dataset, "paths", [])]).encode())
     h.update(repr(list(getattr(dataset, "labels", []))).encode())
     h.update(repr(getattr(dataset, "transform", None)).encode())
     h.update(str(len(dataset)).encode())
@@ -58,20 +95,31 @@ def extract_features(backbone: nn.Module, loader: DataLoader, *, device: str | N
 def cached_features(backbone: nn.Module, loader: DataLoader, *, name: str | None = None,
                     cache_dir: str | Path | None = None, device: str | None = None,
                     progress: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """Like :func:`extract_features`, but read from / written to a file when ``name`` is given.
+    """Like :func:`extract_features`, read from / written to ``<cache_dir>/[name-]<fingerprint>.pt``.
 
-    The file name holds a fingerprint of the weights and the data, so changing either computes
-    the features again instead of reusing stale ones.
+    ``cache_dir`` defaults to ``config.home() / "features"``; ``name`` is an optional prefix
+    for the file. Changing the weights or the data computes the features again instead of
+    reusing stale ones. An unreadable cache file is ignored (with a warning) and replaced; an
+    unwritable folder only warns: the features are computed and returned all the same.
     """
-    if name is None:
+    key = fingerprint(backbone, loader)
+    if key is None:
         return extract_features(backbone, loader, device=device, progress=progress)
     folder = Path(cache_dir) if cache_dir is not None else config.home() / "features"
-    path = folder / f"{name}-{fingerprint(backbone, loader)}.pt"
+    path = folder / (f"{name}-{key}.pt" if name else f"{key}.pt")
     if path.is_file():
-        state = load_checkpoint(path)
-        return state["features"], state["labels"]
+        try:
+            state = load_checkpoint(path)
+            return state["features"], state["labels"]
+        except Exception as exc:  # noqa: BLE001 - a truncated or foreign file: compute again
+            warnings.warn(f"{path} is not a readable feature cache ({type(exc).__name__}): "
+                          f"ignored, computing the features again", stacklevel=2)
     features, labels = extract_features(backbone, loader, device=device, progress=progress)
-    save_checkpoint({"features": features, "labels": labels}, path)
+    try:
+        save_checkpoint({"features": features, "labels": labels}, path)
+    except OSError as exc:
+        warnings.warn(f"could not keep the features in {folder} ({exc}); computed without "
+                      f"caching", stacklevel=2)
     return features, labels
 
 
