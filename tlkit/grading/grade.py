@@ -382,8 +382,8 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
                                     submissions))
     finally:
         grader.close()
-    batch = Batch(results, grader.description, out, feedback_dir, list(warm_notes), warm_runs,
-                  notes=list(grader.notes))
+    batch = Batch(results, grader.description, out, feedback_dir, warnings=list(warm_notes),
+                  warm_up=warm_runs, notes=list(grader.notes))
     if feedback_folder is not None:
         _, failed = write_feedback(results, feedback_folder)
         batch.warnings += [f"feedback not written for {item}" for item in failed]
