@@ -18,7 +18,6 @@ import tempfile
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -212,6 +211,12 @@ class Grader:
             return SubmissionResult(submission, "?", _rows_all(student, None, "invalid", reason,
                                                                isolation=mode))
         plan = build_plan(assignment, read.cells)
+        if warming:  # the solution's hidden tests come back as added cells: run them once
+            hidden = {t.source for t in assignment.tests if t.hidden}
+            kept = [step for step in plan.steps if not (step.kind == "extra"
+                                                        and step.source in hidden)]
+            plan.extras -= len(plan.steps) - len(kept)
+            plan.steps = kept
         flags = " ".join(plan.flags() + given_flags)
         options = self.options
         limits = options.limits()
@@ -270,32 +275,77 @@ class Grader:
         return SubmissionResult(submission, assignment.name, rows,
                                 scoring.plan_notes(plan) + scored.notes, timing=_timing(run, plan))
 
-    def warm_up(self, names: list[str], pool) -> tuple[list[SubmissionResult], list[str]]:
-        """Run each assignment's solution once with its shared cache writable, then seal it.
+    def run(self, submissions: list[Submission], notes: dict, flags: dict,
+            warm_names: list[str]) -> tuple[list[SubmissionResult], list[SubmissionResult], list[str]]:
+        """Grade the warm-ups and the students on ``jobs`` threads; (results, control runs,
+        warnings).
 
-        Also the batch's control run: a solution that does not score full marks here is
-        printed at once and returned as a warning (grading goes on). Returns the runs and the
-        warnings. A cache holding hidden-test text after the warm-up is not shared.
+        A free thread takes the next warm-up (the instructor's solution filling the assignment's
+        shared cache, which is then sealed), else the next student whose assignment's cache is
+        ready or who has none: no thread waits for a warm-up while other work is ready. Each
+        warm-up is also a control run: a solution that does not score full marks is printed at
+        once and returned as a warning (grading goes on).
         """
-        if not self.warm_enabled or not names:
-            return [], []
+        names = list(warm_names) if self.warm_enabled else []
         for k, name in enumerate(names):
             self.warm[name] = warm_cache.WarmCache(self.root, f"a{k}")
-        runs = list(pool.map(lambda name: self.grade_one(
-            Submission(f"(control) {name}", self.assignments[name].path), warming=True), names))
-        notes = []
-        for name, run in zip(names, runs):
-            failing = [f"{r.question} ({r.status})" for r in run.rows if r.status != "passed"]
-            if failing:
-                notes.append(f"CONTROL RUN: the instructor's solution of {name} does not score "
-                             f"full marks in this grader: {', '.join(failing)}")
-        for name in names:
-            notes += self._seal(name)
+        pending, waiting = list(names), list(enumerate(submissions))
+        ready: set[str] = set()
+        results: list[SubmissionResult | None] = [None] * len(submissions)
+        control: dict[str, SubmissionResult] = {}
+        warnings: list[str] = []
+        assignment_of = {sub: name for sub, name in _assignment_names(submissions,
+                                                                      self.assignments)}
+        condition = threading.Condition()
+
+        def next_job():
+            with condition:
+                while True:
+                    if pending:
+                        return "warm", pending.pop(0)
+                    for i, (_, sub) in enumerate(waiting):
+                        name = assignment_of.get(sub)
+                        if name not in names or name in ready:
+                            return "student", waiting.pop(i)
+                    if not waiting:
+                        return None
+                    condition.wait()
+
+        def work():
+            while (job := next_job()) is not None:
+                kind, item = job
+                if kind == "student":
+                    k, sub = item
+                    results[k] = self.grade_one(sub, notes.get(sub), flags.get(sub))
+                    continue
+                run = self.grade_one(Submission(f"(control) {item}",
+                                                self.assignments[item].path), warming=True)
+                lines = self._control(item, run) + self._seal(item)
+                for line in lines:
+                    print(f"tlkit grade: WARNING: {line}", file=sys.stderr, flush=True)
+                with condition:
+                    control[item] = run
+                    warnings.extend(lines)
+                    ready.add(item)
+                    condition.notify_all()
+
+        threads = [threading.Thread(target=work, daemon=True)
+                   for _ in range(max(1, self.options.jobs))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         if self.warm:
             self.description += "; " + warm_cache.DESCRIPTION
-        for line in notes:
-            print(f"tlkit grade: WARNING: {line}", file=sys.stderr, flush=True)
-        return runs, notes
+        return list(results), [control[n] for n in names], warnings
+
+    def _control(self, name: str, run: SubmissionResult) -> list[str]:
+        """The warning when the instructor's solution does not score full marks here."""
+        failing = [f"{r.question} ({r.status})" for r in run.rows if r.status != "passed"]
+        if not failing:
+            return []
+        return [f"CONTROL RUN: the instructor's solution of {name} does not score full marks "
+                f"in this grader: {', '.join(failing)}"]
 
     def _seal(self, name: str) -> list[str]:
         """Seal one assignment's cache; stop sharing it (and say why) when it holds hidden-test
@@ -316,15 +366,23 @@ class Grader:
                 f"file)" for p in removed]
 
 
+def _assignment_names(submissions: list[Submission], assignments) -> list[tuple[Submission, str]]:
+    """(submission, assignment name) for the readable submissions that answer an assignment."""
+    found = []
+    for sub in submissions:
+        read = read_submission(sub.path)
+        assignment = None if read.problem else find_assignment(read, sub, assignments)
+        if assignment is not None:
+            found.append((sub, assignment.name))
+    return found
+
+
 def assignments_to_warm(submissions: list[Submission], assignments) -> list[str]:
     """The assignments handed in by at least ``warm_cache.MIN_SUBMISSIONS`` readable
     submissions (below that, the warm-up would cost what it saves), sorted."""
     counts: dict[str, int] = {}
-    for sub in submissions:
-        read = read_submission(sub.path)
-        found = None if read.problem else find_assignment(read, sub, assignments)
-        if found is not None:
-            counts[found.name] = counts.get(found.name, 0) + 1
+    for _, name in _assignment_names(submissions, assignments):
+        counts[name] = counts.get(name, 0) + 1
     return sorted(n for n, k in counts.items() if k >= warm_cache.MIN_SUBMISSIONS)
 
 
@@ -374,12 +432,9 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
     feedback_folder = OutputFolder(feedback_dir) if feedback_dir is not None else None
     grader = Grader(assignments, solutions_dir, options)
     try:
-        with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-            warm_runs, warm_notes = grader.warm_up(
-                assignments_to_warm(submissions, assignments) if grader.warm_enabled else [],
-                pool)
-            results = list(pool.map(lambda s: grader.grade_one(s, notes.get(s), flags.get(s)),
-                                    submissions))
+        results, warm_runs, warm_notes = grader.run(
+            submissions, notes, flags,
+            assignments_to_warm(submissions, assignments) if grader.warm_enabled else [])
     finally:
         grader.close()
     batch = Batch(results, grader.description, out, feedback_dir, warnings=list(warm_notes),
