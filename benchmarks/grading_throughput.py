@@ -1,11 +1,14 @@
 """Grading throughput on the real exercises: where a submission's seconds go, submissions/min.
 
 Not a test. Run: ``.venv/bin/python benchmarks/grading_throughput.py [--copies N] [--jobs J]``.
-Grades N copies of each solution in ``solutions/`` and of each generated exercise in
-``exercises/`` (an untouched student notebook), with the grader's default isolation and limits,
+Grades N copies of each exercise in ``exercises/`` solved (the generated exercise with the
+solution's code in its answer cells: what a student who solved it hands in) and untouched, in
+the ``--profile`` (default ``full``, what a course grades in), with the grader's default
+isolation and limits,
 and prints per-phase seconds (kernel start, given cells, student cells, tests, the grader's
 tamper probes), the rate at ``-j 1`` and ``-j J``, and their ratio, all measured in one run.
-The verdicts must be the expected ones (solutions full marks, exercises 0) or it stops.
+The verdicts must be the expected ones (solved full marks, untouched 0) or it stops, and the
+baseline must give every submission the same points.
 In full isolation the grader first runs each solution once to fill the shared warm cache (the
 control run, see docs/grading.md): that time is inside the measured batch time, and its runs
 are printed as ``warm-up`` rows of the table. ``--no-j1`` measures only ``-j J`` (a larger
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -35,14 +39,37 @@ ROOT = Path(__file__).resolve().parents[1]
 PHASES = ("kernel", "given", "student", "extra", "test", "probe", "preamble", "canary")
 
 
+MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+
+
+def solved(exercise: Path, solution: Path) -> dict:
+    """The exercise notebook with each answer cell holding the solution's code (markers
+    dropped): a solved submission, without the solution's hidden test cells."""
+    answers = {}
+    for cell in json.loads(solution.read_text(encoding="utf-8"))["cells"]:
+        source = "".join(cell["source"])
+        if "### BEGIN SOLUTION" in source:
+            answers[cell.get("id")] = "\n".join(
+                line for line in source.splitlines() if not MARKER.match(line))
+    nb = json.loads(exercise.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell.get("id") in answers:
+            cell["source"] = answers[cell["id"]]
+    return nb
+
+
 def make_class(folder: Path, copies: int) -> None:
     """``folder/<kind>-<k>/<exercise>.ipynb``: solved and untouched notebooks."""
     for k in range(copies):
-        for kind, source in (("resuelto", ROOT / "solutions"), ("sin-resolver", ROOT / "exercises")):
+        for kind in ("resuelto", "sin-resolver"):
             student = folder / f"{kind}-{k:02d}"
             student.mkdir(parents=True)
-            for notebook in sorted(source.glob("*.ipynb")):
-                shutil.copy(notebook, student / notebook.name)
+            for exercise in sorted((ROOT / "exercises").glob("*.ipynb")):
+                if kind == "resuelto":
+                    nb = solved(exercise, ROOT / "solutions" / exercise.name)
+                    (student / exercise.name).write_text(json.dumps(nb), encoding="utf-8")
+                else:
+                    shutil.copy(exercise, student / exercise.name)
 
 
 def measure(folder: Path, jobs: int) -> tuple[float, list, list]:
@@ -72,17 +99,23 @@ start = time.perf_counter()
 results = grade([Path(sys.argv[1])], Path(sys.argv[2]), options=GradeOptions(
     jobs=int(sys.argv[3]), timeout_cell=300, timeout_total=900))
 points = {r.submission.student + "/" + r.assignment: sum(x.points for x in r.rows) for r in results}
-print(json.dumps({"seconds": time.perf_counter() - start, "count": len(results), "points": points}))
+seconds = {r.submission.student + "/" + r.assignment: r.seconds for r in results}
+print(json.dumps({"seconds": time.perf_counter() - start, "count": len(results), "points": points,
+                  "each": seconds}))
 """
 
 
-def measure_baseline(folder: Path, jobs: int, package_dir: Path) -> tuple[float, int]:
-    """Seconds and count for another tlkit's grader (its own API) on the same class."""
+def measure_baseline(folder: Path, jobs: int, package_dir: Path) -> dict:
+    """Seconds, count, points and per-submission seconds of another tlkit's grader (its own
+    API) on the same class."""
     env = {**os.environ, "PYTHONPATH": str(package_dir)}
     out = subprocess.run([sys.executable, "-c", BASELINE, str(folder), str(ROOT / "solutions"),
                           str(jobs)], env=env, capture_output=True, text=True, check=True)
-    data = json.loads(out.stdout.strip().splitlines()[-1])
-    return data["seconds"], data["count"]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def key(result) -> str:
+    return result.submission.student + "/" + result.assignment
 
 
 def main() -> None:
@@ -92,7 +125,11 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, default=None,
                         help="folder holding another tlkit package to compare with")
     parser.add_argument("--no-j1", action="store_true", help="measure only at -j JOBS")
+    parser.add_argument("--profile", choices=("full", "fast"), default="full",
+                        help="course profile the kernels run in (default full)")
     args = parser.parse_args()
+    os.environ["TLKIT_PROFILE"] = args.profile  # passed into every sandbox, both graders
+    print(f"profile {args.profile}, {args.copies} copies of each exercise solved and untouched")
     with tempfile.TemporaryDirectory(prefix="tlkit-bench-") as tmp:
         folder = Path(tmp)
         make_class(folder, args.copies)
@@ -116,11 +153,25 @@ def main() -> None:
         if not args.no_j1:
             print(f"speed-up -j {args.jobs} / -j 1: {rates[args.jobs] / rates[1]:.2f}x")
         if args.baseline:
-            seconds, count = measure_baseline(folder, args.jobs, args.baseline)
-            base = count / seconds * 60
-            print(f"baseline ({args.baseline}) -j {args.jobs}: {count} submissions in "
-                  f"{seconds:.1f} s = {base:.1f} submissions/min; this grader / baseline: "
-                  f"{rates[args.jobs] / base:.2f}x")
+            data = measure_baseline(folder, args.jobs, args.baseline)
+            base = data["count"] / data["seconds"] * 60
+            differ = {key(r): (sum(x.points for x in r.rows), data["points"].get(key(r)))
+                      for r in results if sum(x.points for x in r.rows) != data["points"].get(key(r))}
+            print(f"baseline ({args.baseline}) -j {args.jobs}: {data['count']} submissions in "
+                  f"{data['seconds']:.1f} s = {base:.1f} submissions/min; this grader / baseline: "
+                  f"{rates[args.jobs] / base:.2f}x; verdicts "
+                  + ("identical" if not differ else f"DIFFER: {differ}"))
+            print(f"{'assignment':<28} {'kind':<13} {'this':>7} {'baseline':>9} {'ratio':>6}  "
+                  f"(mean seconds per submission at -j {args.jobs})")
+            groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
+            for r in results:
+                kind = r.submission.student.rsplit("-", 1)[0]
+                groups.setdefault((r.assignment, kind), []).append((r.seconds, data["each"][key(r)]))
+            for (assignment, kind), pairs in sorted(groups.items()):
+                new, old = (sum(p[i] for p in pairs) / len(pairs) for i in (0, 1))
+                print(f"{assignment:<28} {kind:<13} {new:7.1f} {old:9.1f} {old / new:5.1f}x")
+            if differ:
+                raise SystemExit("the baseline grades some submissions differently")
 
 
 if __name__ == "__main__":
