@@ -76,13 +76,14 @@ print(json.dumps({"seconds": time.perf_counter() - start, "count": len(results),
 """
 
 
-def measure_baseline(folder: Path, jobs: int, package_dir: Path) -> tuple[float, int]:
-    """Seconds and count for another tlkit's grader (its own API) on the same class."""
+def measure_baseline(folder: Path, jobs: int, package_dir: Path) -> tuple[float, int, dict]:
+    """Seconds, count and points per student/assignment for another tlkit's grader (its own
+    API) on the same class."""
     env = {**os.environ, "PYTHONPATH": str(package_dir)}
     out = subprocess.run([sys.executable, "-c", BASELINE, str(folder), str(ROOT / "solutions"),
                           str(jobs)], env=env, capture_output=True, text=True, check=True)
     data = json.loads(out.stdout.strip().splitlines()[-1])
-    return data["seconds"], data["count"]
+    return data["seconds"], data["count"], data["points"]
 
 
 def main() -> None:
@@ -99,6 +100,8 @@ def main() -> None:
         rates = {}
         for jobs in ((args.jobs,) if args.no_j1 else (1, args.jobs)):
             seconds, results, warm_up = measure(folder, jobs)
+            points = {r.submission.student + "/" + r.assignment: sum(x.points for x in r.rows)
+                      for r in results}
             rates[jobs] = len(results) / seconds * 60
             warm = sum(r.seconds for r in warm_up)
             print(f"-j {jobs}: {len(results)} submissions in {seconds:.1f} s (warm-up included: "
@@ -116,7 +119,10 @@ def main() -> None:
         if not args.no_j1:
             print(f"speed-up -j {args.jobs} / -j 1: {rates[args.jobs] / rates[1]:.2f}x")
         if args.baseline:
-            seconds, count = measure_baseline(folder, args.jobs, args.baseline)
+            seconds, count, base_points = measure_baseline(folder, args.jobs, args.baseline)
+            differ = sorted(k for k in points if base_points.get(k) != points[k])
+            print(f"baseline verdicts: {len(points) - len(differ)} of {len(points)} equal to "
+                  f"this grader's" + (f"; different: {', '.join(differ)}" if differ else ""))
             base = count / seconds * 60
             print(f"baseline ({args.baseline}) -j {args.jobs}: {count} submissions in "
                   f"{seconds:.1f} s = {base:.1f} submissions/min; this grader / baseline: "
