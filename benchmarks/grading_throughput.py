@@ -94,6 +94,7 @@ def measure(folder: Path, jobs: int) -> tuple[float, list, list]:
 BASELINE = """
 import json, sys, time
 from pathlib import Path
+import tlkit
 from tlkit.grading.grade import GradeOptions, grade
 start = time.perf_counter()
 results = grade([Path(sys.argv[1])], Path(sys.argv[2]), options=GradeOptions(
@@ -101,7 +102,7 @@ results = grade([Path(sys.argv[1])], Path(sys.argv[2]), options=GradeOptions(
 points = {r.submission.student + "/" + r.assignment: sum(x.points for x in r.rows) for r in results}
 seconds = {r.submission.student + "/" + r.assignment: r.seconds for r in results}
 print(json.dumps({"seconds": time.perf_counter() - start, "count": len(results), "points": points,
-                  "each": seconds}))
+                  "each": seconds, "tlkit": str(Path(tlkit.__file__).parent)}))
 """
 
 
@@ -110,8 +111,12 @@ def measure_baseline(folder: Path, jobs: int, package_dir: Path) -> dict:
     API) on the same class."""
     env = {**os.environ, "PYTHONPATH": str(package_dir)}
     out = subprocess.run([sys.executable, "-c", BASELINE, str(folder), str(ROOT / "solutions"),
-                          str(jobs)], env=env, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+                          str(jobs)], env=env, capture_output=True, text=True, check=True,
+                         cwd=package_dir)  # `python -c` puts the cwd first on sys.path
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    if Path(data["tlkit"]).resolve() != (Path(package_dir) / "tlkit").resolve():
+        raise SystemExit(f"the baseline imported {data['tlkit']}, not {package_dir}/tlkit")
+    return data
 
 
 def key(result) -> str:

@@ -320,12 +320,14 @@ class Grader:
                     continue
                 run = self.grade_one(Submission(f"(control) {item}",
                                                 self.assignments[item].path), warming=True)
-                lines = self._control(item, run) + self._seal(item)
+                sealed, notes_of_seal = self._seal(item)
+                lines = self._control(item, run) + sealed
                 for line in lines:
                     print(f"tlkit grade: WARNING: {line}", file=sys.stderr, flush=True)
                 with condition:
                     control[item] = run
                     warnings.extend(lines)
+                    self.notes.extend(notes_of_seal)
                     ready.add(item)
                     condition.notify_all()
 
@@ -347,23 +349,27 @@ class Grader:
         return [f"CONTROL RUN: the instructor's solution of {name} does not score full marks "
                 f"in this grader: {', '.join(failing)}"]
 
-    def _seal(self, name: str) -> list[str]:
+    def _seal(self, name: str) -> tuple[list[str], list[str]]:
         """Seal one assignment's cache; stop sharing it (and say why) when it holds hidden-test
-        text or its overlay cannot be mounted."""
+        text (a warning: the solution writes its tests somewhere) or its overlay cannot be
+        mounted (a note: grades are sound, only slower). Returns (warnings, notes)."""
         cache = self.warm[name]
         removed = cache.seal()
         hidden = [line for test in self.assignments[name].tests if test.hidden
                   for line in warm_cache.distinctive_lines(test.source)]
         leaking = cache.files_holding(hidden)
         problem = "" if leaking else cache.overlay_problem()
-        if leaking or problem:
+        notes = [f"warm cache of {name}: removed {Path(p).relative_to(cache.host)} (not a plain "
+                 f"file)" for p in removed]
+        if leaking:
             del self.warm[name]
-            why = (f"the warm-up wrote hidden-test text into "
-                   f"{', '.join(str(p.relative_to(cache.host)) for p in leaking)}" if leaking
-                   else f"its overlay cannot be mounted here ({problem})")
-            return [f"warm cache of {name} NOT shared: {why}"]
-        return [f"warm cache of {name}: removed {Path(p).relative_to(cache.host)} (not a plain "
-                f"file)" for p in removed]
+            return [f"warm cache of {name} NOT shared: the warm-up wrote hidden-test text into "
+                    f"{', '.join(str(p.relative_to(cache.host)) for p in leaking)}"], notes
+        if problem:
+            del self.warm[name]
+            notes.append(f"warm cache of {name} not shared: its overlay cannot be mounted here "
+                         f"({problem})")
+        return [], notes
 
 
 def _assignment_names(submissions: list[Submission], assignments) -> list[tuple[Submission, str]]:
