@@ -23,7 +23,7 @@ lessons: $(STAMP)
 ## The whole test suite: library tests, grader tests, every lesson and solution under nbval.
 test: $(STAMP)
 	$(TEST_ENV) $(PY) -m pytest tests notebooks solutions --nbval-lax --nbval-current-env \
-	  -p no:cacheprovider $(PYTEST_ARGS)
+	  -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
 
 ## Rebuild exercises/ from solutions/ (instructors).
 assign: $(STAMP)
