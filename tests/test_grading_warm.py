@@ -122,3 +122,16 @@ def test_a_dead_template_falls_back_to_a_cold_kernel(tmp_path, monkeypatch, caps
 ])
 def test_template_kind_follows_the_assignment_imports(sources, kind):
     assert zygote.kind_of(sources) == kind
+
+
+def test_a_template_that_hangs_while_importing_is_given_up(tmp_path, monkeypatch, capsys):
+    """A template that never says it is ready (a hung import) is stopped after its start
+    budget; kernels start cold and the grades hold."""
+    solutions, subs = _probe_assignment(tmp_path)
+    monkeypatch.setattr(zygote, "START_TIMEOUT", 1)
+    monkeypatch.setattr(sandbox, "template_command", lambda folder, limits: [
+        "sh", "-c", "sleep 60", "hung-template"])
+    code, rows = _grade(solutions, subs, tmp_path / "g.csv")
+    assert code == 0
+    assert rows["precarga"]["status"] == "failed" and rows["ej1"]["status"] == "passed"
+    assert "not ready after 1 s" in capsys.readouterr().out

@@ -25,6 +25,7 @@ import ctypes
 import json
 import os
 import re
+import select
 import signal
 import socket
 import struct
@@ -41,6 +42,7 @@ KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "matpl
                   "tlkit.grading.selfcheck", "tlkit.config")
 NAMESPACES = ("ipc", "uts", "net", "cgroup", "pid", "mnt")  # mnt last: it changes / and /proc
 FALLBACK = "tlkit-warm-fallback:"  # what kernel_request prints when it starts a cold kernel
+START_TIMEOUT = 180  # seconds for a template to import its libraries
 INSIDE_SOCKET = "/run/tlkit/kernels.sock"  # where a submission's sandbox sees the socket
 _IMPORT = re.compile(r"^\s*(?:import|from)\s+(tensorflow|keras|torch|torchvision)\b", re.M)
 
@@ -201,12 +203,14 @@ class Template:
                 command + [sys.executable, "-m", "tlkit.grading.zygote", str(self.socket), kind],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, env=env,
                 start_new_session=True)
-        line = self.proc.stdout.readline().decode("utf-8", "replace").strip()
+        line = ""
+        if select.select([self.proc.stdout], [], [], START_TIMEOUT)[0]:  # a hung import
+            line = self.proc.stdout.readline().decode("utf-8", "replace").strip()
         self.ready = line == "ready" and self.socket.exists()
         self.error = ""
         if not self.ready:
             lines = self.log.read_text("utf-8", "replace").strip().splitlines()
-            self.error = (lines or [line or "no output"])[-1]
+            self.error = (lines or [line or f"not ready after {START_TIMEOUT} s"])[-1]
             self.stop()
 
     def stop(self) -> None:
