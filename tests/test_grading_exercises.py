@@ -106,3 +106,18 @@ def test_exercise_03_given_accuracy_is_the_full_models_from_cached_features(tmp_
             p.mul_(1.5)
     again = names["precision_de_la_cabeza"](modelo, carga_val)
     assert extracted and again == names["precision"](modelo, carga_val)
+    # A student who forges the cache file (features that make any head look right): the spot
+    # check through the whole model catches it and the whole model is evaluated instead.
+    key = features_module.fingerprint(modelo.backbone, carga_val)
+    forged_path = tmp_path / "home" / "features" / f"{key}.pt"
+    labels = torch.tensor([label for _, label in validacion])
+    forged = torch.zeros(len(labels), modelo.num_features)
+    with torch.no_grad():
+        modelo.head.weight.zero_()
+        modelo.head.bias.zero_()
+        modelo.head.weight[torch.arange(len(photos.classes)), torch.arange(len(photos.classes))] = 1
+    forged[torch.arange(len(labels)), labels] = 10.0  # the head now "predicts" every label
+    features_module.save_checkpoint({"features": forged, "labels": labels}, forged_path)
+    extracted.clear()
+    honest = names["precision"](modelo, carga_val)
+    assert names["precision_de_la_cabeza"](modelo, carga_val) == honest < 1
