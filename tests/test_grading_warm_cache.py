@@ -251,3 +251,22 @@ def test_assignments_warmed_in_parallel_each_fill_their_own_cache(tmp_path):
     assert batch.warnings == []
     assert [sum(r.points for r in run.rows) for run in batch.warm_up] == [5, 5]
     assert sorted(sum(row.points for row in r.rows) for r in batch.results) == [5] * 4
+
+
+@NEEDS_FULL
+def test_a_warm_up_that_breaks_does_not_leave_its_students_waiting(tmp_path, monkeypatch):
+    """Sealing fails (a grader bug, a full disk): the students of that assignment are graded
+    without a shared cache, with a warning, instead of waiting forever for the warm-up."""
+    solutions = _solutions(tmp_path)
+    entregas = tmp_path / "entregas"
+    for name in ("ana", "luis"):
+        _student(entregas, solutions, name, ANSWERS.format(condition="not CALIENTE"))
+
+    def broken(self, name):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Grader, "_seal", broken)
+    batch = run_grading([entregas], solutions, options=GradeOptions(**{**OPTIONS, "jobs": 2}))
+    assert _points(batch) == {"ana": 5, "luis": 5}  # each found the cache cold: not shared
+    assert any("warm-up of 00_ejemplo failed" in w and "No space left" in w
+               for w in batch.warnings), batch.warnings

@@ -318,18 +318,26 @@ class Grader:
                     k, sub = item
                     results[k] = self.grade_one(sub, notes.get(sub), flags.get(sub))
                     continue
-                run = self.grade_one(Submission(f"(control) {item}",
-                                                self.assignments[item].path), warming=True)
-                sealed, notes_of_seal = self._seal(item)
-                lines = self._control(item, run) + sealed
-                for line in lines:
-                    print(f"tlkit grade: WARNING: {line}", file=sys.stderr, flush=True)
-                with condition:
-                    control[item] = run
-                    warnings.extend(lines)
-                    self.notes.extend(notes_of_seal)
-                    ready.add(item)
-                    condition.notify_all()
+                run, lines, notes_of_seal = None, [], []
+                try:
+                    run = self.grade_one(Submission(f"(control) {item}",
+                                                    self.assignments[item].path), warming=True)
+                    sealed, notes_of_seal = self._seal(item)
+                    lines = self._control(item, run) + sealed
+                except Exception as exc:  # noqa: BLE001 - its students must not wait forever
+                    self.warm.pop(item, None)
+                    lines = [f"warm-up of {item} failed ({scoring.short(repr(exc))}); its "
+                             f"students are graded without a shared cache"]
+                finally:
+                    for line in lines:
+                        print(f"tlkit grade: WARNING: {line}", file=sys.stderr, flush=True)
+                    with condition:
+                        if run is not None:
+                            control[item] = run
+                        warnings.extend(lines)
+                        self.notes.extend(notes_of_seal)
+                        ready.add(item)
+                        condition.notify_all()
 
         threads = [threading.Thread(target=work, daemon=True)
                    for _ in range(max(1, self.options.jobs))]
@@ -339,7 +347,7 @@ class Grader:
             thread.join()
         if self.warm:
             self.description += "; " + warm_cache.DESCRIPTION
-        return list(results), [control[n] for n in names], warnings
+        return list(results), [control[n] for n in names if n in control], warnings
 
     def _control(self, name: str, run: SubmissionResult) -> list[str]:
         """The warning when the instructor's solution does not score full marks here."""
