@@ -121,3 +121,39 @@ def test_exercise_03_given_accuracy_is_the_full_models_from_cached_features(tmp_
     extracted.clear()
     honest = names["precision"](modelo, carga_val)
     assert names["precision_de_la_cabeza"](modelo, carga_val) == honest < 1
+
+
+MISTAKES_04 = {
+    # returns the last epoch's weights instead of the best one's
+    "ultimo": ('    modelo.load_state_dict(mejor["pesos"])\n', ""),
+    # resumes the model but not the optimizer: SGD's momentum starts from zero
+    "sin-optimizador": ('        optimizador.load_state_dict(punto["optimizador"])\n', ""),
+    # resumes the history but forgets the best model from before the interruption
+    "olvida-el-mejor": ('historial, mejor = punto["historial"], punto["mejor"]',
+                        'historial = punto["historial"]'),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_exercise_04_hidden_tests_catch_the_usual_mistakes(tmp_path):
+    """Exercise 04's tests train a tiny network: they must still tell a correct loop from the
+    three usual mistakes, each caught by the test made for it (one grading run)."""
+    solution = SOLUTIONS / "04_entrenar_a_mano.ipynb"
+    for who, (old, new) in MISTAKES_04.items():
+        notebook = read_notebook(solution)
+        cell = next(c for c in notebook["cells"] if source(c).startswith("def entrenar("))
+        assert old in source(cell), f"{who}: the solution's loop changed, update the mistake"
+        cell["source"] = source(cell).replace(old, new)
+        (tmp_path / who).mkdir()
+        (tmp_path / who / solution.name).write_bytes(notebook_bytes(notebook))
+    results = grade([tmp_path], SOLUTIONS,
+                    options=GradeOptions(timeout_cell=300, timeout_total=900, jobs=2,
+                                         isolation="full" if full_isolation_available() else "basic",
+                                         warm_cache=False))
+    failed = {r.submission.student: {row.question for row in r.rows if row.status == "failed"}
+              for r in results}
+    assert failed["ultimo"] == {"ej2_oculto"}, failed
+    assert failed["olvida-el-mejor"] == {"ej3_oculto"}, failed
+    # without the momentum the resumed run also differs from the uninterrupted one
+    assert failed["sin-optimizador"] == {"ej3_reanudar", "ej3_oculto"}, failed
