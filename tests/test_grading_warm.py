@@ -135,3 +135,29 @@ def test_a_template_that_hangs_while_importing_is_given_up(tmp_path, monkeypatch
     assert code == 0
     assert rows["precarga"]["status"] == "failed" and rows["ej1"]["status"] == "passed"
     assert "not ready after 1 s" in capsys.readouterr().out
+
+
+HILOS = '''import os
+import torch
+HILOS = (torch.get_num_threads(), os.environ["TF_NUM_INTRAOP_THREADS"], os.environ["OMP_NUM_THREADS"])
+'''
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_each_kernel_gets_its_share_of_the_cpus(tmp_path, jobs):
+    """``-j J`` on C CPUs: every (warm, torch) kernel computes on C // J threads, so parallel
+    kernels do not fight over the cores and one kernel alone uses them all."""
+    expected = sandbox.kernel_threads(jobs)
+    solutions, subs = _probe_assignment(tmp_path)
+    notebook = solutions / "00_ejemplo.ipynb"
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells.insert(1, new_code_cell(HILOS, id="hilos"))
+    nb.cells.append(new_code_cell(
+        f'with check("hilos"):\n    assert HILOS == ({expected}, "{expected}", "{expected}"), HILOS',
+        id="t-hilos", metadata={"tlkit": {"grade": True, "hidden": False, "id": "hilos",
+                                          "points": 1}}))
+    nbformat.write(nb, notebook)
+    shutil.copy(notebook, subs / "ana" / notebook.name)
+    code, rows = _grade(solutions, subs, tmp_path / "g.csv", "-j", str(jobs), "--memory", "3000")
+    assert rows["hilos"]["status"] == "passed", rows["hilos"]
+    assert rows["precarga"]["status"] == "passed"  # a warm (torch) kernel

@@ -148,7 +148,8 @@ class Grader:
             if kind not in self.templates:
                 folder = self.root / "templates"
                 folder.mkdir(mode=0o700, exist_ok=True)
-                env = sandbox.sandbox_env(sandbox.INSIDE_SCRATCH)
+                env = sandbox.sandbox_env(sandbox.INSIDE_SCRATCH,
+                                          sandbox.kernel_threads(self.options.jobs))
                 if self.warm_enabled:  # libraries read some of these when imported (KERAS_HOME)
                     env.update({var: f"{warm_cache.INSIDE}/{sub}" for var, sub in warm_cache.FOLDERS})
                 template = zygote.Template(
@@ -243,7 +244,7 @@ class Grader:
                       isolation=mode, limits=limits, uid=uid, files=tuple(inner),
                       template_socket=zygote.INSIDE_SOCKET if template else None)
             command = worker_command(mode, files, job, template)
-            env = sandbox.sandbox_env(scratch)
+            env = sandbox.sandbox_env(scratch, sandbox.kernel_threads(options.jobs))
             cache = self.warm.get(assignment.name) if mode == "full" else None
             if cache is not None and (warming or cache.sealed):
                 command, env = cache.wrap(command, env, writable=warming, size_mb=limits.disk_mb)

@@ -258,10 +258,12 @@ def _python_env() -> dict[str, str]:
         [str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"])}
 
 
-def sandbox_env(scratch: str) -> dict[str, str]:
+def sandbox_env(scratch: str, threads: int = 1) -> dict[str, str]:
     """A clean environment for the worker and the kernel (no secrets, offline, strict).
 
-    ``scratch`` is the scratch folder as the worker sees it. Caches (``TLKIT_HOME``,
+    ``scratch`` is the scratch folder as the worker sees it. ``threads`` is each kernel's share
+    of the CPUs (``cpus // jobs``): TensorFlow and PyTorch otherwise start one thread per CPU in
+    every kernel, and parallel jobs then fight over the cores. Caches (``TLKIT_HOME``,
     ``KERAS_HOME``, ``TORCH_HOME``) start empty in it, so a submission can neither read nor
     poison the instructor's; official dataset files are read from ``TLKIT_DATA_DIR`` (DESIGN §3).
     """
@@ -277,8 +279,14 @@ def sandbox_env(scratch: str) -> dict[str, str]:
         "JUPYTER_PATH": f"{scratch}/jupyter", "JUPYTER_RUNTIME_DIR": f"{scratch}/runtime",
         "JUPYTER_CONFIG_DIR": f"{scratch}/config", "JUPYTER_DATA_DIR": f"{scratch}/jupyter",
         "JUPYTER_PLATFORM_DIRS": "1", "IPYTHONDIR": f"{scratch}/ipython",
-        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads), "TF_NUM_INTRAOP_THREADS": str(threads),
         "PYDEVD_DISABLE_FILE_VALIDATION": "1", "MALLOC_ARENA_MAX": "2",
         "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "1"),
     })
     return env
+
+
+def kernel_threads(jobs: int) -> int:
+    """Each of ``jobs`` parallel kernels' share of the CPUs this process may use (at least 1)."""
+    return max(1, len(os.sched_getaffinity(0)) // max(1, jobs))
