@@ -270,3 +270,38 @@ def test_a_warm_up_that_breaks_does_not_leave_its_students_waiting(tmp_path, mon
     assert _points(batch) == {"ana": 5, "luis": 5}  # each found the cache cold: not shared
     assert any("warm-up of 00_ejemplo failed" in w and "No space left" in w
                for w in batch.warnings), batch.warnings
+
+
+@NEEDS_FULL
+def test_a_kept_warm_cache_is_reused_until_the_solution_changes(tmp_path):
+    """``--keep-warm-cache``: the second run skips the warm-up and its students still read the
+    warm files through their own overlay (an attacker's writes reach neither the kept folder
+    nor the next student); a changed solution is warmed up again and its old cache removed."""
+    solutions = _solutions(tmp_path)
+    kept = tmp_path / "guardadas"
+    options = GradeOptions(**{**OPTIONS, "jobs": 2, "keep_warm_cache": str(kept)})
+    entregas = tmp_path / "entregas"
+    _student(entregas, solutions, "ana", ANSWERS.format(condition="CALIENTE"))
+    _student(entregas, solutions, "luis", ANSWERS.format(condition="CALIENTE"))
+    first = run_grading([entregas], solutions, options=options)
+    assert len(first.warm_up) == 1 and _points(first) == {"ana": 5, "luis": 5}
+    assert any("kept in" in n for n in first.notes), first.notes
+    (record,) = kept.glob("*.json")
+    snapshot = _tree(kept)
+    assert (kept / record.stem / "tlkit" / "demo" / "datos.txt").read_text() == "caliente"
+
+    shutil.rmtree(entregas / "luis")
+    _student(entregas, solutions, "luis", ATTACK + ANSWERS.format(condition="True"))
+    _student(entregas, solutions, "zoe", ANSWERS.format(condition=AFTER_ATTACK))
+    second = run_grading([entregas], solutions, options=GradeOptions(**{**vars(options), "jobs": 1}))
+    assert second.warm_up == [], "the kept cache was not reused"
+    assert any("reused from" in n and "5/5, full marks" in n for n in second.notes), second.notes
+    assert _points(second) == {"ana": 5, "luis": 5, "zoe": 5}
+    assert _tree(kept) == snapshot, "a student changed the kept cache"
+
+    (tmp_path / "v2").mkdir()
+    changed = _solutions(tmp_path / "v2", visible_extra="\n# otra versión")
+    third = run_grading([entregas], changed, options=options)
+    assert len(third.warm_up) == 1 and _points(third)["ana"] == 5
+    assert [p.stem for p in kept.glob("*.json")] != [record.stem] and len(list(kept.glob("*.json"))) == 1
+    assert not (kept / record.stem).exists(), "the old kept cache was not removed"

@@ -70,6 +70,11 @@ def add_commands(subparsers) -> None:
                    help="do not run each solution first to fill a cache shared read-only with "
                         "every submission (full isolation only; basic never shares); the "
                         "warm-up is also a control run that warns when a solution loses points")
+    g.add_argument("--keep-warm-cache", metavar="DIR", default=default("keep_warm_cache"),
+                   help="keep each sealed warm cache whose control run scored full marks in DIR "
+                        "(root only) and reuse it in later runs while the solution, its data, "
+                        "tlkit, the libraries, the profile and TLKIT_DATA_DIR are unchanged: "
+                        "re-grading and late submissions skip the warm-up")
     g.set_defaults(func=run_grade)
 
     m = subparsers.add_parser(
@@ -124,7 +129,7 @@ def run_grade(args: argparse.Namespace) -> int:
             timeout_total=args.timeout_total, memory_mb=args.memory, nproc=args.max_procs,
             disk_mb=args.disk, jobs=max(1, args.jobs), isolation=args.isolation,
             allow_weaker=args.allow_weaker, warm_kernels=args.warm_kernels,
-            warm_cache=args.warm_cache)
+            warm_cache=args.warm_cache, keep_warm_cache=args.keep_warm_cache)
         batch = run_grading(args.submissions, args.solutions, out=args.out,
                             feedback_dir=args.feedback, options=options, shard_spec=shard)
     except (GraderError, OutputError, ValueError) as exc:

@@ -288,10 +288,23 @@ class Grader:
         once and returned as a warning (grading goes on).
         """
         names = list(warm_names) if self.warm_enabled else []
-        for k, name in enumerate(names):
-            self.warm[name] = warm_cache.WarmCache(self.root, f"a{k}")
-        pending, waiting = list(names), list(enumerate(submissions))
+        pending, waiting = [], list(enumerate(submissions))
         ready: set[str] = set()
+        kept, keys = self._kept_folder(), {}
+        for k, name in enumerate(names):
+            record = None
+            if kept is not None:
+                keys[name] = warm_cache.assignment_key(
+                    self.assignments[name].path, [src for src, _ in self._files(self.assignments[name])])
+                record = warm_cache.find_kept(kept, keys[name])
+            if record is not None:
+                self.warm[name] = warm_cache.WarmCache(self.root, f"a{k}", kept=kept / keys[name])
+                ready.add(name)
+                self.notes.append(f"warm cache of {name} reused from {kept / keys[name]} (made "
+                                  f"{record.get('made')}; its control run: {record.get('control')})")
+            else:
+                self.warm[name] = warm_cache.WarmCache(self.root, f"a{k}")
+                pending.append(name)
         results: list[SubmissionResult | None] = [None] * len(submissions)
         control: dict[str, SubmissionResult] = {}
         warnings: list[str] = []
@@ -325,6 +338,8 @@ class Grader:
                                                     self.assignments[item].path), warming=True)
                     sealed, notes_of_seal = self._seal(item)
                     lines = self._control(item, run) + sealed
+                    if kept is not None and not lines and item in self.warm:
+                        notes_of_seal.append(self._keep(item, run, kept, keys[item]))
                 except Exception as exc:  # noqa: BLE001 - its students must not wait forever
                     self.warm.pop(item, None)
                     lines = [f"warm-up of {item} failed ({scoring.short(repr(exc))}); its "
@@ -349,6 +364,29 @@ class Grader:
         if self.warm:
             self.description += "; " + warm_cache.DESCRIPTION
         return list(results), [control[n] for n in names if n in control], warnings
+
+    def _kept_folder(self) -> Path | None:
+        """The folder that keeps sealed warm caches between runs (None: not asked, or a path
+        overlayfs cannot name, which is said in a note)."""
+        if not self.options.keep_warm_cache:
+            return None
+        folder = Path(self.options.keep_warm_cache).absolute()
+        if not warm_cache.WarmCache.usable_path(folder):
+            self.notes.append(f"--keep-warm-cache {folder}: overlayfs cannot name this path "
+                              f"(a space, comma, colon or quote in it); caches are not kept")
+            return None
+        return folder
+
+    def _keep(self, name: str, run: SubmissionResult, folder: Path, key: str) -> str:
+        """Keep one sealed cache for later runs; the note that says where (or why not)."""
+        points = sum(r.points for r in run.rows)
+        top = sum(r.max_points for r in run.rows)
+        try:
+            path = warm_cache.keep(self.warm[name], folder, key, name,
+                                   f"{points:g}/{top:g}, full marks")
+        except OSError as exc:
+            return f"warm cache of {name} not kept in {folder}: {exc}"
+        return f"warm cache of {name} kept in {path} for later runs"
 
     def _control(self, name: str, run: SubmissionResult) -> list[str]:
         """The warning when the instructor's solution does not score full marks here."""

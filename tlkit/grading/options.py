@@ -40,6 +40,7 @@ class GradeOptions:
     allow_weaker: bool = False
     warm_kernels: bool = True  # full isolation: fork kernels from a pre-imported template
     warm_cache: bool = True  # full isolation: share a cache the solutions filled (warm_cache)
+    keep_warm_cache: str | None = None  # folder that keeps sealed warm caches between runs
 
     def limits(self) -> Limits:
         """The per-submission caps these options ask for."""

