@@ -13,6 +13,8 @@ In full isolation the grader first runs each solution once to fill the shared wa
 control run, see docs/grading.md): that time is inside the measured batch time, and its runs
 are printed as ``warm-up`` rows of the table. ``--no-j1`` measures only ``-j J`` (a larger
 class for the same machine time; the table then comes from that run).
+``--regrade`` keeps the warm caches of the ``-j J`` run (``--keep-warm-cache``) and grades the
+class once more with them: what re-grading or late submissions cost.
 ``--baseline DIR`` also grades the same class with the tlkit package found in ``DIR`` (e.g. an
 older commit: ``git archive <commit> tlkit | tar -x -C DIR``) in a subprocess, and prints the
 ratio of the two rates at ``-j J``.
@@ -72,11 +74,12 @@ def make_class(folder: Path, copies: int) -> None:
                     shutil.copy(exercise, student / exercise.name)
 
 
-def measure(folder: Path, jobs: int) -> tuple[float, list, list]:
+def measure(folder: Path, jobs: int, kept: Path | None = None) -> tuple[float, list, list]:
     """Seconds to grade the class with ``jobs`` workers (warm-up included), the results
-    (verdicts checked) and the warm-up runs."""
+    (verdicts checked) and the warm-up runs; ``kept``: the folder of kept warm caches."""
     options = GradeOptions(jobs=jobs, timeout_cell=300, timeout_total=900,
-                           isolation="full" if full_isolation_available() else "basic")
+                           isolation="full" if full_isolation_available() else "basic",
+                           keep_warm_cache=str(kept) if kept else None)
     start = time.perf_counter()
     batch = run_grading([folder], ROOT / "solutions", options=options)
     elapsed = time.perf_counter() - start
@@ -130,6 +133,9 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, default=None,
                         help="folder holding another tlkit package to compare with")
     parser.add_argument("--no-j1", action="store_true", help="measure only at -j JOBS")
+    parser.add_argument("--regrade", action="store_true",
+                        help="keep the warm caches of the -j JOBS run and grade the class once more "
+                             "(a re-grade: the kept caches replace the warm-up)")
     parser.add_argument("--profile", choices=("full", "fast"), default="full",
                         help="course profile the kernels run in (default full)")
     args = parser.parse_args()
@@ -139,8 +145,9 @@ def main() -> None:
         folder = Path(tmp)
         make_class(folder, args.copies)
         rates = {}
+        kept = Path(tmp + "-kept") if args.regrade else None  # the warm caches kept for --regrade
         for jobs in ((args.jobs,) if args.no_j1 else (1, args.jobs)):
-            seconds, results, warm_up = measure(folder, jobs)
+            seconds, results, warm_up = measure(folder, jobs, kept if jobs == args.jobs else None)
             rates[jobs] = len(results) / seconds * 60
             warm = sum(r.seconds for r in warm_up)
             print(f"-j {jobs}: {len(results)} submissions in {seconds:.1f} s (warm-up included: "
@@ -157,6 +164,14 @@ def main() -> None:
                           + " ".join(f"{r.timing.get(p, 0.0):8.2f}" for p in PHASES))
         if not args.no_j1:
             print(f"speed-up -j {args.jobs} / -j 1: {rates[args.jobs] / rates[1]:.2f}x")
+        if args.regrade:
+            try:
+                seconds, again, warm_up = measure(folder, args.jobs, kept)
+            finally:
+                shutil.rmtree(kept, ignore_errors=True)
+            print(f"re-grade with kept warm caches, -j {args.jobs}: {len(again)} submissions in "
+                  f"{seconds:.1f} s ({len(warm_up)} warm-up(s)) = {len(again) / seconds * 60:.1f} "
+                  f"submissions/min")
         if args.baseline:
             data = measure_baseline(folder, args.jobs, args.baseline)
             base = data["count"] / data["seconds"] * 60

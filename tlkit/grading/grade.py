@@ -148,8 +148,9 @@ class Grader:
             if kind not in self.templates:
                 folder = self.root / "templates"
                 folder.mkdir(mode=0o700, exist_ok=True)
-                env = sandbox.sandbox_env(sandbox.INSIDE_SCRATCH,
-                                          sandbox.kernel_threads(self.options.jobs))
+                # one thread while importing (OpenBLAS starts its pool at import, and a
+                # threaded template cannot fork); each kernel gets its share from its request
+                env = sandbox.sandbox_env(sandbox.INSIDE_SCRATCH)
                 if self.warm_enabled:  # libraries read some of these when imported (KERAS_HOME)
                     env.update({var: f"{warm_cache.INSIDE}/{sub}" for var, sub in warm_cache.FOLDERS})
                 template = zygote.Template(

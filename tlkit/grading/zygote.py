@@ -110,6 +110,9 @@ def _become_kernel(request: dict, fds: list[int], conn: socket.socket) -> None:
                 pass
     os.environ.clear()
     os.environ.update(request["env"])
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    if threads.isdigit() and "torch" in sys.modules:  # torch read it when the template imported it
+        sys.modules["torch"].set_num_threads(int(threads))
     os.chdir(request["cwd"])
     uid = request.get("uid")
     connection_file = request["connection_file"]
