@@ -220,6 +220,8 @@ def test_no_warm_cache_flag_reaches_the_options():
     assert root.parse_args(["grade", "x.ipynb"]).warm_cache is option_default("warm_cache")
     assert option_default("warm_cache") is True
     assert root.parse_args(["grade", "x.ipynb", "--no-warm-cache"]).warm_cache is False
+    assert root.parse_args(["grade", "x.ipynb"]).keep_warm_cache is None  # off unless asked
+    assert root.parse_args(["grade", "x.ipynb", "--keep-warm-cache", "k"]).keep_warm_cache == "k"
 
 
 def test_overlay_paths_are_refused_when_mount_options_would_misread_them(tmp_path):
