@@ -307,3 +307,29 @@ def test_a_kept_warm_cache_is_reused_until_the_solution_changes(tmp_path):
     assert len(third.warm_up) == 1 and _points(third)["ana"] == 5
     assert [p.stem for p in kept.glob("*.json")] != [record.stem] and len(list(kept.glob("*.json"))) == 1
     assert not (kept / record.stem).exists(), "the old kept cache was not removed"
+
+
+def test_the_kept_cache_key_follows_what_the_warm_up_depends_on(tmp_path, monkeypatch):
+    solution = tmp_path / "00_ejemplo.ipynb"
+    solution.write_bytes(b'{"cells": []}')
+    data = tmp_path / "datos"
+    (data / "mnist").mkdir(parents=True)
+    (data / "mnist" / "t10k.gz").write_bytes(b"12345")
+    monkeypatch.setenv("TLKIT_DATA_DIR", str(data))
+    monkeypatch.setenv("TLKIT_PROFILE", "full")
+    key = warm_cache.assignment_key(solution, [])
+    assert warm_cache.assignment_key(solution, []) == key  # stable
+    monkeypatch.setenv("TLKIT_PROFILE", "fast")
+    assert warm_cache.assignment_key(solution, []) != key
+    monkeypatch.setenv("TLKIT_PROFILE", "full")
+    (data / "mnist" / "t10k.gz").write_bytes(b"123456")  # the instructor replaced a data file
+    assert warm_cache.assignment_key(solution, []) != key
+    (data / "mnist" / "t10k.gz").write_bytes(b"12345")
+    os.utime(data / "mnist" / "t10k.gz", ns=(0, 0))
+    second = warm_cache.assignment_key(solution, [])
+    assert second != key  # same bytes, another modification time
+    solution.write_bytes(b'{"cells": [] }')  # one byte of the solution
+    assert warm_cache.assignment_key(solution, []) not in (key, second)
+    extra = tmp_path / "extra.csv"
+    extra.write_text("a")
+    assert warm_cache.assignment_key(solution, [str(extra)]) != warm_cache.assignment_key(solution, [])

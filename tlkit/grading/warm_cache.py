@@ -159,9 +159,8 @@ def distinctive_lines(source: str, minimum: int = 24) -> list[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _environment_digest() -> bytes:
-    """What every kept cache depends on besides its assignment: tlkit's sources, the Python and
-    library versions, the profile and the official data folder (file names, sizes, mtimes)."""
+def _installed_digest() -> bytes:
+    """tlkit's sources and the Python and library versions (fixed for a process)."""
     import tlkit
 
     h = hashlib.sha256(f"{KEY_VERSION}\0{sys.version}".encode())
@@ -175,12 +174,18 @@ def _environment_digest() -> bytes:
     for path in sorted(source.rglob("*")):
         if path.is_file() and path.suffix in (".py", ".json"):
             h.update(f"\0{path.relative_to(source)}\0".encode() + path.read_bytes())
+    return h.digest()
+
+
+def _environment_digest() -> bytes:
+    """What every kept cache depends on besides its assignment: :func:`_installed_digest`,
+    the profile, the device and the official data folder (file names, sizes, mtimes)."""
+    h = hashlib.sha256(_installed_digest())
     for var in ("TLKIT_PROFILE", "TLKIT_DEVICE", "TLKIT_DATA_DIR"):
         h.update(f"\0{var}={os.environ.get(var, '')}".encode())
     data = os.environ.get("TLKIT_DATA_DIR")
     if data and os.path.isdir(data):
-        for folder, dirs, files in sorted(os.walk(data)):
-            dirs.sort()
+        for folder, _, files in sorted(os.walk(data)):
             for name in sorted(files):
                 info = os.stat(os.path.join(folder, name))
                 h.update(f"\0{os.path.relpath(os.path.join(folder, name), data)}:"
