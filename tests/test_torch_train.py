@@ -248,6 +248,32 @@ def test_feature_fingerprint_sees_the_data_the_weights_and_augmentation():
     assert fingerprint(net, DataLoader(val)) is None, "random augmentation is never cached"
 
 
+def test_only_transforms_known_to_be_deterministic_are_cached():
+    """Augmentations without "Random" in their name (ColorJitter, GaussianBlur), a Lambda or a
+    class of one's own count as random; the kit's eval transform and plain resizing do not."""
+    from torchvision.transforms import v2
+
+    from tlkit.torch import eval_transform
+    from tlkit.torch.features import deterministic
+
+    for transform in (None, eval_transform(32), v2.Compose([v2.Resize(8), v2.CenterCrop(8)]),
+                      v2.Normalize([0.5], [0.5])):
+        assert deterministic(transform), transform
+    for transform in (v2.ColorJitter(0.4), v2.GaussianBlur(3), v2.Compose([v2.Resize(8),
+                      v2.RandomApply([v2.Grayscale()])]), v2.Lambda(lambda x: x), str.lower,
+                      v2.Compose([eval_transform(32), v2.ColorJitter(0.2)])):
+        assert not deterministic(transform), transform
+    _, val = _data()
+    val.transform = v2.ColorJitter(brightness=0.5)
+    assert fingerprint_of(val) is None, "ColorJitter changes every pass: never cached"
+
+
+def fingerprint_of(dataset):
+    from tlkit.torch.features import fingerprint
+
+    return fingerprint(_frozen_linear(), DataLoader(dataset))
+
+
 def test_feature_fingerprint_sees_a_photo_replaced_under_the_same_path(tmp_path):
     from PIL import Image
 

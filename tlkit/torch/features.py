@@ -25,13 +25,34 @@ from tlkit.torch.checkpoints import load_checkpoint, save_checkpoint
 from tlkit.torch.devices import on_device
 
 
+# torchvision transforms that give the same output for the same input on every call.
+DETERMINISTIC = frozenset({
+    "CenterCrop", "ConvertImageDtype", "Grayscale", "Identity", "Normalize", "Pad",
+    "PILToTensor", "Resize", "ToDtype", "ToImage", "ToPureTensor", "ToTensor"})
+
+
+def deterministic(transform) -> bool:
+    """True when ``transform`` is None or built only from :data:`DETERMINISTIC` torchvision
+    transforms (``Compose`` of them included). Anything else may be an augmentation
+    (``ColorJitter``, ``GaussianBlur``, ``RandomApply``, a ``Lambda``, a class of one's own) and
+    counts as random: caching it would hand every epoch the same "augmented" samples."""
+    if transform is None:
+        return True
+    cls = type(transform)
+    if not cls.__module__.startswith("torchvision.transforms"):
+        return False
+    if cls.__name__ == "Compose":
+        return all(deterministic(t) for t in transform.transforms)
+    return cls.__name__ in DETERMINISTIC
+
+
 def _data_key(dataset) -> bytes | None:
     """What identifies a dataset's samples: its files (path, size, mtime) or its tensors.
 
-    None when the samples cannot be identified (an unknown dataset type) or change on every
-    pass (a random transform: augmentation): then nothing is cached on disk.
+    None when the samples cannot be identified (an unknown dataset type) or may change on every
+    pass (a transform that is not :func:`deterministic`): then nothing is cached on disk.
     """
-    if "Random" in repr(getattr(dataset, "transform", None)):
+    if not deterministic(getattr(dataset, "transform", None)):
         return None
     h = hashlib.sha256()
     paths = [Path(p) for p in getattr(dataset, "paths", [])]
