@@ -333,3 +333,22 @@ def test_the_kept_cache_key_follows_what_the_warm_up_depends_on(tmp_path, monkey
     extra = tmp_path / "extra.csv"
     extra.write_text("a")
     assert warm_cache.assignment_key(solution, [str(extra)]) != warm_cache.assignment_key(solution, [])
+
+
+@NEEDS_FULL
+def test_a_kept_cache_that_cannot_be_mounted_is_warmed_up_again(tmp_path, monkeypatch):
+    """A kept folder moved to a filesystem overlayfs refuses as a lower layer: the grader says
+    so and warms the assignment up again instead of failing every student's sandbox."""
+    solutions = _solutions(tmp_path)
+    kept = tmp_path / "guardadas"
+    options = GradeOptions(**{**OPTIONS, "keep_warm_cache": str(kept)})
+    entregas = tmp_path / "entregas"
+    for name in ("ana", "luis"):
+        _student(entregas, solutions, name, ANSWERS.format(condition="CALIENTE"))
+    assert len(run_grading([entregas], solutions, options=options).warm_up) == 1
+    real = warm_cache.WarmCache.overlay_problem
+    monkeypatch.setattr(warm_cache.WarmCache, "overlay_problem", lambda self: (
+        "wrong fs type" if kept in self.host.parents else real(self)))
+    again = run_grading([entregas], solutions, options=options)
+    assert len(again.warm_up) == 1 and _points(again) == {"ana": 5, "luis": 5}
+    assert any("not reused" in n and "wrong fs type" in n for n in again.notes), again.notes

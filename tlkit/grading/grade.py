@@ -298,13 +298,19 @@ class Grader:
                 keys[name] = warm_cache.assignment_key(
                     self.assignments[name].path, [src for src, _ in self._files(self.assignments[name])])
                 record = warm_cache.find_kept(kept, keys[name])
-            if record is not None:
-                self.warm[name] = warm_cache.WarmCache(self.root, f"a{k}", kept=kept / keys[name])
+            cache = (warm_cache.WarmCache(self.root, f"a{k}", kept=kept / keys[name])
+                     if record is not None else None)
+            problem = cache.overlay_problem() if cache is not None else ""
+            if cache is not None and not problem:
+                self.warm[name] = cache
                 ready.add(name)
-                self.notes.append(f"warm cache of {name} reused from {kept / keys[name]} (made "
+                self.notes.append(f"warm cache of {name} reused from {cache.host} (made "
                                   f"{record.get('made')}; its control run: {record.get('control')})")
             else:
-                self.warm[name] = warm_cache.WarmCache(self.root, f"a{k}")
+                if problem:
+                    self.notes.append(f"kept warm cache of {name} not reused, its overlay cannot "
+                                      f"be mounted ({problem}); warming up again")
+                self.warm[name] = warm_cache.WarmCache(self.root, f"a{k}-new")
                 pending.append(name)
         results: list[SubmissionResult | None] = [None] * len(submissions)
         control: dict[str, SubmissionResult] = {}
