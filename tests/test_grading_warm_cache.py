@@ -352,3 +352,30 @@ def test_a_kept_cache_that_cannot_be_mounted_is_warmed_up_again(tmp_path, monkey
     again = run_grading([entregas], solutions, options=options)
     assert len(again.warm_up) == 1 and _points(again) == {"ana": 5, "luis": 5}
     assert any("not reused" in n and "wrong fs type" in n for n in again.notes), again.notes
+
+
+def test_a_kept_cache_folder_must_be_the_graders_alone(tmp_path):
+    """A careless ``--keep-warm-cache``: a file, a shared folder (anyone who can write it could
+    plant what later students read) or a path overlayfs cannot name is refused with the reason,
+    and an existing folder is never re-permissioned."""
+    assert warm_cache.kept_folder_problem(tmp_path / "nueva") == ""  # made 0700 when kept
+    (tmp_path / "fichero").write_text("x")
+    assert warm_cache.kept_folder_problem(tmp_path / "fichero") == "not a folder"
+    shared = tmp_path / "compartida"
+    shared.mkdir(mode=0o777)
+    os.chmod(shared, 0o777)
+    assert "mode 0700" in warm_cache.kept_folder_problem(shared)
+    assert oct(shared.stat().st_mode & 0o777) == "0o777"
+    os.chmod(shared, 0o700)
+    assert warm_cache.kept_folder_problem(shared) == ""
+    assert "overlayfs" in warm_cache.kept_folder_problem(tmp_path / "con espacio")
+    solutions = _solutions(tmp_path)
+    os.chmod(shared, 0o755)
+    grader = Grader(load_assignments(solutions), solutions,
+                    GradeOptions(**{**OPTIONS, "isolation": "basic", "allow_weaker": True,
+                                    "keep_warm_cache": str(shared)}))
+    try:
+        assert grader._kept_folder() is None
+        assert any("caches are not kept" in n and "0o755" in n for n in grader.notes), grader.notes
+    finally:
+        grader.close()

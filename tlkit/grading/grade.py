@@ -378,9 +378,10 @@ class Grader:
         if not self.options.keep_warm_cache:
             return None
         folder = Path(self.options.keep_warm_cache).absolute()
-        if not warm_cache.WarmCache.usable_path(folder):
-            self.notes.append(f"--keep-warm-cache {folder}: overlayfs cannot name this path "
-                              f"(a space, comma, colon or quote in it); caches are not kept")
+        problem = warm_cache.kept_folder_problem(folder)
+        if problem:
+            self.notes.append(f"--keep-warm-cache {folder}: {problem}; caches are not kept "
+                              f"or reused")
             return None
         return folder
 

@@ -202,6 +202,25 @@ def assignment_key(solution: Path, files: list[str]) -> str:
     return h.hexdigest()[:32]
 
 
+def kept_folder_problem(folder: Path) -> str:
+    """Why ``folder`` cannot keep warm caches (empty when it can): overlayfs must be able to
+    name it, and an existing folder must be this user's alone, since whoever can write it could
+    plant files every later student reads (the grader never re-permissions a folder it did not
+    make, such as a home folder given by mistake)."""
+    if not WarmCache.usable_path(folder):
+        return "overlayfs cannot name this path (a space, comma, colon or quote in it)"
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        return ""
+    if not stat.S_ISDIR(info.st_mode):
+        return "not a folder"
+    if info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        return (f"an existing folder must belong to this user with mode 0700 (it is uid "
+                f"{info.st_uid}, mode {oct(info.st_mode & 0o777)})")
+    return ""
+
+
 def find_kept(folder: Path, key: str) -> dict | None:
     """The record of a complete kept cache named ``key`` in ``folder`` (None when absent)."""
     record = Path(folder) / f"{key}.json"
@@ -216,8 +235,9 @@ def keep(cache: WarmCache, folder: Path, key: str, assignment: str, control: str
     """Copy a sealed cache into ``folder`` as ``key`` (atomically: a copy then a rename, the
     record last) and remove the assignment's older kept caches. Returns the kept folder."""
     folder = Path(folder)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)  # root only: the overlays read it, no kernel's uid can reach it
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True)
+        os.chmod(folder, 0o700)  # despite the umask: root only, no kernel's uid can reach it
     final = folder / key
     if find_kept(folder, key) is None:
         partial = folder / f".{key}.{os.getpid()}.partial"
