@@ -373,8 +373,8 @@ class Grader:
         return list(results), [control[n] for n in names if n in control], warnings
 
     def _kept_folder(self) -> Path | None:
-        """The folder that keeps sealed warm caches between runs (None: not asked, or a path
-        overlayfs cannot name, which is said in a note)."""
+        """The folder that keeps sealed warm caches between runs (None: not asked, or a folder
+        it may not use, which a note says: see ``warm_cache.kept_folder_problem``)."""
         if not self.options.keep_warm_cache:
             return None
         folder = Path(self.options.keep_warm_cache).absolute()
