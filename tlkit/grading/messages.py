@@ -1,10 +1,15 @@
 """Every Spanish sentence of the grading side that a student reads, written once.
 
-The feedback and the gradebook's reasons (``scoring``, ``batch``, ``reports``), why a file
-cannot be graded (``intake``) and what the matching noticed (``plan_notes``).
+The verdict labels (the feedback and the student's final check), the feedback's frame, why a
+file cannot be graded (``intake``), and what the matching noticed: one :class:`FactWording`
+per fact of ``plan.matching.FACTS``, said before handing in and after grading, so the two
+cannot disagree.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 LABELS = {
     "passed": "✅ correcto",
@@ -49,26 +54,72 @@ EVIDENCE = {"probe": "la comprobación del entorno no respondió (¿celdas reesc
             "user.check": "check redefinido"}
 
 
-def plan_notes(plan) -> list[str]:
-    """Spanish sentences for what the matching noticed."""
+@dataclass(frozen=True)
+class FactWording:
+    """One fact the matching can notice, said twice: by the student's final check before
+    handing in (shown as a ``level``: problem, warning or info) and by the feedback after
+    grading. Placeholders: ``{cells}`` (the cells concerned), ``{count}``."""
+
+    level: str
+    before: str
+    after: str
+
+
+PLAN_FACTS = {  # keyed by ``plan.matching.FACTS``; a test fails when a fact lacks either text
+    "edited-locked": FactWording(
+        "problem",
+        "Has modificado celdas bloqueadas: {cells}. Al corregir se ejecutarán las originales y "
+        "tus cambios en ellas no contarán: deshazlos.",
+        "Has modificado celdas bloqueadas ({cells}): se han ejecutado las originales; tus "
+        "cambios en ellas no cuentan."),
+    "deleted-locked": FactWording(
+        "problem",
+        "Faltan celdas bloqueadas (¿borradas?): {cells}. Vuelve a copiarlas del ejercicio "
+        "original, en su sitio.",
+        "Faltan celdas bloqueadas ({cells}): se han ejecutado las originales."),
+    "missing-solution": FactWording(
+        "problem",
+        "No encuentro tus celdas de solución {cells}: contarán como no resueltas.",
+        "No se encontraron tus celdas de solución ({cells}): cuentan como no resueltas."),
+    "reordered": FactWording(
+        "warning",
+        "Las celdas están en otro orden que en el ejercicio: al corregir se ejecutarán en el "
+        "orden original.",
+        "Las celdas estaban en otro orden: se han ejecutado en el orden original."),
+    "matched-by-position": FactWording(
+        "warning",
+        "{count} celda(s) han perdido su identificador (¿copiaste el código a otro notebook?): "
+        "entrega el notebook del ejercicio.",
+        "{count} celda(s) se identificaron por su posición porque les faltaban los "
+        "identificadores (¿se copió el notebook a mano?)."),
+    "extra-cells": FactWording(
+        "info",
+        "Has añadido {count} celda(s): al corregir se ejecutan también, en su sitio (que no "
+        "tarden ni fallen).",
+        "Se han ejecutado {count} celda(s) que añadiste, en su sitio."),
+    "cells-before-start": FactWording(
+        "warning",
+        "Has añadido {count} celda(s) antes de la primera celda del enunciado: al corregir no "
+        "se ejecutarán. Si las necesitas, ponlas después de ella.",
+        "{count} celda(s) que añadiste antes de la primera celda del enunciado no se han "
+        "ejecutado."),
+}
+
+
+def plan_sentences(facts: dict[str, dict], when: str,
+                   name: Callable[[str], str] = str) -> list[tuple[str, str]]:
+    """``(level, sentence)`` for each fact the matching noticed (``Plan.facts()``), ``when``
+    ``"before"`` (the student's final check) or ``"after"`` (the feedback); ``name`` shows a
+    cell id to the reader."""
     out = []
-    if plan.edited:
-        out.append("Has modificado celdas bloqueadas (" + ", ".join(plan.edited) + "): "
-                   "se han ejecutado las originales; tus cambios en ellas no cuentan.")
-    if plan.deleted:
-        out.append("Faltan celdas bloqueadas (" + ", ".join(plan.deleted) + "): "
-                   "se han ejecutado las originales.")
-    if plan.missing_solutions:
-        out.append("No se encontraron tus celdas de solución (" +
-                   ", ".join(plan.missing_solutions) + "): cuentan como no resueltas.")
-    if plan.reordered:
-        out.append("Las celdas estaban en otro orden: se han ejecutado en el orden original.")
-    if plan.by_position:
-        out.append(f"{plan.by_position} celda(s) se identificaron por su posición porque "
-                   "les faltaban los identificadores (¿se copió el notebook a mano?).")
-    if plan.extras:
-        out.append(f"Se han ejecutado {plan.extras} celda(s) que añadiste, en su sitio.")
-    if plan.before_start:
-        out.append(f"{plan.before_start} celda(s) que añadiste antes de la primera celda del "
-                   "enunciado no se han ejecutado.")
+    for fact, values in facts.items():
+        wording = PLAN_FACTS[fact]
+        text = wording.before if when == "before" else wording.after
+        cells = ", ".join(name(cell) for cell in values.get("cells", ()))
+        out.append((wording.level, text.format(cells=cells, count=values.get("count", 0))))
     return out
+
+
+def plan_notes(facts: dict[str, dict]) -> list[str]:
+    """The feedback's sentences for what the matching noticed."""
+    return [text for _, text in plan_sentences(facts, "after")]

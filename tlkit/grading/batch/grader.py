@@ -39,6 +39,7 @@ from tlkit.grading.sandbox import bwrap, cgroups, isolation, warm_cache
 from tlkit.grading.sandbox.environment import kernel_threads, sandbox_env
 from tlkit.grading.sandbox.supervise import run_worker, worker_command
 from tlkit.grading.sandbox.templates import Template, kind_of
+from tlkit.grading.safe_text import short
 from tlkit.grading.scoring import score
 from tlkit.grading.scoring.row import Row
 
@@ -184,7 +185,7 @@ class Grader:
         except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch
             result = SubmissionResult(submission, "?", _rows_all(
                 submission.student, None, "error",
-                messages.GRADER_FAILED.format(detail=score.short(repr(exc))),
+                messages.GRADER_FAILED.format(detail=short(repr(exc))),
                 isolation=self.mode))
         result.notes = (notes or []) + result.notes
         result.seconds = time.monotonic() - start
@@ -259,16 +260,16 @@ class Grader:
                     self.notes.append(f"a warm kernel could not be forked, a cold one ran "
                                       f"instead (grades unaffected): {reason}")
         if not run.started and not run.killed:
-            detail = score.short(run.stderr.strip().splitlines()[-1] if run.stderr.strip()
+            detail = short(run.stderr.strip().splitlines()[-1] if run.stderr.strip()
                                    else f"exit {run.returncode}")
             return SubmissionResult(submission, assignment.name, _rows_all(
                 student, assignment, "error", messages.KERNEL_DID_NOT_START.format(detail=detail),
-                flags, mode), messages.plan_notes(plan))
+                flags, mode), messages.plan_notes(plan.facts()))
         scored = score.score(plan, assignment, run, student, options, flags)
         rows = [Row(r.student, r.assignment, r.question, r.points, r.max_points, r.status,
                     r.reason, r.flags, mode) for r in scored.rows]
         return SubmissionResult(submission, assignment.name, rows,
-                                messages.plan_notes(plan) + scored.notes, timing=_timing(run, plan))
+                                messages.plan_notes(plan.facts()) + scored.notes, timing=_timing(run, plan))
 
     def run(self, submissions: list[Submission], notes: dict, flags: dict,
             warm_names: list[str]) -> tuple[list[SubmissionResult], list[SubmissionResult], list[str]]:
@@ -342,7 +343,7 @@ class Grader:
                         notes_of_seal.append(self._keep(item, run, kept, keys[item]))
                 except Exception as exc:  # noqa: BLE001 - its students must not wait forever
                     self.warm.pop(item, None)
-                    lines = [f"warm-up of {item} failed ({score.short(repr(exc))}); its "
+                    lines = [f"warm-up of {item} failed ({short(repr(exc))}); its "
                              f"students are graded without a shared cache"]
                 finally:
                     for line in lines:

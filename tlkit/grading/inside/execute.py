@@ -16,6 +16,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from nbformat.v4 import new_code_cell, new_notebook
 
 from tlkit.grading.protocol import Job
+from tlkit.grading.safe_text import short
 
 TIMEOUT_ENAME = "TLKitCellTimeout"
 TEXT_CAP = 1500
@@ -47,11 +48,6 @@ def _text(cell, cap: int) -> str:
     parts = [o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream"]
     text = "".join(parts)
     return text if len(text) <= cap else text[:cap] + "…"
-
-
-def _short(value: str, cap: int = 600) -> str:
-    value = " ".join(str(value).split())
-    return value if len(value) <= cap else value[:cap] + "…"
 
 
 def cell_timeout(job: Job, kind: str) -> float:
@@ -91,11 +87,11 @@ def run_cells(job: Job, *, emit: Callable[[dict], None], kernel_name: str = "pyt
             except CellExecutionError as exc:
                 timed_out = exc.ename == TIMEOUT_ENAME
                 event.update(status="timeout" if timed_out else "error", ename=exc.ename,
-                             evalue=_short(exc.evalue))
+                             evalue=short(exc.evalue, 600))
             except CellTimeoutError as exc:
-                event.update(status="timeout", ename=TIMEOUT_ENAME, evalue=_short(exc))
+                event.update(status="timeout", ename=TIMEOUT_ENAME, evalue=short(exc, 600))
             except DeadKernelError as exc:
-                event.update(status="dead", ename="DeadKernelError", evalue=_short(exc))
+                event.update(status="dead", ename="DeadKernelError", evalue=short(exc, 600))
             cap = PROBE_CAP if spec.kind == "probe" else TEXT_CAP
             event.update(output=_text(cell, cap), truncated=index in client.truncated,
                          seconds=round(time.monotonic() - began, 3))

@@ -22,6 +22,7 @@ from tlkit.grading.options import GradeOptions
 from tlkit.grading.plan.matching import Plan
 from tlkit.grading.plan.tamper import differences, parse_probe
 from tlkit.grading.protocol import WorkerRun
+from tlkit.grading.safe_text import short
 from tlkit.grading.scoring.row import Row
 
 ERROR_NAMES_UNSOLVED = ("NotImplementedError",)
@@ -37,12 +38,6 @@ class Scored:
     rows: list[Row]
     notes: list[str]
     flags: list[str]
-
-
-def short(text: str, cap: int = 300) -> str:
-    """One line of at most ``cap`` characters."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= cap else text[:cap] + "…"
 
 
 class Redactor:

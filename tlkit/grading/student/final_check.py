@@ -33,8 +33,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-LABELS = {"passed": "✅ correcto", "failed": "❌ incorrecto", "unsolved": "⏳ sin resolver",
-          "error": "❌ error"}
+from tlkit.grading.messages import LABELS, plan_sentences
+from tlkit.grading.safe_text import short
+
 
 
 @dataclass
@@ -44,7 +45,7 @@ class QuestionResult:
     question: str
     points: float
     max_points: float
-    status: str  # passed, failed, unsolved or error
+    status: str  # passed, failed or unsolved (``selfcheck.verdict``)
     detail: str = ""
     now: bool = False  # run by the last cell (not recorded where the test cell ran)
 
@@ -74,11 +75,6 @@ class Report:
     @property
     def visible_points(self) -> tuple[float, float]:
         return (sum(t.points for t in self.tests), sum(t.max_points for t in self.tests))
-
-
-def _one_line(text: str, cap: int = 160) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= cap else text[: cap - 1] + "…"
 
 
 def visible_results(namespace: dict, tests: list, recorded: dict,
@@ -223,33 +219,14 @@ def check_integrity(notebook: dict, assignment: str, cells: list,
                       for cid, role, digest, _label in cells]
     plan = build_plan(Assignment(assignment, path, solution_cells), read.cells)
     names = _labels(cells)
-
-    def listed(ids):
-        return ", ".join(names.get(i, i) for i in ids)
-
-    problems, warnings, infos = [], [], []
-    if plan.edited:
-        problems.append(f"Has modificado celdas bloqueadas: {listed(plan.edited)}. Al corregir se "
-                        "ejecutarán las originales y tus cambios en ellas no contarán: deshazlos.")
-    if plan.deleted:
-        problems.append(f"Faltan celdas bloqueadas (¿borradas?): {listed(plan.deleted)}. Vuelve a "
-                        "copiarlas del ejercicio original, en su sitio.")
-    if plan.missing_solutions:
-        problems.append(f"No encuentro tus celdas de solución {listed(plan.missing_solutions)}: "
-                        "contarán como no resueltas.")
-    if plan.reordered:
-        warnings.append("Las celdas están en otro orden que en el ejercicio: al corregir se "
-                        "ejecutarán en el orden original.")
-    if plan.by_position:
-        warnings.append(f"{plan.by_position} celda(s) han perdido su identificador (¿copiaste el "
-                        "código a otro notebook?): entrega el notebook del ejercicio.")
+    found = {"problem": [], "warning": [], "info": []}
+    for level, text in plan_sentences(plan.facts(), "before", lambda cid: names.get(cid, cid)):
+        found[level].append(text)
+    problems, warnings, infos = found["problem"], found["warning"], found["info"]
     meta = (read.metadata or {}).get("tlkit") or {}
     if meta.get("assignment") != assignment:
         warnings.append("El notebook ha perdido sus metadatos de tlkit: el corrector reconocerá "
                         f"el ejercicio solo por el nombre del archivo ({assignment}.ipynb).")
-    if plan.extras:
-        infos.append(f"Has añadido {plan.extras} celda(s): al corregir se ejecutan también, en su "
-                     "sitio (que no tarden ni fallen).")
     return problems, warnings, infos, set(plan.edited) | set(plan.deleted)
 
 
@@ -301,7 +278,7 @@ def summarise(namespace: dict, assignment: str, *, hidden_points: float, cells: 
                 report.warnings += more
     except Exception as exc:  # noqa: BLE001 - a check must never end in a traceback
         report.warnings.append("No he podido revisar la integridad del notebook "
-                               f"({type(exc).__name__}: {_one_line(exc, 80)}).")
+                               f"({type(exc).__name__}: {short(exc, 80)}).")
     report.tests = visible_results(namespace, tests, RESULTS if recorded is None else recorded,
                                    untrusted)
     return report
