@@ -116,7 +116,7 @@ def run_assign(args: argparse.Namespace) -> int:
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    from tlkit.grading.batch.grader import GraderError, run_grading
+    from tlkit.grading.batch.run import GraderError, run_grading
     from tlkit.grading.options import GradeOptions
     from tlkit.grading.reports.outputs import OutputError
     from tlkit.grading.reports.shards import parse_shard

@@ -50,8 +50,42 @@ INVALID = {  # why a submitted file cannot be graded (status ``invalid``)
     "no_cells": "el notebook no tiene una lista de celdas válida",
 }
 REDACTED = "[texto omitido: citaba una prueba oculta]"
+REASONS = {  # a test's row in the gradebook and the feedback (``scoring.score``)
+    "total_timeout": "se agotó el tiempo total de {seconds:g} s por entrega",
+    "stuck": "el kernel no respondía tras superar el límite de tiempo (¿bucle que ignora la "
+             "interrupción?)",
+    "lost": "el kernel se detuvo antes de esta prueba",
+    "lost_in": "el kernel se detuvo en una celda anterior ({kind}): os._exit, fallo de "
+               "segmentación o memoria agotada",
+    "died": "el kernel se detuvo durante la prueba",
+    "test_timeout": "la prueba superó el límite de {seconds:g} s",
+    "unsolved": "sin resolver (NotImplementedError)",
+    "own_timeout": "tu celda superó el límite de {seconds:g} s; la prueba falló: {error}",
+    "own_error": "error en tu celda: {mine}; la prueba falló: {error}",
+    "hidden_failed": "la prueba oculta falló ({error})",
+    "tampered": "entorno manipulado antes de esta prueba (tampered-runtime)",
+    "given_failed_before": "; antes falló una celda del enunciado: {error}",
+    "given_timeout": "una celda del enunciado superó su límite de {seconds:g} s (¿máquina "
+                     "sobrecargada?)",
+    "given_failed": "una celda del enunciado falló: {error}",
+}
+NOTES = {  # the feedback's notes on a submission (``scoring.score``)
+    "cell_timeout": "Una celda tuya superó el límite de {seconds:g} s (¿un bucle infinito?) y se "
+                    "interrumpió.",
+    "truncated": "Una celda tuya escribió demasiada salida: se ha recortado.",
+    "given_failed": "Una celda del enunciado falló ({error}); lo que depende de ella falla "
+                    "también. Si no la cambiaste, avisa a tu profesor.",
+    "grader_fault": "No es culpa tuya: {fault}. Tu profesor volverá a corregirla.",
+    "oom": "Tu entrega superó la memoria permitida y el sistema detuvo un proceso.",
+    "tampered_replaced": "Se ha detectado que tu código modificó el entorno del que dependen las "
+                         "pruebas ({what}): las pruebas se han ejecutado con el original.",
+    "tampered_counted": "Se ha detectado que tu código modificó el entorno del que dependen las "
+                        "pruebas ({what}): las pruebas posteriores no cuentan. Si crees que es un "
+                        "error, avisa a tu profesor.",
+}
 EVIDENCE = {"probe": "la comprobación del entorno no respondió (¿celdas reescritas?)",
-            "user.check": "check redefinido"}
+            "user.check": "check redefinido",
+            "canary": "el kernel dio por buena una celda que falla"}
 
 
 @dataclass(frozen=True)
