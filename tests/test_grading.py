@@ -371,24 +371,6 @@ def test_job_crosses_the_process_boundary_through_one_serialiser():
         limits_from_json('{"memory_mb": 1, "memroy_mb": 2}')
 
 
-def test_cli_defaults_come_from_the_options_type():
-    import argparse
-
-    from tlkit.grading.cli import add_commands
-    from tlkit.grading.options import option_default
-
-    root = argparse.ArgumentParser()
-    add_commands(root.add_subparsers())
-    args = root.parse_args(["grade", "x.ipynb"])
-    defaults = GradeOptions()
-    assert (args.timeout_cell, args.timeout_given, args.timeout_total, args.memory,
-            args.max_procs, args.disk, args.jobs, args.isolation, args.allow_weaker) == (
-        defaults.timeout_cell, defaults.timeout_given, defaults.timeout_total,
-        defaults.memory_mb, defaults.nproc, defaults.disk_mb, defaults.jobs,
-        defaults.isolation, defaults.allow_weaker)
-    assert option_default("memory_mb") == Limits().memory_mb
-
-
 def test_kernel_environment_and_kernelspec(tmp_path, monkeypatch):
     monkeypatch.setenv("TLKIT_PROFILE", "fast")
     monkeypatch.setenv("SOME_API_TOKEN", "secreto")
