@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields
 
+from tlkit.grading.layout import in_scratch
 from tlkit.grading.options import Limits
 
 FALLBACK = "tlkit-warm-fallback:"  # what kernel_request prints when it starts a cold kernel
@@ -44,7 +45,7 @@ class Job:
     @property
     def work(self) -> str:
         """The kernel's working folder (its cwd and HOME) inside the scratch."""
-        return f"{self.scratch}/work"
+        return in_scratch(self.scratch, "work")
 
 
 def dumps(value: Job | Limits) -> str:

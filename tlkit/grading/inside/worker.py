@@ -15,16 +15,14 @@ import sys
 from pathlib import Path
 
 from tlkit.grading.inside.limits import set_not_dumpable
+from tlkit.grading.layout import SCRATCH_FOLDERS, in_scratch
 from tlkit.grading.protocol import (Done, Event, Job, KernelStarted, dumps, event_line,
                                     job_from_json)
-
-SCRATCH_FOLDERS = ("work", "runtime", "jupyter", "config", "ipython")
-
 
 def make_scratch(job: Job) -> None:
     """The scratch folders (owned by the kernel's uid) and the data files in ``work``."""
     for name in SCRATCH_FOLDERS:
-        folder = Path(job.scratch) / name
+        folder = Path(in_scratch(job.scratch, name))
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if job.uid is not None:
             os.chown(folder, job.uid, job.uid)
