@@ -66,8 +66,10 @@ def test_the_assignment_comes_from_metadata_then_the_file_name_then_the_only_one
     demo, other = (Assignment(n, tmp_path / f"{n}.ipynb", []) for n in ("00_demo", "01_otro"))
     both = {"00_demo": demo, "01_otro": other}
     tagged = {**NOTEBOOK, "metadata": {"tlkit": {"assignment": "01_otro"}}}
-    assert identify(Submission("ana", _write(tmp_path / "x.ipynb", tagged)), both).assignment is other
+    tagged_entry = identify(Submission("ana", _write(tmp_path / "x.ipynb", tagged)), both)
+    assert tagged_entry.assignment is other
     entry = identify(Submission("ana", _write(tmp_path / "ana_00_demo.ipynb", NOTEBOOK)), both)
     assert entry.assignment is demo and entry.read.cells  # read once, kept in the entry
     assert identify(Submission("ana", tmp_path / "x.ipynb"), {"00_demo": demo}).assignment is demo
-    assert identify(Submission("ana", _write(tmp_path / "y.ipynb", NOTEBOOK)), both).assignment is None
+    untagged = identify(Submission("ana", _write(tmp_path / "y.ipynb", NOTEBOOK)), both)
+    assert untagged.assignment is None
