@@ -49,7 +49,10 @@ def run_fill(args: argparse.Namespace) -> int:
     for sid, name, grade in report.filled:
         print(f"{name} ({sid or 'no id'}): {grade}")
     print(f"{args.out}: {len(report.filled)} grade(s) filled in a {report.platform} file, "
-          f"{report.untouched_rows} row(s) without a graded submission left untouched")
+          f"{report.untouched_rows} row(s) without a graded submission left blank"
+          + (":" if report.untouched else ""))
+    for who in report.untouched:
+        print(f"  left blank (no graded submission): {who}")
     for text in report.replaced:
         print(f"replaced a grade already in the file: {text}")
     for text in report.not_changed:
