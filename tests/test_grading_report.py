@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tlkit.grading.gradebook import Row
+from tlkit.grading.scoring.row import Row
 from tlkit.grading.reports.class_report import ReportInput, relative_link, render, write_report
 from tlkit.grading.reports.wide import student_lines, wide_text
 

@@ -50,6 +50,7 @@ INVALID = {  # why a submitted file cannot be graded (status ``invalid``)
     "no_cells": "el notebook no tiene una lista de celdas válida",
 }
 REDACTED = "[texto omitido: citaba una prueba oculta]"
+CODE_DID_NOT_FINISH = "tu código no terminó (¿un bucle infinito?)"
 EVIDENCE = {"probe": "la comprobación del entorno no respondió (¿celdas reescritas?)",
             "user.check": "check redefinido"}
 

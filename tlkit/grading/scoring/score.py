@@ -3,7 +3,10 @@
 The ladder (first match wins) for a test cell: not reached → ``timeout``/``crashed``; reply
 ``ok`` → ``passed`` (unless the runtime was tampered with before it); kernel died → ``crashed``;
 timed out → ``timeout``; ``NotImplementedError`` in the test or the student's cell before it →
-``unsolved``; the student's cell timed out → ``timeout``; otherwise ``failed``. A given cell
+``unsolved``; the student's cell timed out → ``timeout``; otherwise ``failed``. A tamper probe
+that could not answer because the kernel was still busy (it timed out behind the student's code)
+is no evidence of tampering: the tests it should have vouched for that passed become
+``timeout`` ("tu código no terminó"), never ``tampered-runtime``. A given cell
 that fails before any student code ran, or runs out of its own budget, makes the remaining
 tests ``error``: the statement is the grader's responsibility, never a silent 0.
 
@@ -17,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tlkit.grading.intake.solutions import Assignment
-from tlkit.grading.messages import EVIDENCE, REDACTED
+from tlkit.grading.messages import CODE_DID_NOT_FINISH, EVIDENCE, REDACTED
 from tlkit.grading.options import GradeOptions
 from tlkit.grading.plan.matching import Plan
 from tlkit.grading.plan.tamper import differences, parse_probe
@@ -60,8 +63,14 @@ def _error(event: dict, redact: Redactor, late: bool, hidden: bool = False) -> s
     return redact(f"{event.get('ename', '')}: {event.get('evalue', '')}".strip(": "), late)
 
 
+UNANSWERED = ("timeout", "dead")  # a probe the busy (or dead) kernel never ran
+
+
 def _tampering(plan: Plan, run: WorkerRun) -> tuple[dict[int, list[str]], list[str]]:
-    """Index of each probe/canary step → evidence found there; and whole-run evidence."""
+    """Index of each probe/canary step → evidence found there; and whole-run evidence.
+
+    A probe that timed out or died behind a busy kernel is not evidence (see the module doc).
+    """
     baseline = None
     found: dict[int, list[str]] = {}
     whole: list[str] = []
@@ -70,6 +79,8 @@ def _tampering(plan: Plan, run: WorkerRun) -> tuple[dict[int, list[str]], list[s
         if event is None:
             continue
         if step.kind == "probe":
+            if event.get("status") in UNANSWERED:
+                continue
             seen = parse_probe(event.get("output", ""))
             if baseline is None:
                 baseline = seen or {}
@@ -105,10 +116,13 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
     given_error = ""  # the first error in a cell of the statement: it explains what follows
     grader_fault = ""  # a given cell failed before any student code, or ran out of its budget
     student_ran = False
+    unverified = False  # the last probe could not run: the student's code had not finished
     late = False  # a hidden test has started: student-chosen text is suspect from here on
     lost = "el kernel se detuvo antes de esta prueba"
     for index, step in enumerate(plan.steps):
         event = run.cells.get(index)
+        if step.kind == "probe" and event is not None:
+            unverified = event.get("status") in UNANSWERED
         if index in probe_evidence and not tampered:
             # A redefined ``check`` alone is flagged, not scored: the fresh check replaced it.
             tampered = [e for e in probe_evidence[index] if e not in HARMLESS_EVIDENCE]
@@ -144,8 +158,8 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
                 status, reason = "timeout", (f"se agotó el tiempo total de "
                                              f"{options.timeout_total:g} s por entrega")
             elif run.stuck:
-                status, reason = "timeout", ("el kernel no respondía tras superar el límite "
-                                             "de tiempo (¿bucle que ignora la interrupción?)")
+                status, reason = "timeout", (f"{CODE_DID_NOT_FINISH}: el kernel no respondía "
+                                             "tras superar el límite de tiempo")
             else:
                 status, reason = "crashed", lost
         elif event["status"] == "ok":
@@ -166,7 +180,10 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
             reason = _error(event, redact, late, hidden)
             if hidden:
                 reason = f"la prueba oculta falló ({reason})"
-        if status == "passed" and tampered:
+        if status == "passed" and unverified:
+            status, points = "timeout", 0.0
+            reason = f"{CODE_DID_NOT_FINISH}: no se pudo comprobar el entorno antes de esta prueba"
+        elif status == "passed" and tampered:
             status, points = "failed", 0.0
             reason = "entorno manipulado antes de esta prueba (tampered-runtime)"
         elif grader_fault:  # after a broken statement no verdict can be trusted
