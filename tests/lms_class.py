@@ -42,7 +42,7 @@ STUDENTS = [
     ("Ana Pérez García", "101", "graded",
      {f"Copia de {A}.ipynb": (_colab("correct"), (2026, 3, 1, 10, 0, 0))}),
     ("Ana Pérez García", "108", "timeout",  # a namesake: stays a different student
-     {f"{A}.ipynb": (_sub("stubborn-loop"), (2026, 3, 1, 11, 0, 0))}),
+     {f"{A}.ipynb": (_sub("infinite-loop"), (2026, 3, 1, 11, 0, 0))}),
     ("José Luis Núñez", "102", "graded",  # late (Canvas marks it; Moodle's worksheet does)
      {f"{A}.ipynb": (_colab("partial", keep_cell_metadata=False), (2026, 3, 3, 23, 0, 0))}),
     ("María José Ruiz", "103", "graded",  # two uploads: the newer, "(1)", is the right one

@@ -25,17 +25,42 @@ def add_commands(subparsers) -> None:
     from tlkit.grading.options import ISOLATIONS, option_default as default
 
     g = subparsers.add_parser(
-        "grade", help="grade submitted notebooks in isolated processes",
-        description="Grade student notebooks (files or folders of .ipynb) against the "
-                    "solution notebooks; write a CSV gradebook and Spanish feedback.")
-    g.add_argument("submissions", nargs="+", type=Path, help=".ipynb files or folders")
+        "grade", help="grade a class: a Moodle or Canvas zip, folders or .ipynb files",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Grade student notebooks against the solution notebooks, each in an "
+                    "isolated process,\nand write: a gradebook (one row per question), a wide "
+                    "gradebook (one row per student),\nan HTML class report and Spanish feedback "
+                    "(HTML + Markdown) per student.\n\n"
+                    "Give it the platform's download as it comes, without unzipping:\n"
+                    "  Moodle: Ver todas las entregas > Descargar todas las entregas "
+                    "(Download all submissions)\n"
+                    "  Canvas: the assignment's Download Submissions\n"
+                    "students are named and keyed by the platform's id; then `tlkit lms fill` "
+                    "puts the grades in the\nplatform's worksheet. Instructor guide (Spanish): "
+                    "docs/guia-profesor.md.",
+        epilog='example: tlkit grade "Curso-Tarea 4-1234.zip" --assignment 04_entrenar_a_mano '
+               '--out notas/notas.csv --feedback notas/retro')
+    g.add_argument("submissions", nargs="+", type=Path,
+                   help="a Moodle or Canvas download (.zip or its folder), folders of "
+                        "notebooks (one per student), or .ipynb files")
     g.add_argument("--solutions", type=Path, default=Path("solutions"),
                    help="folder of solution notebooks (default: solutions)")
     g.add_argument("--out", type=Path, default=Path("gradebook.csv"),
                    help="gradebook CSV to write (default: gradebook.csv; a "
                         "<name>.manifest.json is written beside it for merge-grades)")
     g.add_argument("--feedback", type=Path, default=None,
-                   help="folder for per-student Markdown feedback")
+                   help="folder for per-student feedback (HTML, and a Markdown twin)")
+    g.add_argument("--assignment", default=default("assignment"), metavar="NAME",
+                   help="grade every submission as this exercise (a solution notebook's name, "
+                        "e.g. 04_entrenar_a_mano): a notebook of another exercise gets "
+                        "status wrong-assignment instead of a grade")
+    g.add_argument("--scale", type=float, default=default("scale"), metavar="MAX",
+                   help="the grade the platform shows: points scaled to 0..MAX in the wide "
+                        "gradebook, the report and the feedback (default %(default)g)")
+    g.add_argument("--duplicates", choices=("newest", "named"), default=default("duplicates"),
+                   help="of several notebooks of one student and exercise, grade the newest "
+                        "(the zip's time, then the highest '(1)' copy) or the one named after "
+                        "the exercise (default %(default)s); the feedback says which")
     g.add_argument("-j", "--jobs", type=int, default=default("jobs"),
                    help="submissions graded in parallel")
     g.add_argument("--shard", default=None, metavar="I/N",
@@ -129,7 +154,8 @@ def run_grade(args: argparse.Namespace) -> int:
             timeout_total=args.timeout_total, memory_mb=args.memory, nproc=args.max_procs,
             disk_mb=args.disk, jobs=max(1, args.jobs), isolation=args.isolation,
             allow_weaker=args.allow_weaker, warm_kernels=args.warm_kernels,
-            warm_cache=args.warm_cache, keep_warm_cache=args.keep_warm_cache)
+            warm_cache=args.warm_cache, keep_warm_cache=args.keep_warm_cache,
+            assignment=args.assignment, scale=args.scale, duplicates=args.duplicates)
         batch = run_grading(args.submissions, args.solutions, out=args.out,
                             feedback_dir=args.feedback, options=options, shard_spec=shard)
     except (GraderError, OutputError, ValueError) as exc:

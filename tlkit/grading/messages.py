@@ -18,23 +18,35 @@ LABELS = {
     "timeout": "⏱️ tiempo agotado",
     "crashed": "💥 el kernel se detuvo",
     "invalid": "⚠️ entrega no válida",
+    "wrong-assignment": "🔀 otro ejercicio",
     "error": "⚠️ error del corrector",
 }
 FEEDBACK_TITLE = "Corrección de {student}"
 FEEDBACK_SECTION = "{assignment} — {got} / {top} puntos"
-FEEDBACK_FILE = "Entrega: `{name}`"
+FEEDBACK_FILE = "Archivo corregido: `{name}`"
 FEEDBACK_HEADER = "| Pregunta | Puntos | Resultado | Detalle |"
 FEEDBACK_NOTES = "**Avisos**"
+FEEDBACK_QUESTION = "{title} · {kind}"
+FEEDBACK_VISIBLE = "prueba visible"
+FEEDBACK_HIDDEN = "prueba oculta"
+FEEDBACK_HINT = "Pista"
+FEEDBACK_TOTAL = "{got} de {top} puntos"
+FEEDBACK_GRADE = "Nota: {grade} sobre {scale}"
 FEEDBACK_FOOTER = ("Las pruebas ocultas se ejecutan solo al corregir; las visibles puedes "
                    "comprobarlas tú en el notebook.")
 UNKNOWN_ASSIGNMENT = ("no se sabe a qué ejercicio corresponde: conserva el nombre del notebook "
                       "({names})")
+WRONG_ASSIGNMENT = ("entregaste el ejercicio «{handed}» en la tarea de «{expected}»: no se ha "
+                    "corregido; entrega «{expected}.ipynb» (pregunta a tu profesor si aún puedes)")
 NOT_GRADED = "No se pudo corregir la entrega: {problem}."
 KERNEL_DID_NOT_START = "no arrancó el kernel del corrector: {detail}"
 GRADER_FAILED = "fallo del corrector: {detail}"
 DUPLICATE = ("Había varias copias de este ejercicio en tu entrega; se ha corregido "
              "«{chosen}» y no: {others}.")
 INVALID = {  # why a submitted file cannot be graded (status ``invalid``)
+    "not_ipynb": "entregaste «{name}», que no es un notebook .ipynb: en Colab, Archivo → "
+                 "Descargar → Descargar .ipynb, y entrega ese archivo",
+    "empty": "tu entrega no contenía ningún archivo",
     "symlink": "la entrega es un enlace simbólico: no se sigue (entrega el archivo real)",
     "too_big": "el archivo ocupa {size} MB (máximo {limit} MB): borra las salidas y vuelve a "
                "entregarlo",

@@ -41,6 +41,9 @@ class GradeOptions:
     warm_kernels: bool = True  # full isolation: fork kernels from a pre-imported template
     warm_cache: bool = True  # full isolation: share a cache the solutions filled (warm_cache)
     keep_warm_cache: str | None = None  # folder that keeps sealed warm caches between runs
+    assignment: str | None = None  # grade every submission as this exercise (--assignment)
+    duplicates: str = "newest"  # of a student's copies, grade the newest (or: named)
+    scale: float = 10.0  # the grade the platform shows: points scaled to 0..scale
 
     def limits(self) -> Limits:
         """The per-submission caps these options ask for."""

@@ -23,7 +23,7 @@ from pathlib import Path
 from tlkit.grading import messages
 from tlkit.grading.batch.collect import assignment_names, assignments_to_warm, one_per_assignment
 from tlkit.grading.intake.discover import discover
-from tlkit.grading.intake.identify import find_assignment
+from tlkit.grading.intake.identify import identify
 from tlkit.grading.intake.solutions import Assignment, load_assignments
 from tlkit.grading.intake.submission import Submission, read_submission
 from tlkit.grading.intake.validate import SolutionError
@@ -32,9 +32,11 @@ from tlkit.grading.options import GradeOptions
 from tlkit.grading.plan.matching import build_plan
 from tlkit.grading.protocol import FALLBACK, Cell, Job, WorkerRun
 from tlkit.grading.reports import shards
+from tlkit.grading.reports.class_report import ReportInput, relative_link, render, report_path
 from tlkit.grading.reports.feedback import write_feedback
 from tlkit.grading.reports.gradebook import gradebook_text, rows_with_submission
 from tlkit.grading.reports.outputs import OutputFolder
+from tlkit.grading.reports.wide import student_lines, wide_path, wide_text
 from tlkit.grading.sandbox import bwrap, cgroups, isolation, warm_cache
 from tlkit.grading.sandbox.environment import kernel_threads, sandbox_env
 from tlkit.grading.sandbox.supervise import run_worker, worker_command
@@ -194,9 +196,16 @@ class Grader:
     def _grade(self, submission: Submission, given_flags: list[str],
                warming: bool = False) -> SubmissionResult:
         read = read_submission(submission.path)
-        assignment = find_assignment(read, submission, self.assignments)
+        found = identify(read, submission, self.assignments, self.options.assignment)
+        assignment = found.assignment
         student = submission.student
         mode = self.mode
+        if found.other is not None and not read.problem and not warming:
+            reason = messages.WRONG_ASSIGNMENT.format(handed=found.other,
+                                                      expected=assignment.name)
+            return SubmissionResult(submission, assignment.name, _rows_all(
+                student, assignment, "wrong-assignment", reason, " ".join(given_flags), mode),
+                [messages.NOT_GRADED.format(problem=reason)])
         if read.problem:
             return SubmissionResult(submission, assignment.name if assignment else "?",
                                     _rows_all(student, assignment, "invalid", read.problem,
@@ -309,8 +318,8 @@ class Grader:
         results: list[SubmissionResult | None] = [None] * len(submissions)
         control: dict[str, SubmissionResult] = {}
         warnings: list[str] = []
-        assignment_of = {sub: name for sub, name in assignment_names(submissions,
-                                                                      self.assignments)}
+        assignment_of = {sub: name for sub, name in assignment_names(
+            submissions, self.assignments, self.options.assignment)}
         condition = threading.Condition()
 
         def next_job():
@@ -436,25 +445,42 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
         raise GraderError(str(exc)) from exc
     if not assignments:
         raise GraderError(f"no solution notebooks in {solutions_dir}")
+    if options.assignment is not None and options.assignment not in assignments:
+        raise GraderError(f"--assignment {options.assignment}: no such solution notebook in "
+                          f"{solutions_dir} (there: {', '.join(sorted(assignments))})")
     index, count = shard_spec or (1, 1)
     submissions = shards.shard(everyone, index, count)
-    submissions, notes, flags = one_per_assignment(submissions, assignments)
+    submissions, notes, flags = one_per_assignment(submissions, assignments, options.assignment,
+                                                   options.duplicates)
     out_folder = OutputFolder(Path(out).parent) if out is not None else None
     feedback_folder = OutputFolder(feedback_dir) if feedback_dir is not None else None
     grader = Grader(assignments, solutions_dir, options)
     try:
         results, warm_runs, warm_notes = grader.run(
             submissions, notes, flags,
-            assignments_to_warm(submissions, assignments) if grader.warm_enabled else [])
+            assignments_to_warm(submissions, assignments, options.assignment)
+            if grader.warm_enabled else [])
     finally:
         grader.close()
     batch = Batch(results, grader.description, out, feedback_dir, warnings=list(warm_notes),
                   warm_up=warm_runs, notes=list(grader.notes))
+    links: dict[tuple[str, str], str] = {}
     if feedback_folder is not None:
-        _, failed = write_feedback(results, feedback_folder)
+        written, failed = write_feedback(results, feedback_folder, assignments, options.scale)
         batch.warnings += [f"feedback not written for {item}" for item in failed]
+        if out is not None:  # the wide gradebook and the report link each student's page
+            links = {key: relative_link(feedback_folder.path / name, report_path(out))
+                     for key, name in written.items()}
     if out_folder is not None:
-        out_folder.write(Path(out).name, gradebook_text(rows_with_submission(results)))
+        rows = rows_with_submission(results)
+        out_folder.write(Path(out).name, gradebook_text(rows))
+        columns, lines = student_lines(rows, links)
+        out_folder.write(wide_path(out).name, wide_text(columns, lines, options.scale))
+        names = sorted({r.assignment for r in results if r.assignment != "?"})
+        seconds = {r.submission.key: r.seconds for r in results}
+        out_folder.write(report_path(out).name, render(ReportInput(
+            f"{', '.join(names) or 'tlkit grade'}: class report", columns, lines,
+            options.scale, seconds, grader.description, Path(out).name, wide_path(out).name)))
         out_folder.write(shards.manifest_name(Path(out).name), shards.manifest_text(
             everyone, (index, count), Path(out).name,
             os.path.relpath(feedback_dir, Path(out).parent) if feedback_dir else None,

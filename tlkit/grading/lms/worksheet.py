@@ -39,6 +39,7 @@ FLAG_TEXT = {"edited-locked": "modificaste celdas bloqueadas (contaron las origi
              "matched-by-position": "celdas sin identificador"}
 STATUS_TEXT = {"failed": "incorrectas", "unsolved": "sin resolver", "timeout": "tiempo agotado",
                "crashed": "el kernel se detuvo", "invalid": "entrega no válida",
+               "wrong-assignment": "otro ejercicio",
                "error": "error del corrector"}
 
 
