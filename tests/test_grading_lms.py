@@ -296,10 +296,11 @@ def test_grade_a_moodle_and_a_canvas_download_then_fill_and_zip_feedback(tmp_pat
     with zipfile.ZipFile(feedback) as archive:
         names = sorted(archive.namelist())
         text = archive.read(names[0]).decode("utf-8")
-    assert names == ["Ana Pérez García_101_assignsubmission_file_/correccion_00_ejemplo.md",
-                     "Iñaki O'Neil_103_assignsubmission_file_/correccion_00_ejemplo.md",
-                     "José Luis Núñez_102_assignsubmission_file_/correccion_00_ejemplo.md"]
-    assert text.startswith("# Corrección de Ana Pérez García") and "5 / 5 puntos" in text
+    assert names == ["Ana Pérez García_101_assignsubmission_file_/correccion_00_ejemplo.html",
+                     "Iñaki O'Neil_103_assignsubmission_file_/correccion_00_ejemplo.html",
+                     "José Luis Núñez_102_assignsubmission_file_/correccion_00_ejemplo.html"]
+    assert "<h1>Corrección de Ana Pérez García</h1>" in text and "5 / 5 puntos" in text
+    assert "rebuilt from the gradebook" in captured.err  # this gradebook has no feedback folder
     # Moodle's importer reads <name>_<id>_<plugin type>_<plugin name>_ from each path part.
     assert all(n.split("/")[0].split("_")[1:4] == [n.split("_")[1], "assignsubmission", "file"]
                for n in names)
