@@ -102,3 +102,23 @@ def test_after_the_loop_ends_a_probe_that_answers_again_restores_the_verdicts():
     assert statuses["ej1"] == "timeout"  # vouched for by no probe
     assert statuses["ej1_oculto"] == statuses["ej2"] == "passed"
     assert "tampered-runtime" not in scored.flags
+
+
+def test_spanish_plurals_agree_with_the_count():
+    from tlkit.grading.messages import PLAN_FACTS, plan_sentences
+
+    one = dict(plan_sentences({"extra-cells": {"count": 1},
+                               "matched-by-position": {"count": 1}}, "after"))
+    many = plan_sentences({"extra-cells": {"count": 2}, "cells-before-start": {"count": 3}},
+                          "after")
+    texts = list(one.values()) + [text for _, text in many]
+    assert "Se ha ejecutado 1 celda que añadiste, en su sitio." in texts
+    assert "Se han ejecutado 2 celdas que añadiste, en su sitio." in texts
+    assert any(t.startswith("1 celda se identificó por su posición porque le faltaba") for t in texts)
+    assert any(t.startswith("3 celdas que añadiste antes") and "no se han ejecutado" in t
+               for t in texts)
+    for fact in PLAN_FACTS:
+        for when in ("before", "after"):
+            for count in (1, 2):
+                (_, text), = plan_sentences({fact: {"count": count, "cells": ["c1"]}}, when)
+                assert "(s)" not in text and "[" not in text, (fact, when, text)

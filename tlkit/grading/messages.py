@@ -8,6 +8,7 @@ cannot disagree.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -67,6 +68,15 @@ EVIDENCE = {"probe": "la comprobación del entorno no respondió (¿celdas reesc
             "user.check": "check redefinido"}
 
 
+_PLURAL = re.compile(r"\[([^|\]]*)\|([^\]]*)\]")
+
+
+def agree(text: str, count: float) -> str:
+    """``text`` with each ``[singular|plural]`` chosen for ``count``: "1 celda se identificó",
+    "2 celdas se identificaron" (never "celda(s)")."""
+    return _PLURAL.sub(lambda m: m[1] if count == 1 else m[2], text)
+
+
 @dataclass(frozen=True)
 class FactWording:
     """One fact the matching can notice, said twice: by the student's final check before
@@ -101,21 +111,23 @@ PLAN_FACTS = {  # keyed by ``plan.matching.FACTS``; a test fails when a fact lac
         "Las celdas estaban en otro orden: se han ejecutado en el orden original."),
     "matched-by-position": FactWording(
         "warning",
-        "{count} celda(s) han perdido su identificador (¿copiaste el código a otro notebook?): "
-        "entrega el notebook del ejercicio.",
-        "{count} celda(s) se identificaron por su posición porque les faltaban los "
-        "identificadores (¿se copió el notebook a mano?)."),
+        "{count} [celda ha|celdas han] perdido su identificador (¿copiaste el código a otro "
+        "notebook?): entrega el notebook del ejercicio.",
+        "{count} [celda se identificó|celdas se identificaron] por su posición porque [le "
+        "faltaba su identificador|les faltaban los identificadores] (¿se copió el notebook a "
+        "mano?)."),
     "extra-cells": FactWording(
         "info",
-        "Has añadido {count} celda(s): al corregir se ejecutan también, en su sitio (que no "
-        "tarden ni fallen).",
-        "Se han ejecutado {count} celda(s) que añadiste, en su sitio."),
+        "Has añadido {count} [celda|celdas]: al corregir se [ejecuta|ejecutan] también, en su "
+        "sitio (que no [tarde ni falle|tarden ni fallen]).",
+        "Se [ha|han] ejecutado {count} [celda|celdas] que añadiste, en su sitio."),
     "cells-before-start": FactWording(
         "warning",
-        "Has añadido {count} celda(s) antes de la primera celda del enunciado: al corregir no "
-        "se ejecutarán. Si las necesitas, ponlas después de ella.",
-        "{count} celda(s) que añadiste antes de la primera celda del enunciado no se han "
-        "ejecutado."),
+        "Has añadido {count} [celda|celdas] antes de la primera celda del enunciado: al "
+        "corregir no se [ejecutará|ejecutarán]. Si [la necesitas, ponla|las necesitas, ponlas] "
+        "después de ella.",
+        "{count} [celda|celdas] que añadiste antes de la primera celda del enunciado no se "
+        "[ha|han] ejecutado."),
 }
 
 
@@ -129,7 +141,8 @@ def plan_sentences(facts: dict[str, dict], when: str,
         wording = PLAN_FACTS[fact]
         text = wording.before if when == "before" else wording.after
         cells = ", ".join(name(cell) for cell in values.get("cells", ()))
-        out.append((wording.level, text.format(cells=cells, count=values.get("count", 0))))
+        count = values.get("count", 0)
+        out.append((wording.level, agree(text.format(cells=cells, count=count), count)))
     return out
 
 

@@ -33,7 +33,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlkit.grading.messages import LABELS, plan_sentences
+from tlkit.grading.messages import LABELS, agree, plan_sentences
 from tlkit.grading.safe_text import short
 
 
@@ -324,9 +324,10 @@ def render(report: Report) -> str:
     lines = [f"Comprobación final de {report.assignment}", ""] + _table(report.tests) + [""]
     lines.append(f"Pruebas visibles: {_number(got)} / {_number(top)} puntos.")
     if report.hidden_points:
-        lines.append(f"Al corregir se ejecutan además pruebas ocultas que suman "
-                     f"{_number(report.hidden_points)} punto(s) más (total del ejercicio: "
-                     f"{_number(top + report.hidden_points)}); aquí no se pueden comprobar.")
+        lines.append(agree(f"Al corregir se ejecutan además pruebas ocultas que suman "
+                           f"{_number(report.hidden_points)} [punto|puntos] más (total del "
+                           f"ejercicio: {_number(top + report.hidden_points)}); aquí no se "
+                           f"pueden comprobar.", report.hidden_points))
     pending = [t.question for t in report.tests if t.status != "passed"]
     if pending:
         lines.append("Aún no pasan: " + ", ".join(pending) + ".")
