@@ -122,3 +122,17 @@ def test_spanish_plurals_agree_with_the_count():
             for count in (1, 2):
                 (_, text), = plan_sentences({fact: {"count": count, "cells": ["c1"]}}, when)
                 assert "(s)" not in text and "[" not in text, (fact, when, text)
+
+
+def test_a_probe_starved_of_memory_by_the_students_processes_is_not_tampering():
+    def event_for(index, step, plan):
+        student = _first(plan, "student", "sol-ej1")
+        if index == student:
+            return {"status": "timeout", "ename": "CellTimeoutError", "output": ""}
+        if index == student + 1:
+            return {"status": "error", "ename": "MemoryError", "output": ""}
+        return _ok(step)
+
+    scored, _ = _run("submission-escape-memory.ipynb", event_for)
+    assert "tampered-runtime" not in scored.flags
+    assert not any("modificó el entorno" in note for note in scored.notes)

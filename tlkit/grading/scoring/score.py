@@ -4,8 +4,8 @@ The ladder (first match wins) for a test cell: not reached → ``timeout``/``cra
 ``ok`` → ``passed`` (unless the runtime was tampered with before it); kernel died → ``crashed``;
 timed out → ``timeout``; ``NotImplementedError`` in the test or the student's cell before it →
 ``unsolved``; the student's cell timed out → ``timeout``; otherwise ``failed``. A tamper probe
-that could not answer because the kernel was still busy (it timed out behind the student's code)
-is no evidence of tampering: the tests it should have vouched for that passed become
+that could not answer because the kernel was still busy (it timed out behind the student's code,
+or ran out of the memory the student's processes took) is no evidence of tampering: the tests it should have vouched for that passed become
 ``timeout`` ("tu código no terminó"), never ``tampered-runtime``. A given cell
 that fails before any student code ran, or runs out of its own budget, makes the remaining
 tests ``error``: the statement is the grader's responsibility, never a silent 0.
@@ -64,6 +64,15 @@ def _error(event: dict, redact: Redactor, late: bool, hidden: bool = False) -> s
 
 
 UNANSWERED = ("timeout", "dead")  # a probe the busy (or dead) kernel never ran
+# ... or that the student's resources, not their code, stopped: memory exhausted by their own
+# processes, or the interrupt meant for their endless cell landing in the probe.
+STARVED = ("MemoryError", "KeyboardInterrupt")
+
+
+def _unanswered(event: dict) -> bool:
+    """True for a probe that could not run, which is no evidence of tampering."""
+    return event.get("status") in UNANSWERED or (
+        event.get("status") == "error" and event.get("ename") in STARVED)
 
 
 def _tampering(plan: Plan, run: WorkerRun) -> tuple[dict[int, list[str]], list[str]]:
@@ -79,7 +88,7 @@ def _tampering(plan: Plan, run: WorkerRun) -> tuple[dict[int, list[str]], list[s
         if event is None:
             continue
         if step.kind == "probe":
-            if event.get("status") in UNANSWERED:
+            if _unanswered(event):
                 continue
             seen = parse_probe(event.get("output", ""))
             if baseline is None:
@@ -122,7 +131,7 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
     for index, step in enumerate(plan.steps):
         event = run.cells.get(index)
         if step.kind == "probe" and event is not None:
-            unverified = event.get("status") in UNANSWERED
+            unverified = _unanswered(event)
         if index in probe_evidence and not tampered:
             # A redefined ``check`` alone is flagged, not scored: the fresh check replaced it.
             tampered = [e for e in probe_evidence[index] if e not in HARMLESS_EVIDENCE]
