@@ -12,7 +12,7 @@ from tlkit.grading.messages import CODE_DID_NOT_FINISH
 from tlkit.grading.options import GradeOptions
 from tlkit.grading.plan.matching import build_plan
 from tlkit.grading.plan.tamper import MARK
-from tlkit.grading.protocol import WorkerRun
+from tlkit.grading.protocol import CellRun, WorkerRun
 from tlkit.grading.scoring.score import score
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
@@ -28,7 +28,7 @@ def _run(submission: str, event_for) -> tuple[list, object]:
     for index, step in enumerate(plan.steps):
         event = event_for(index, step, plan)
         if event is not None:
-            run.cells[index] = event
+            run.cells[index] = CellRun(index, **event)
     return score(plan, ASSIGNMENT, run, "ana", GradeOptions(timeout_cell=3), ""), plan
 
 
@@ -71,7 +71,7 @@ def test_the_stuck_kernel_that_never_answers_again_times_out_every_later_test():
     run = WorkerRun(started=True, stuck=True)
     for index, step in enumerate(plan.steps):
         if (event := event_for(index, step, plan)) is not None:
-            run.cells[index] = event
+            run.cells[index] = CellRun(index, **event)
     scored = score(plan, ASSIGNMENT, run, "ana", GradeOptions(timeout_cell=3), "")
     assert {r.status for r in scored.rows} == {"timeout"}
     assert all(CODE_DID_NOT_FINISH in r.reason for r in scored.rows)

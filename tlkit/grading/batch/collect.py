@@ -1,17 +1,27 @@
-"""Collect a run's submissions once: one notebook per student and assignment, what to warm up."""
+"""Collect a run's submissions once: each read and identified once, one notebook per student and
+assignment, and the assignments worth a warm-up."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from tlkit.grading.intake.identify import find_assignment
-from tlkit.grading.intake.submission import Submission, read_submission
+from tlkit.grading.intake.identify import Entry, identify
+from tlkit.grading.intake.solutions import Assignment
+from tlkit.grading.intake.submission import Submission
 from tlkit.grading.messages import DUPLICATE
 from tlkit.grading.sandbox import warm_cache
 
 
 DUPLICATES = ("newest", "named")  # which of a student's copies is graded (``--duplicates``)
 _COPY = re.compile(r"(?:\s*\((\d+)\)|-(\d+))$")  # "x (1)" (browsers, Moodle), "x-1" (Canvas)
+
+
+def collect(submissions: list[Submission], assignments: dict[str, Assignment],
+            pinned: str | None = None, rule: str = "newest") -> list[Entry]:
+    """Every submission read and identified once, then one per student and assignment."""
+    return one_per_assignment([identify(sub, assignments, pinned) for sub in submissions],
+                              rule)
 
 
 def _copy_number(sub: Submission) -> int:
@@ -36,51 +46,44 @@ def preference(rule: str, name: str):
     if rule not in DUPLICATES:
         raise ValueError(f"--duplicates {rule!r}: use one of {', '.join(DUPLICATES)}")
     if rule == "named":
-        return lambda item: (item[0], item[1].path.stem != name, len(str(item[1].path)),
-                             str(item[1].path))
-    return lambda item: (item[0], -item[1].attempt, -_mtime(item[1]), -_copy_number(item[1]),
-                         str(item[1].path))
+        return lambda e: (bool(e.read.problem), e.submission.path.stem != name,
+                          len(str(e.submission.path)), str(e.submission.path))
+    return lambda e: (bool(e.read.problem), -e.submission.attempt, -_mtime(e.submission),
+                      -_copy_number(e.submission), str(e.submission.path))
 
 
-def assignment_names(submissions: list[Submission], assignments,
-                     pinned: str | None = None) -> list[tuple[Submission, str]]:
-    """(submission, assignment name) for the readable submissions that answer an assignment."""
-    found = []
-    for sub in submissions:
-        read = read_submission(sub.path)
-        assignment = None if read.problem else find_assignment(read, sub, assignments, pinned)
-        if assignment is not None:
-            found.append((sub, assignment.name))
-    return found
+def one_per_assignment(entries: list[Entry], rule: str = "newest") -> list[Entry]:
+    """Keep one notebook per student (keyed by ``Submission.key``: the platform's id, never the
+    display name alone) and assignment; the kept one's notes and flags say so, naming the file
+    graded and the others. The copy kept is the first by :func:`preference`."""
+    groups: dict[tuple[tuple[str, str], str], list[Entry]] = {}
+    for entry in entries:
+        sub = entry.submission
+        name = entry.assignment.name if entry.assignment else f"?{sub.path}"
+        groups.setdefault((sub.key, name), []).append(entry)
+    kept = []
+    for (_, name), items in groups.items():
+        items = sorted(items, key=preference(rule, name))
+        first, others = items[0], items[1:]
+        if others:
+            left = ", ".join(f"«{e.submission.path.name}»" for e in others)
+            first = replace(first, notes=(DUPLICATE.format(
+                chosen=first.submission.path.name, others=left),),
+                flags=("duplicate-submission",))
+        kept.append(first)
+    return sorted(kept, key=lambda e: e.submission)
 
 
-def assignments_to_warm(submissions: list[Submission], assignments,
-                        pinned: str | None = None) -> list[str]:
+def gradable(entries: list[Entry]) -> dict[Submission, str]:
+    """Submission → the assignment it answers, for the readable ones that answer one."""
+    return {e.submission: e.assignment.name for e in entries
+            if e.assignment is not None and not e.read.problem}
+
+
+def assignments_to_warm(entries: list[Entry]) -> list[str]:
     """The assignments handed in by at least ``warm_cache.MIN_SUBMISSIONS`` readable
     submissions (below that, the warm-up would cost what it saves), sorted."""
     counts: dict[str, int] = {}
-    for _, name in assignment_names(submissions, assignments, pinned):
+    for name in gradable(entries).values():
         counts[name] = counts.get(name, 0) + 1
     return sorted(n for n, k in counts.items() if k >= warm_cache.MIN_SUBMISSIONS)
-
-
-def one_per_assignment(submissions: list[Submission], assignments, pinned: str | None = None,
-                       rule: str = "newest") -> tuple[list, dict, dict]:
-    """Keep one notebook per student (keyed by ``Submission.key``) and assignment; notes and
-    flags for the kept ones (the feedback names the file graded and the others). The copy
-    kept is the first by :func:`preference`."""
-    groups: dict[tuple[tuple[str, str], str], list[tuple[bool, Submission]]] = {}
-    for sub in submissions:
-        read = read_submission(sub.path)
-        found = find_assignment(read, sub, assignments, pinned)
-        key = (sub.key, found.name if found else f"?{sub.path}")
-        groups.setdefault(key, []).append((bool(read.problem), sub))
-    kept, notes, flags = [], {}, {}
-    for (_, name), items in groups.items():
-        subs = [s for _, s in sorted(items, key=preference(rule, name))]
-        kept.append(subs[0])
-        if len(subs) > 1:
-            others = ", ".join(f"«{s.path.name}»" for s in subs[1:])
-            notes[subs[0]] = [DUPLICATE.format(chosen=subs[0].path.name, others=others)]
-            flags[subs[0]] = ["duplicate-submission"]
-    return sorted(kept), notes, flags

@@ -3,8 +3,9 @@
 Evidence, strongest first: the notebook's metadata (``tlkit.assignment``, written by ``assign``;
 Colab may drop it), the file name (``04_x.ipynb``, ``Copia de 04_x (1).ipynb``), then the content
 (how many of an assignment's locked cells appear unchanged: they are the same in every copy of
-that exercise). With ``pinned`` (``tlkit grade --assignment``) a notebook of another exercise is
-``wrong-assignment``, never graded 0/11 as if it were this one nor graded on what it is.
+that exercise), then the only assignment there is. With ``pinned`` (``tlkit grade
+--assignment``) a notebook of another exercise is ``wrong-assignment`` (``Entry.other``), never
+graded 0/11 as if it were this one, nor graded as what it is.
 """
 
 from __future__ import annotations
@@ -13,16 +14,7 @@ from dataclasses import dataclass
 
 from tlkit.grading.cells import GIVEN, TEST, checksum
 from tlkit.grading.intake.solutions import Assignment
-from tlkit.grading.intake.submission import ReadResult, Submission
-
-
-@dataclass(frozen=True)
-class Identified:
-    """The assignment to grade against (None: cannot tell), and, when the notebook is another
-    exercise than the one asked for, that exercise's name."""
-
-    assignment: Assignment | None
-    other: str | None = None
+from tlkit.grading.intake.submission import ReadResult, Submission, read_submission
 
 
 def _claimed(read: ReadResult) -> str | None:
@@ -40,37 +32,58 @@ def _by_name(stem: str, assignments: dict[str, Assignment]) -> Assignment | None
 def _by_content(read: ReadResult, assignments: dict[str, Assignment]) -> Assignment | None:
     """The assignment with the most of its locked cells present unchanged, if only one has most."""
     seen = {checksum(c["source"]) for c in read.cells if c.get("cell_type") == "code"}
-    counts: dict[str, int] = {}
-    for name, assignment in assignments.items():
-        cells = {c.checksum for c in assignment.cells if c.kind in (GIVEN, TEST) and not c.hidden}
-        counts[name] = len(cells & seen)
+    counts = {name: len({c.checksum for c in a.cells if c.kind in (GIVEN, TEST)
+                         and not c.hidden} & seen) for name, a in assignments.items()}
     best = max(counts.values(), default=0)
     winners = [n for n, k in counts.items() if k == best]
     return assignments[winners[0]] if best > 1 and len(winners) == 1 else None
 
 
-def identify(read: ReadResult, submission: Submission, assignments: dict[str, Assignment],
-             pinned: str | None = None) -> Identified:
-    """What ``submission`` answers; see the module doc."""
+def answers(read: ReadResult, submission: Submission, assignments: dict[str, Assignment],
+            pinned: str | None = None) -> tuple[Assignment | None, str | None]:
+    """The assignment to grade ``submission`` against (None: cannot tell), and the name of the
+    exercise it is instead, when it is another one than asked for."""
     claimed = _claimed(read)
     found = (assignments.get(claimed) if claimed else None) or \
         _by_name(submission.path.stem, assignments) or _by_content(read, assignments)
     if pinned is not None:
         target = assignments[pinned]
         if claimed and claimed != pinned:
-            return Identified(target, claimed)
+            return target, claimed
         if found is not None and found.name != pinned:
-            return Identified(target, found.name)
-        return Identified(target)
+            return target, found.name
+        return target, None
     if claimed and claimed not in assignments and len(assignments) == 1:
-        return Identified(next(iter(assignments.values())), claimed)
+        return next(iter(assignments.values())), claimed
     if found is None and len(assignments) == 1:
         found = next(iter(assignments.values()))
-    return Identified(found)
+    return found, None
 
 
 def find_assignment(read: ReadResult, submission: Submission,
                     assignments: dict[str, Assignment], pinned: str | None = None
                     ) -> Assignment | None:
-    """The assignment a submission is graded against (None: cannot tell); see :func:`identify`."""
-    return identify(read, submission, assignments, pinned).assignment
+    """The assignment a submission is graded against (None: cannot tell); see :func:`answers`."""
+    return answers(read, submission, assignments, pinned)[0]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A submission read once, the assignment it answers (None: unknown), the exercise it is
+    instead when another one was asked for (``wrong-assignment``), and what collecting the batch
+    noticed about it (notes for its feedback, flags for the gradebook)."""
+
+    submission: Submission
+    read: ReadResult
+    assignment: Assignment | None
+    notes: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    other: str | None = None
+
+
+def identify(submission: Submission, assignments: dict[str, Assignment],
+             pinned: str | None = None) -> Entry:
+    """Read ``submission`` (once) and find the assignment it answers."""
+    read = read_submission(submission.path)
+    assignment, other = answers(read, submission, assignments, pinned)
+    return Entry(submission, read, assignment, other=other)
