@@ -261,7 +261,7 @@ def test_grade_a_moodle_and_a_canvas_download_then_fill_and_zip_feedback(tmp_pat
                      "--out", str(out), "-j", "2", *LIMITS])
     printed = capsys.readouterr().out
     assert code == 0
-    assert "moodle download, 3 notebook(s) of 3 student(s)" in printed
+    assert "moodle download, 3 submitted file(s) of 3 student(s)" in printed
     assert "not graded: oneilinaki_2003_9003_00_ejemplo.ipynb (attempt 1)" in printed
     rows = read_gradebook(out)
     totals: dict[tuple, float] = {}

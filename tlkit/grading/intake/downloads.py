@@ -166,7 +166,7 @@ def describe(layout: Layout, given: Path) -> list[str]:
     """One line per fact the instructor should see about a download (English, for the CLI)."""
     if layout.kind == "folder":
         return []
-    lines = [f"{given}: {layout.kind} download, {len(layout.submissions)} notebook(s) of "
+    lines = [f"{given}: {layout.kind} download, {len(layout.submissions)} submitted file(s) of "
              f"{len({s.student_id for s in layout.submissions})} student(s)"]
     late = [s for s in layout.submissions if s.late]
     if late:
