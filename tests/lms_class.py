@@ -90,7 +90,8 @@ def canvas_zip(path: Path) -> Path:
         attachment = 9000
         for name, sid, _, files in STUDENTS:
             late = "_late" if sid == "102" else ""
-            for n, (filename, (data, when)) in enumerate(sorted(files.items(), key=lambda f: f[1][1])):
+            uploads = sorted(files.items(), key=lambda item: item[1][1])  # oldest first
+            for n, (filename, (data, when)) in enumerate(uploads):
                 stem, dot, ext = filename.rpartition(".")
                 stem = stem.replace(" (1)", "")
                 shown = f"{stem}-{n}.{ext}" if n else f"{stem}.{ext}"

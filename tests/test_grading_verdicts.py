@@ -39,7 +39,8 @@ def _ok(step):
 
 
 def _first(plan, kind, ref=None):
-    return next(i for i, s in enumerate(plan.steps) if s.kind == kind and (ref is None or s.ref == ref))
+    return next(i for i, s in enumerate(plan.steps)
+                if s.kind == kind and (ref is None or s.ref == ref))
 
 
 def test_a_probe_stuck_behind_a_loop_that_never_finished_is_a_timeout_not_cheating():
@@ -114,7 +115,8 @@ def test_spanish_plurals_agree_with_the_count():
     texts = list(one.values()) + [text for _, text in many]
     assert "Se ha ejecutado 1 celda que añadiste, en su sitio." in texts
     assert "Se han ejecutado 2 celdas que añadiste, en su sitio." in texts
-    assert any(t.startswith("1 celda se identificó por su posición porque le faltaba") for t in texts)
+    assert any(t.startswith("1 celda se identificó por su posición porque le faltaba")
+               for t in texts)
     assert any(t.startswith("3 celdas que añadiste antes") and "no se han ejecutado" in t
                for t in texts)
     for fact in PLAN_FACTS:

@@ -237,7 +237,8 @@ def add_commands(subparsers) -> None:
                     "table and badges, course links, setup cells and exercises from it; with "
                     "--out, build the public course tree (lessons, exercises, the library, "
                     "docs; never solutions/ or hidden tests) in a clone of the public repository.")
-    p.add_argument("--repo", required=True, help="the course's public GitHub repository, OWNER/NAME")
+    p.add_argument("--repo", required=True,
+                   help="the course's public GitHub repository, OWNER/NAME")
     p.add_argument("--ref", required=True, help="tag (recommended: one per term), branch or commit")
     p.add_argument("--root", type=Path, default=Path("."),
                    help="the private course repository (default: .)")

@@ -58,7 +58,8 @@ def test_another_exercise_is_told_apart_by_content_when_names_and_metadata_are_g
     path = tmp_path / "Untitled.ipynb"
     path.write_text(colab_saved((ROOT / "exercises" / "01_congelar_y_entrenar.ipynb").read_bytes(),
                                 "Untitled.ipynb", keep_cell_metadata=False), encoding="utf-8")
-    assert identify(Submission("ana", path), ASSIGNMENTS).assignment.name == "01_congelar_y_entrenar"
+    found = identify(Submission("ana", path), ASSIGNMENTS).assignment
+    assert found.name == "01_congelar_y_entrenar"
     pinned = identify(Submission("ana", path), ASSIGNMENTS, "04_entrenar_a_mano")
     assert pinned.assignment.name == "04_entrenar_a_mano"
     assert pinned.other == "01_congelar_y_entrenar"  # wrong-assignment, not 0/11 on 04

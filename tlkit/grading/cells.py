@@ -26,7 +26,8 @@ GIVEN, SOLUTION, TEST, MARKDOWN, RAW = "given", "solution", "test", "markdown", 
 # The generated last cell (``authoring.add_submission_check``): its id and metadata flag.
 SUBMISSION_CHECK_ID = "tlkit-entrega"
 SUBMISSION_CHECK_FLAG = "submission_check"
-CHECK_MODULES = ("tlkit.grading", "tlkit.grading.submission_check")  # where generated cells import it
+# Where generated last cells import ``check_submission`` from (the package face; the old path).
+CHECK_MODULES = ("tlkit.grading", "tlkit.grading.submission_check")
 
 
 def source(cell) -> str:
@@ -160,6 +161,7 @@ def is_submission_check(cell) -> bool:
     onto another cell does not make the grader skip it."""
     if cell.get("cell_type") != "code":
         return False
-    if tlkit_meta(cell).get(SUBMISSION_CHECK_FLAG) is True and cell.get("id") == SUBMISSION_CHECK_ID:
+    flagged = tlkit_meta(cell).get(SUBMISSION_CHECK_FLAG) is True
+    if flagged and cell.get("id") == SUBMISSION_CHECK_ID:
         return True
     return _only_the_check_call(source(cell))

@@ -41,7 +41,8 @@ FEEDBACK_FOOTER = ("Las pruebas ocultas se ejecutan solo al corregir; las visibl
 UNKNOWN_ASSIGNMENT = ("no se sabe a qué ejercicio corresponde: conserva el nombre del notebook "
                       "({names})")
 WRONG_ASSIGNMENT = ("entregaste el ejercicio «{handed}» en la tarea de «{expected}»: no se ha "
-                    "corregido; entrega «{expected}.ipynb» (pregunta a tu profesor si aún puedes)")
+                    "corregido; entrega «{expected}.ipynb» (pregunta a tu profesor si aún "
+                    "puedes)")
 NOT_GRADED = "No se pudo corregir la entrega: {problem}."
 KERNEL_DID_NOT_START = "no arrancó el kernel del corrector: {detail}"
 GRADER_FAILED = "fallo del corrector: {detail}"

@@ -96,7 +96,8 @@ def load_assignment(path: Path) -> Assignment:
             id=cell.id, kind=role, source=source(cell), checksum=checksum(source(cell)),
             question=meta.get("id"), points=float(meta.get("points", 0)),
             hidden=bool(meta.get("hidden", False)),
-            title=title if role == TEST else "", hint=hint_of(source(cell)) if role == TEST else ""))
+            title=title if role == TEST else "",
+            hint=hint_of(source(cell)) if role == TEST else ""))
     files = nb.metadata.get("tlkit", {}).get("files", [])
     return Assignment(name=path.stem, path=path, cells=cells, files=list(files))
 

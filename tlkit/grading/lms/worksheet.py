@@ -262,7 +262,8 @@ def fill_canvas(sheet: CsvText, grades: list[StudentGrade], column: str | None) 
         by_name.setdefault(_norm(given + last), row)
         by_name.setdefault(_norm(last + given), row)
     if top is None or _number(top)[0] is None or not _number(top)[0]:
-        found = "no 'Points Possible' row" if top is None else f"'Points Possible' is {top.strip() or 'empty'!r}"
+        found = ("no 'Points Possible' row" if top is None
+                 else f"'Points Possible' is {top.strip() or 'empty'!r}")
         raise WorksheetError(f"{sheet.path}: {found} for {header[target].strip()!r}, so the grades "
                              "cannot be put on Canvas' scale; export the gradebook again "
                              "(Grades → Export → Export Entire Gradebook); nothing was written")

@@ -32,7 +32,8 @@ table{border-collapse:collapse;margin:1em 0;width:100%}
 th,td{border-bottom:1px solid #e4e4e4;padding:.3em .6em;text-align:left;vertical-align:top}
 th{background:#f6f6f6} td.n{text-align:right;font-variant-numeric:tabular-nums}
 .hard{color:#b00020;font-weight:bold} .status-graded{color:#2e7d32}
-.status-invalid,.status-error,.status-wrong-assignment,.status-timeout,.status-crashed{color:#b00020}
+.status-invalid,.status-error,.status-wrong-assignment,.status-timeout,
+.status-crashed{color:#b00020}
 figure{margin:1em 0} figure img{max-width:100%;border:1px solid #eee}
 """
 
@@ -179,7 +180,8 @@ def render(data: ReportInput) -> str:
             parts.append(f"<tr><td{hard}>{_e(q['question'])}</td>"
                          f"<td class='n'>{q['full']} / {q['students']}</td>"
                          f"<td class='n'>{100 * q['rate']:.0f} %</td>"
-                         f"<td class='n'>{_num(q['mean'])}</td><td class='n'>{_num(q['max'])}</td></tr>")
+                         f"<td class='n'>{_num(q['mean'])}</td>"
+                         f"<td class='n'>{_num(q['max'])}</td></tr>")
         parts.append("</table>")
 
     parts.append(f"<h2 id='flagged'>Flagged submissions ({len(flagged)})</h2>")
@@ -202,7 +204,8 @@ def render(data: ReportInput) -> str:
         parts.append(f"<tr><td>{_e(l.student)}</td><td>{_e(l.student_id)}</td>"
                      f"<td class='status-{_e(l.status)}'>{_e(l.status)}</td>"
                      f"<td class='n'>{_num(l.total)} / {_num(l.max_total)}</td>"
-                     f"<td class='n'>{_num(l.grade(scale))} / {scale:g}</td><td>{_link(l)}</td></tr>")
+                     f"<td class='n'>{_num(l.grade(scale))} / {scale:g}</td>"
+                     f"<td>{_link(l)}</td></tr>")
     parts.append("</table>")
 
     seconds = [s for s in data.seconds.values() if s > 0]

@@ -185,10 +185,12 @@ def to_html(page: StudentPage) -> str:
                 detail = _e(q.reason)
                 if q.hint:
                     detail += (("<br>" if detail else "") +
-                               f"<span class='hint'>💡 {_e(messages.FEEDBACK_HINT)}: {_e(q.hint)}</span>")
+                               f"<span class='hint'>💡 {_e(messages.FEEDBACK_HINT)}: "
+                               f"{_e(q.hint)}</span>")
                 out.append(f"<tr><td>{_e(q.title)}</td><td class='n'>{_n(q.points)} / "
                            f"{_n(q.max_points)}</td><td class='st-{_e(q.status)}'>"
-                           f"{_e(messages.LABELS.get(q.status, q.status))}</td><td>{detail}</td></tr>")
+                           f"{_e(messages.LABELS.get(q.status, q.status))}</td>"
+                           f"<td>{detail}</td></tr>")
             out.append("</table>")
         if part.notes:
             out.append(f"<h3>{_e(messages.FEEDBACK_NOTES.strip('*'))}</h3><ul>" +

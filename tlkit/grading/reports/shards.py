@@ -1,7 +1,8 @@
 """A class graded across machines: shards by student, a manifest per run, and the merge.
 
 ``--shard I/N`` keeps a student's submissions together (students, keyed by ``Submission.who``:
-the platform's id when there is one, sorted, every N-th from the I-th). Each run writes ``<gradebook>.manifest.json`` beside its gradebook: the whole class it
+the platform's id when there is one, sorted, every N-th from the I-th). Each run writes
+``<gradebook>.manifest.json`` beside its gradebook: the whole class it
 saw, its shard, its students, its feedback folder. ``tlkit merge-grades`` checks the manifests
 cover the class exactly once and writes one gradebook and one feedback folder.
 """
