@@ -170,7 +170,7 @@ def test_moodle_worksheet_filled_byte_faithful(tmp_path):
     assert [p[:4] + p[5:10] for p in parsed] == [o[:4] + o[5:10] for o in original]
     assert after[1].startswith(b'"Participant 101","Ana P\xc3\xa9rez Garc\xc3\xada",ana@')
     assert [g.student for g in report.not_in_worksheet] == ["Nuevo Alumno"]
-    assert report.untouched_rows == 1
+    assert report.untouched == ["Zoe Sin Entrega (Participant 104)"]
 
 
 def test_spanish_moodle_worksheet_keeps_semicolons_crlf_and_decimal_comma(tmp_path):
@@ -208,7 +208,48 @@ def test_canvas_gradebook_filled_in_the_assignment_column(tmp_path):
     before, after = _lines(sheet.read_bytes()), _lines(out.read_bytes())
     assert [a == b for a, b in zip(before, after)] == [True, True, False, True, True]
     assert after[2] == b'"P\xc3\xa9rez Garc\xc3\xada, Ana",2001,A1,ana,Grupo 1,6,4.00,4.00,26.67\n'
-    assert report.filled == [("2001", "perezgarciaana", "6")] and report.untouched_rows == 2
+    assert report.filled == [("2001", "perezgarciaana", "6")]
+    assert report.untouched == ["Sin Entrega, Zoe (2004)", "Student, Test (9999)"]
+
+
+@pytest.mark.parametrize("text, why", [
+    (MOODLE_SHEET.replace(',"Maximum Grade"', ',"Máximo"'), "no 'Maximum Grade'"),
+    (MOODLE_SHEET.replace('"Submitted for grading",,10.00', '"Submitted for grading",,'),
+     "Ana Pérez García (101): empty"),
+    (CANVAS_SHEET.replace("    Points Possible,,,,,10.00,5.00,(read only),(read only)\n", ""),
+     "no 'Points Possible' row"),
+    (CANVAS_SHEET.replace("Possible,,,,,10.00", "Possible,,,,,"), "'Points Possible' is 'empty'"),
+])
+def test_a_worksheet_whose_scale_cannot_be_read_is_refused(tmp_path, text, why, capsys):
+    """9 points of 11 written raw into a 10-point column would be a wrong grade, silently."""
+    sheet, out = tmp_path / "hoja.csv", tmp_path / "rellena.csv"
+    sheet.write_bytes(text.encode("utf-8"))
+    book = tmp_path / "g.csv"
+    lms = "canvas" if "Points" in CANVAS_SHEET and text.startswith("Student") else "moodle"
+    rows = _rows("Ana Pérez García", "2001" if lms == "canvas" else "101", (2, 1, 0), lms=lms)
+    with open(book, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert cli.main(["lms", "fill", str(sheet), "--gradebook", str(book), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert why in err and "nothing was written" in err
+    assert not out.exists()
+
+
+def test_lms_fill_names_every_student_it_left_blank(tmp_path, capsys):
+    sheet, out, book = tmp_path / "hoja.csv", tmp_path / "rellena.csv", tmp_path / "g.csv"
+    sheet.write_bytes(MOODLE_SHEET.encode("utf-8"))
+    rows = _rows("Ana Pérez García", "101", (2, 1, 2))
+    with open(book, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert cli.main(["lms", "fill", str(sheet), "--gradebook", str(book), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "2 row(s) without a graded submission left blank:" in printed
+    assert "left blank (no graded submission): José Luis Núñez (Participant 102)" in printed
+    assert "left blank (no graded submission): Zoe Sin Entrega (Participant 104)" in printed
 
 
 def test_grade_a_moodle_and_a_canvas_download_then_fill_and_zip_feedback(tmp_path, capsys):
@@ -220,7 +261,7 @@ def test_grade_a_moodle_and_a_canvas_download_then_fill_and_zip_feedback(tmp_pat
                      "--out", str(out), "-j", "2", *LIMITS])
     printed = capsys.readouterr().out
     assert code == 0
-    assert "moodle download, 3 notebook(s) of 3 student(s)" in printed
+    assert "moodle download, 3 submitted file(s) of 3 student(s)" in printed
     assert "not graded: oneilinaki_2003_9003_00_ejemplo.ipynb (attempt 1)" in printed
     rows = read_gradebook(out)
     totals: dict[tuple, float] = {}
@@ -257,10 +298,11 @@ def test_grade_a_moodle_and_a_canvas_download_then_fill_and_zip_feedback(tmp_pat
     with zipfile.ZipFile(feedback) as archive:
         names = sorted(archive.namelist())
         text = archive.read(names[0]).decode("utf-8")
-    assert names == ["Ana Pérez García_101_assignsubmission_file_/correccion_00_ejemplo.md",
-                     "Iñaki O'Neil_103_assignsubmission_file_/correccion_00_ejemplo.md",
-                     "José Luis Núñez_102_assignsubmission_file_/correccion_00_ejemplo.md"]
-    assert text.startswith("# Corrección de Ana Pérez García") and "5 / 5 puntos" in text
+    assert names == ["Ana Pérez García_101_assignsubmission_file_/correccion_00_ejemplo.html",
+                     "Iñaki O'Neil_103_assignsubmission_file_/correccion_00_ejemplo.html",
+                     "José Luis Núñez_102_assignsubmission_file_/correccion_00_ejemplo.html"]
+    assert "<h1>Corrección de Ana Pérez García</h1>" in text and "5 / 5 puntos" in text
+    assert "rebuilt from the gradebook" in captured.err  # this gradebook has no feedback folder
     # Moodle's importer reads <name>_<id>_<plugin type>_<plugin name>_ from each path part.
     assert all(n.split("/")[0].split("_")[1:4] == [n.split("_")[1], "assignsubmission", "file"]
                for n in names)

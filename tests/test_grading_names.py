@@ -29,7 +29,7 @@ HOSTILE_NAMES = [
     b"Ana Mar\xeda",  # Latin-1 from a Windows zip: not UTF-8
     "Ana María".encode(), "Ana_María".encode(), b"___", b"...", b"x" * 240,
     b"=HYPERLINK(\"x\")", b"+cmd", b"-2+3", b"@SUM(A1)",
-    b"\x1b[2J\x1b[31mrojo", b"tab\tcr\rnul",
+    b"\x1b[2J\x1b[31mrojo", b"tab\tcr\rnul", b"<b onmouseover=alert(1)>Ana",
 ]
 
 
@@ -66,9 +66,28 @@ def test_every_name_gets_its_row_and_its_own_feedback_file(names_batch):
     # 12 hostile names + dos-copias + enlace + carpeta-enlazada + anidado
     assert len(students) == len(HOSTILE_NAMES) + 4
     files = sorted(p.name for p in names_batch["feedback"].iterdir())
-    assert len(files) == len(students)  # "Ana María", "Ana_María", "___", "..." never collide
+    assert len(files) == 2 * len(students)  # an HTML page and its Markdown twin each
+    # "Ana María", "Ana_María", "___", "..." never collide
+    assert len({Path(name).stem for name in files}) == len(students)
     assert all(len(name.encode()) < 120 for name in files)
     assert names_batch["code"] == 0
+
+
+PAGE_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "b",
+             "table", "tr", "th", "td", "ul", "li", "small", "br", "span"}
+
+
+def _tags(page: str) -> set[str]:
+    from html.parser import HTMLParser
+
+    found: set[str] = set()
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.add(tag)
+
+    Tags().feed(page)
+    return found
 
 
 def test_no_formula_or_control_character_reaches_csv_or_feedback(names_batch):
@@ -80,8 +99,12 @@ def test_no_formula_or_control_character_reaches_csv_or_feedback(names_batch):
     assert not any(ch in text for ch in bad)
     for path in names_batch["feedback"].iterdir():
         body = path.read_text(encoding="utf-8")
-        assert not any(ch in body for ch in bad if ch != "\t"), path.name
-        assert "\x1b" not in body and "<" not in body.replace("&lt;", "")
+        assert not any(ch in body for ch in bad if ch not in "\t\n"), path.name
+        assert "\x1b" not in body, path.name
+        if path.suffix == ".md":
+            assert "<" not in body.replace("&lt;", "").replace("<br>", ""), path.name
+        else:  # only the page's own tags: a name never becomes markup
+            assert _tags(body) <= PAGE_TAGS, (path.name, _tags(body) - PAGE_TAGS)
     assert csv_cell("=1+1") == "'=1+1" and csv_cell("\ttab") == "tab"  # collapsed first
 
 

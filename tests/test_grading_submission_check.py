@@ -91,7 +91,7 @@ def test_last_cell_is_locked_hides_hidden_tests_and_is_skipped_by_the_grader():
 def test_solved_exercise_reports_full_visible_marks_and_intact(tmp_path, monkeypatch):
     out = _run(_solved(), tmp_path, monkeypatch)
     assert "Pruebas visibles: 4 / 4 puntos." in out
-    assert "1 punto(s) más (total del ejercicio: 5)" in out
+    assert "1 punto más (total del ejercicio: 5)" in out
     assert "✅ Celdas bloqueadas intactas" in out and "❌" not in out
     assert "📤 Qué entregar" in out and "Conserva el nombre «00_ejemplo.ipynb»" in out
     assert not any(secret in out for secret in HIDDEN)

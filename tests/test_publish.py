@@ -40,6 +40,8 @@ def test_publish_rewrites_the_address_everywhere(copy, capsys):
     assert cli.main(["publish", "--repo", REPO, "--ref", REF, "--root", str(copy)]) == 0
     assert read_address(copy) == (REPO, REF)
     for name, data in _files(copy).items():
+        if name.endswith(".png"):  # docs/img: screenshots
+            continue
         text = data.decode("utf-8")
         assert f"github.com/{old_repo}" not in text and f"github/{old_repo}/" not in text, name
     readme = (copy / "README.md").read_text()
@@ -55,7 +57,7 @@ def test_publish_rewrites_the_address_everywhere(copy, capsys):
         assert "from tlkit import config" in cell.source, f"{path.name}: the notebook's own lines were lost"
     assert assign(copy / "solutions", copy / "exercises", check=True).fresh
     out = capsys.readouterr().out
-    assert "rewrote tlkit/course.py" in out and f"git tag {REF}" in out
+    assert "rewrote tlkit/course.py" in out and "--out" in out and "keep it private" in out
 
 
 def test_publish_is_idempotent_and_sync_agrees_with_it(copy):
@@ -69,7 +71,7 @@ def test_publish_is_idempotent_and_sync_agrees_with_it(copy):
 def test_a_new_term_moves_every_address_again(copy):
     publish(copy, REPO, REF)
     publish(copy, REPO, "term-2031b")
-    text = "".join(d.decode() for d in _files(copy).values())
+    text = "".join(d.decode("utf-8", "replace") for d in _files(copy).values())
     assert f"/{REF}" not in text and "archive/term-2031b.zip" in text
 
 
@@ -123,3 +125,97 @@ def test_the_repository_is_in_sync():
         nb = setup_cell.sync_setup_cell(read_notebook(path), *read_address(ROOT))
         assert notebook_bytes(nb) == path.read_bytes(), f"{path.name}: run `tlkit sync-setup-cells`"
     assert re.search(r'^REPOSITORY = "', (ROOT / "tlkit" / "course.py").read_text(), re.M)
+
+
+# --- the public tree (tlkit.public_tree): what students read never holds an answer -----------
+
+@pytest.fixture
+def public(tmp_path_factory) -> Path:
+    """A folder for the public tree, outside the private copy."""
+    return tmp_path_factory.mktemp("public") / "tree"
+
+
+def _flat_text(root: Path) -> str:
+    """Everything a student could read in ``root``: notebooks' cell sources and text files."""
+    from tlkit.public_tree import _readable_text
+
+    texts = [_readable_text(p) or "" for p in sorted(root.rglob("*")) if p.is_file()]
+    return re.sub(r"\s+", " ", "\n".join(texts))
+
+
+def test_the_public_tree_holds_no_solution_and_no_hidden_test(copy, public, capsys):
+    from tlkit.public_tree import MARKER, secrets
+
+    out = public
+    assert cli.main(["publish", "--repo", REPO, "--ref", REF, "--root", str(copy),
+                     "--out", str(out)]) == 0
+    assert "no hidden test" in capsys.readouterr().out
+    known = secrets(copy / "solutions")
+    hidden = [s for s in known if "hidden test" in s.what]
+    assert len(hidden) == 12 and len(known) > len(hidden)  # 4 exercises x 3 hidden tests
+    text = _flat_text(out)
+    assert "ej1_cabeza" in text, "the exercises' visible tests must be published"
+    for secret in known:
+        assert secret.text not in text, secret.what
+    assert "BEGIN SOLUTION" not in "".join(
+        (_flat_text(out / f) for f in ("notebooks", "exercises")))
+    assert not any("solutions" in p.relative_to(out).parts for p in out.rglob("*"))
+    assert read_address(out) == (REPO, REF)
+    for path in (out / "exercises").glob("*.ipynb"):  # the students' badges open these
+        assert path.read_bytes() == (copy / "exercises" / path.name).read_bytes()
+    assert (out / MARKER).is_file()
+
+
+def test_a_solution_copied_into_a_lesson_is_refused_with_the_file_named(copy, public, capsys):
+    from tlkit.public_tree import secrets
+
+    leaked = next(s for s in secrets(copy / "solutions") if "hidden test" in s.what)
+    lesson = copy / "notebooks" / "00_que_es_transfer_learning.ipynb"
+    nb = nbformat.read(lesson, as_version=4)
+    nb.cells.append(new_code_cell(leaked.text))  # a hidden test pasted into a lesson
+    nbformat.write(nb, lesson)
+    out = public
+    assert cli.main(["publish", "--repo", REPO, "--ref", REF, "--root", str(copy),
+                     "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "refusing to publish" in err and "notebooks/00_que_es_transfer_learning.ipynb" in err
+    assert leaked.what in err
+    assert not out.exists() or not any(out.iterdir()), "nothing may be written on refusal"
+
+
+@pytest.mark.parametrize("setup, reason", [
+    (lambda out, root: (out / "solutions").mkdir(parents=True), "holds solutions/"),
+    (lambda out, root: None, "a folder of its own"),
+    (lambda out, root: (out.mkdir(parents=True), (out / "notas.txt").write_text("x")), "not empty"),
+])
+def test_a_public_folder_students_could_misread_is_refused(copy, public, setup, reason, capsys):
+    out = copy / "public" if reason == "a folder of its own" else public
+    setup(out, copy)
+    before = _files(copy)
+    assert cli.main(["publish", "--repo", REPO, "--ref", REF, "--root", str(copy),
+                     "--out", str(out)]) == 2
+    assert reason in capsys.readouterr().err
+    assert _files(copy) == before
+
+
+def test_republishing_replaces_what_it_manages_and_keeps_the_clone(copy, public):
+    out = public
+    (out / ".git").mkdir(parents=True)
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    publish(copy, REPO, REF, out)
+    (out / "notebooks" / "viejo.ipynb").write_text("{}")  # left from an older term
+    publish(copy, REPO, "term-2031b", out)
+    assert not (out / "notebooks" / "viejo.ipynb").exists()
+    assert (out / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+    assert read_address(out) == (REPO, "term-2031b")
+
+
+def test_publishing_in_place_into_the_public_repository_is_refused(copy):
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(copy)], check=True)
+    subprocess.run(["git", "-C", str(copy), "remote", "add", "origin",
+                    f"git@github.com:{REPO}.git"], check=True)
+    with pytest.raises(PublishError, match="students would read them"):
+        publish(copy, REPO, REF)
+    publish(copy, "ana-garcia/otro-curso", REF)  # a private repository under another name

@@ -6,6 +6,11 @@ and badges, any Colab/GitHub link to the course in the README, docs and markdown
 cell of every lesson and solution, and the exercises (``tlkit assign``). ``sync-setup-cells``
 does the last two steps with the address already in course.py (run it after adding a notebook).
 Both work on a repository folder (``--root``, default: the current folder) and are idempotent.
+
+``publish --out DIR`` then builds the public course tree in ``DIR`` (``tlkit.public_tree``):
+the root is the instructor's private repository (it holds ``solutions/``), ``DIR`` a clone of
+the public one that the address names. Without ``--out``, publishing a repository whose
+``origin`` *is* the public address while it holds ``solutions/`` is refused.
 """
 
 from __future__ import annotations
@@ -31,10 +36,12 @@ class PublishError(ValueError):
 
 @dataclass
 class PublishReport:
-    """Files (relative to the root) that were rewritten, and the exercises ``assign`` wrote."""
+    """Files (relative to the root) that were rewritten, the exercises ``assign`` wrote, and
+    the top-level paths of the public tree written with ``--out``."""
 
     changed: list[str] = field(default_factory=list)
     exercises: list[str] = field(default_factory=list)
+    public: list[str] = field(default_factory=list)
 
 
 def _course_file(root: Path) -> Path:
@@ -118,10 +125,43 @@ def sync_setup_cells(root: Path = Path("."), *, old: tuple[str, str] | None = No
     return report
 
 
-def publish(root: Path, repository: str, ref: str) -> PublishReport:
-    """Give the course at ``root`` the address ``repository`` @ ``ref`` everywhere it appears."""
+def _origin(root: Path) -> str:
+    """The ``origin`` remote's URL of the git repository at ``root`` ("" when none)."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "-C", str(root), "remote", "get-url", "origin"],
+                              capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def check_private(root: Path, repository: str) -> None:
+    """Refuse when ``root`` holds solutions/ and its origin is the public ``repository``."""
+    origin = _origin(root)
+    if (Path(root) / "solutions").is_dir() and re.search(
+            rf"github\.com[:/]{re.escape(repository)}(\.git)?/?$", origin, re.I):
+        raise PublishError(
+            f"{root} holds solutions/ (reference answers and hidden tests) and its origin is "
+            f"the public course {repository}: students would read them. Keep this repository "
+            "private (another name) and build the public tree with --out (docs/guia-profesor.md)")
+
+
+def publish(root: Path, repository: str, ref: str, out: Path | None = None) -> PublishReport:
+    """Give the course at ``root`` the address ``repository`` @ ``ref`` everywhere it appears;
+    with ``out``, build the public tree there (nothing from solutions/)."""
     root = Path(root)
     check_address(repository, ref)
+    if out is None:
+        check_private(root, repository)
+    else:
+        from tlkit.public_tree import LeakError, check_folders
+
+        try:
+            check_folders(root, Path(out))
+        except LeakError as exc:
+            raise PublishError(str(exc)) from exc
     old = read_address(root)
     report = PublishReport()
     path = _course_file(root)
@@ -136,7 +176,15 @@ def publish(root: Path, repository: str, ref: str) -> PublishReport:
             text = TABLE.sub(lambda m: m.group(1) + course.readme_table(repository, ref) + m.group(3),
                              text)
         _write_if_changed(path, text, root, report)
-    return sync_setup_cells(root, old=old, report=report)
+    report = sync_setup_cells(root, old=old, report=report)
+    if out is not None:
+        from tlkit.public_tree import LeakError, build
+
+        try:
+            report.public = build(root, Path(out), repository=repository, ref=ref).written
+        except LeakError as exc:
+            raise PublishError(str(exc)) from exc
+    return report
 
 
 def _print_report(report: PublishReport, command: str) -> None:
@@ -150,16 +198,25 @@ def _print_report(report: PublishReport, command: str) -> None:
 
 def run_publish(args) -> int:
     try:
-        report = publish(args.root, args.repo, args.ref)
+        report = publish(args.root, args.repo, args.ref, args.out)
     except PublishError as exc:
         print(f"tlkit publish: {exc}", file=sys.stderr)
         return 2
     _print_report(report, "publish")
-    print(f"\nThe course now installs and opens {args.repo} at {args.ref}. Next:\n"
-          f"  git commit -am 'Publish the course at {args.ref}'\n"
+    if args.out is None:
+        print(f"\nThe course now installs and opens {args.repo} at {args.ref}. This folder holds "
+              "solutions/: keep it private and build what students see with --out "
+              "(a clone of the public repository). Commit here, then:\n"
+              f"  tlkit publish --repo {args.repo} --ref {args.ref} --out ../PUBLIC_CLONE")
+        return 0
+    print(f"  public tree: {', '.join(report.public)} -> {args.out} (no solutions/, no hidden "
+          "test, no solution text: checked)")
+    print(f"\nThe course now installs and opens {args.repo} at {args.ref}. Next, in {args.out}:\n"
+          f"  git add -A && git commit -m 'Publish the course at {args.ref}'\n"
           f"  git tag {args.ref}   # skip if {args.ref} is a branch\n"
           f"  git push origin HEAD {args.ref}\n"
-          f"The repository must be public for Colab to open and install it.")
+          f"{args.repo} must be public for Colab to open and install it; commit the private "
+          "repository too (its course.py and exercises changed).")
     return 0
 
 
@@ -177,10 +234,17 @@ def add_commands(subparsers) -> None:
     p = subparsers.add_parser(
         "publish", help="give the course its address (fork + tag) everywhere it appears",
         description="Write OWNER/NAME and REF into tlkit/course.py and regenerate the README "
-                    "table and badges, course links, setup cells and exercises from it.")
-    p.add_argument("--repo", required=True, help="the course's public GitHub repository, OWNER/NAME")
+                    "table and badges, course links, setup cells and exercises from it; with "
+                    "--out, build the public course tree (lessons, exercises, the library, "
+                    "docs; never solutions/ or hidden tests) in a clone of the public repository.")
+    p.add_argument("--repo", required=True,
+                   help="the course's public GitHub repository, OWNER/NAME")
     p.add_argument("--ref", required=True, help="tag (recommended: one per term), branch or commit")
-    p.add_argument("--root", type=Path, default=Path("."), help="repository folder (default: .)")
+    p.add_argument("--root", type=Path, default=Path("."),
+                   help="the private course repository (default: .)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder of the public tree (empty, or a clone of --repo); refused if it "
+                        "would reveal a solution or a hidden test")
     p.set_defaults(func=run_publish)
     s = subparsers.add_parser(
         "sync-setup-cells", help="regenerate every notebook's setup cell from tlkit/course.py",

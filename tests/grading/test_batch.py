@@ -26,16 +26,34 @@ def _notebook(path: Path, text: str | None = None) -> Path:
 
 
 def test_a_student_with_two_copies_is_graded_once_and_told_which(tmp_path):
+    import os
+
     assignments = {"00_demo": Assignment("00_demo", tmp_path / "00_demo.ipynb", [])}
-    subs = [Submission("ana", _notebook(tmp_path / "ana" / "00_demo.ipynb")),
-            Submission("ana", _notebook(tmp_path / "ana" / "copia" / "00_demo (1).ipynb")),
+    older = _notebook(tmp_path / "ana" / "00_demo.ipynb")
+    newer = _notebook(tmp_path / "ana" / "copia" / "00_demo (1).ipynb")
+    os.utime(older, (1_700_000_000, 1_700_000_000))  # as the zip recorded them
+    os.utime(newer, (1_700_000_900, 1_700_000_900))
+    subs = [Submission("ana", older), Submission("ana", newer),
             Submission("luis", _notebook(tmp_path / "luis" / "00_demo.ipynb", "{ roto"))]
-    entries = collect(subs, assignments)
+    entries = collect(subs, assignments)  # the newest copy wins
     assert [(e.submission.student, e.submission.path.name) for e in entries] == [
-        ("ana", "00_demo.ipynb"), ("luis", "00_demo.ipynb")]
+        ("ana", "00_demo (1).ipynb"), ("luis", "00_demo.ipynb")]
     assert entries[0].flags == ("duplicate-submission",)
-    assert "«00_demo (1).ipynb»" in entries[0].notes[0]
+    assert "se ha corregido «00_demo (1).ipynb» y no: «00_demo.ipynb»" in entries[0].notes[0]
+    named = collect(subs, assignments, rule="named")  # the old rule, on request
+    assert named[0].submission.path.name == "00_demo.ipynb"
+    os.utime(newer, (1_700_000_000, 1_700_000_000))  # same time: the higher "(n)" copy wins
+    assert collect(subs, assignments)[0].submission.path.name == "00_demo (1).ipynb"
     assert assignments_to_warm(entries) == []  # one readable submission: not worth a warm-up
+
+
+def test_two_students_with_one_name_and_two_ids_stay_two(tmp_path):
+    assignments = {"00_demo": Assignment("00_demo", tmp_path / "00_demo.ipynb", [])}
+    subs = [Submission("Ana García", _notebook(tmp_path / "a" / "00_demo.ipynb"), "101", "moodle"),
+            Submission("Ana García", _notebook(tmp_path / "b" / "00_demo.ipynb"), "108", "moodle")]
+    entries = collect(subs, assignments)
+    assert sorted(e.submission.student_id for e in entries) == ["101", "108"]
+    assert not any(e.flags for e in entries)
 
 
 def _entry(student: str, assignment: str) -> Entry:

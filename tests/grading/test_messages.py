@@ -77,14 +77,16 @@ def test_a_cell_added_above_the_statement_gets_the_same_warning_from_both_sides(
 
     report = summarise({}, "00_ejemplo", source=NotebookSource("jupyter", data, "x.ipynb"),
                        recorded=visible, **arguments)
-    before = messages.PLAN_FACTS["cells-before-start"].before.format(count=1, cells="")
+    before = messages.agree(messages.PLAN_FACTS["cells-before-start"].before.format(
+        count=1, cells=""), 1)
     assert before in report.warnings
     assert "Celdas bloqueadas intactas" not in render(report)
 
     path = tmp_path / "00_ejemplo.ipynb"
     path.write_text(json.dumps(data), encoding="utf-8")
     plan = build_plan(load_assignment(SOLUTION), read_submission(path).cells)
-    after = messages.PLAN_FACTS["cells-before-start"].after.format(count=1, cells="")
+    after = messages.agree(messages.PLAN_FACTS["cells-before-start"].after.format(
+        count=1, cells=""), 1)
     assert plan.flags() == ["cells-before-start"]
     assert messages.plan_notes(plan.facts()) == [after]
 

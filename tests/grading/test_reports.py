@@ -12,7 +12,7 @@ import pytest
 from tlkit.grading import messages
 from tlkit.grading.intake.submission import Submission
 from tlkit.grading.reports import shards
-from tlkit.grading.reports.feedback import render_feedback
+from tlkit.grading.reports.feedback import build_page, to_html, to_markdown
 from tlkit.grading.reports.gradebook import COLUMNS, gradebook_text
 from tlkit.grading.reports.summary import summary_table
 from tlkit.grading.safe_text import csv_cell, markdown_cell, short
@@ -51,10 +51,15 @@ def test_feedback_uses_the_labels_and_escapes_student_text():
     result = Result(Submission("<b>ana</b>", Path("ana.ipynb")), "00",
                     [Row("ana", "00", "ej1", 0, 2, "failed", "a | b"),
                      Row("ana", "00", "ej2", 2, 2, "passed")], ["Una nota."])
-    text = render_feedback("<b>ana</b>", [result])
-    assert "&lt;b&gt;ana&lt;/b&gt;" in text and "<b>" not in text
-    assert messages.LABELS["failed"] in text and messages.LABELS["passed"] in text
-    assert "a \\| b" in text and "- Una nota." in text and "2 / 4 puntos" in text
+    page = build_page("<b>ana</b>", "", [result], {}, 10)
+    text, html = to_markdown(page), to_html(page)
+    assert "&lt;b&gt;ana&lt;/b&gt;" in text and "<b>ana" not in text
+    assert "&lt;b&gt;ana&lt;/b&gt;" in html and "<b>ana" not in html
+    for rendered in (text, html):
+        assert messages.LABELS["failed"] in rendered and messages.LABELS["passed"] in rendered
+        assert "Una nota." in rendered and "2 / 4 puntos" in rendered
+        assert "Nota: 5 sobre 10" in rendered
+    assert "a \\| b" in text and "- Una nota." in text
     assert markdown_cell("`x`") == "'x'"
 
 

@@ -15,6 +15,7 @@ import shutil
 import stat
 import tarfile
 import tempfile
+import time
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -133,6 +134,17 @@ def _extract_zip(archive: Path, dest: Path, max_bytes: int, max_members: int) ->
                 continue
             with zf.open(info) as src:
                 written += _copy(archive, info.filename, src, path, max_bytes - written)
+            _keep_zip_time(path, info)
+
+
+def _keep_zip_time(path: Path, info: zipfile.ZipInfo) -> None:
+    """Give an extracted file the modification time the zip recorded (local time, as zip
+    stores it): which of two uploads is newer must survive extraction."""
+    try:
+        stamp = time.mktime(info.date_time + (0, 0, -1))
+        os.utime(path, (stamp, stamp))
+    except (OverflowError, ValueError, OSError):
+        pass  # an impossible date in the zip: keep the extraction time
 
 
 def _extract_tar(archive: Path, dest: Path, max_bytes: int, max_members: int) -> None:

@@ -10,6 +10,7 @@ exercise, carries ``metadata.tlkit.solution``), a *test* cell when its metadata 
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
 
@@ -25,6 +26,8 @@ GIVEN, SOLUTION, TEST, MARKDOWN, RAW = "given", "solution", "test", "markdown", 
 # The generated last cell (``authoring.add_submission_check``): its id and metadata flag.
 SUBMISSION_CHECK_ID = "tlkit-entrega"
 SUBMISSION_CHECK_FLAG = "submission_check"
+# Where generated last cells import ``check_submission`` from (the package face; the old path).
+CHECK_MODULES = ("tlkit.grading", "tlkit.grading.submission_check")
 
 
 def source(cell) -> str:
@@ -120,9 +123,45 @@ def clear_source(src: str, *, markdown: bool = False) -> str:
     return text.rstrip("\n") if not src.endswith("\n") else text
 
 
+def _only_the_check_call(src: str) -> bool:
+    """True when ``src`` is the generated cell's code and nothing else: the import of
+    ``check_submission`` and one call to it with ``globals()`` and literal arguments. Skipping
+    such a cell can hide no student code, whoever wrote it."""
+    try:
+        body = ast.parse(src).body
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+    if len(body) != 2 or not isinstance(body[0], ast.ImportFrom):
+        return False
+    imported, statement = body
+    if imported.module not in CHECK_MODULES or [(a.name, a.asname) for a in imported.names] != [
+            ("check_submission", None)]:
+        return False
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+            and call.func.id == "check_submission" and call.args):
+        return False
+    first = call.args[0]
+    if not (isinstance(first, ast.Call) and isinstance(first.func, ast.Name)
+            and first.func.id == "globals" and not first.args and not first.keywords):
+        return False
+    try:
+        for node in [*call.args[1:], *(k.value for k in call.keywords)]:
+            ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return False
+    return True
+
+
 def is_submission_check(cell) -> bool:
-    """True for the generated last cell (the grader neither runs nor matches it): its flag AND
-    its id, so a student who copies the flag onto another cell does not make the grader skip it."""
-    return (cell.get("cell_type") == "code"
-            and tlkit_meta(cell).get(SUBMISSION_CHECK_FLAG) is True
-            and cell.get("id") == SUBMISSION_CHECK_ID)
+    """True for the generated last cell (the grader neither runs nor matches it).
+
+    Recognised by its flag and id, or by its content alone (Colab drops or rewrites cell ids,
+    and may drop metadata): see :func:`_only_the_check_call`. A student who copies the flag
+    onto another cell does not make the grader skip it."""
+    if cell.get("cell_type") != "code":
+        return False
+    flagged = tlkit_meta(cell).get(SUBMISSION_CHECK_FLAG) is True
+    if flagged and cell.get("id") == SUBMISSION_CHECK_ID:
+        return True
+    return _only_the_check_call(source(cell))

@@ -25,17 +25,31 @@ def add_commands(subparsers) -> None:
     p.set_defaults(func=run_assign)
 
     g = subparsers.add_parser(
-        "grade", help="grade submitted notebooks in isolated processes",
-        description="Grade student notebooks (files or folders of .ipynb) against the "
-                    "solution notebooks; write a CSV gradebook and Spanish feedback.")
-    g.add_argument("submissions", nargs="+", type=Path, help=".ipynb files or folders")
+        "grade", help="grade a class: a Moodle or Canvas zip, folders or .ipynb files",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Grade student notebooks against the solution notebooks, each in an "
+                    "isolated process,\nand write: a gradebook (one row per question), a wide "
+                    "gradebook (one row per student),\nan HTML class report and Spanish feedback "
+                    "(HTML + Markdown) per student.\n\n"
+                    "Give it the platform's download as it comes, without unzipping:\n"
+                    "  Moodle: Ver todas las entregas > Descargar todas las entregas "
+                    "(Download all submissions)\n"
+                    "  Canvas: the assignment's Download Submissions\n"
+                    "students are named and keyed by the platform's id; then `tlkit lms fill` "
+                    "puts the grades in the\nplatform's worksheet. Instructor guide (Spanish): "
+                    "docs/guia-profesor.md.",
+        epilog='example: tlkit grade "Curso-Tarea 4-1234.zip" --assignment 04_entrenar_a_mano '
+               '--out notas/notas.csv --feedback notas/retro')
+    g.add_argument("submissions", nargs="+", type=Path,
+                   help="a Moodle or Canvas download (.zip or its folder), folders of "
+                        "notebooks (one per student), or .ipynb files")
     g.add_argument("--solutions", type=Path, default=Path("solutions"),
                    help="folder of solution notebooks (default: solutions)")
     g.add_argument("--out", type=Path, default=Path("gradebook.csv"),
                    help="gradebook CSV to write (default: gradebook.csv; a "
                         "<name>.manifest.json is written beside it for merge-grades)")
     g.add_argument("--feedback", type=Path, default=None,
-                   help="folder for per-student Markdown feedback")
+                   help="folder for per-student feedback (HTML, and a Markdown twin)")
     g.add_argument("--shard", default=None, metavar="I/N",
                    help="grade only share I of N (1-based) of the sorted students; merge the "
                         "shards with `tlkit merge-grades`")

@@ -11,6 +11,7 @@ grader's kernel, and it must import nothing of tlkit.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -21,23 +22,36 @@ LABELS = {
     "timeout": "⏱️ tiempo agotado",
     "crashed": "💥 el kernel se detuvo",
     "invalid": "⚠️ entrega no válida",
+    "wrong-assignment": "🔀 otro ejercicio",
     "error": "⚠️ error del corrector",
 }
 FEEDBACK_TITLE = "Corrección de {student}"
 FEEDBACK_SECTION = "{assignment} — {got} / {top} puntos"
-FEEDBACK_FILE = "Entrega: `{name}`"
+FEEDBACK_FILE = "Archivo corregido: `{name}`"
 FEEDBACK_HEADER = "| Pregunta | Puntos | Resultado | Detalle |"
 FEEDBACK_NOTES = "**Avisos**"
+FEEDBACK_QUESTION = "{title} · {kind}"
+FEEDBACK_VISIBLE = "prueba visible"
+FEEDBACK_HIDDEN = "prueba oculta"
+FEEDBACK_HINT = "Pista"
+FEEDBACK_TOTAL = "{got} de {top} puntos"
+FEEDBACK_GRADE = "Nota: {grade} sobre {scale}"
 FEEDBACK_FOOTER = ("Las pruebas ocultas se ejecutan solo al corregir; las visibles puedes "
                    "comprobarlas tú en el notebook.")
 UNKNOWN_ASSIGNMENT = ("no se sabe a qué ejercicio corresponde: conserva el nombre del notebook "
                       "({names})")
+WRONG_ASSIGNMENT = ("entregaste el ejercicio «{handed}» en la tarea de «{expected}»: no se ha "
+                    "corregido; entrega «{expected}.ipynb» (pregunta a tu profesor si aún "
+                    "puedes)")
 NOT_GRADED = "No se pudo corregir la entrega: {problem}."
 KERNEL_DID_NOT_START = "no arrancó el kernel del corrector: {detail}"
 GRADER_FAILED = "fallo del corrector: {detail}"
 DUPLICATE = ("Había varias copias de este ejercicio en tu entrega; se ha corregido "
              "«{chosen}» y no: {others}.")
 INVALID = {  # why a submitted file cannot be graded (status ``invalid``)
+    "not_ipynb": "entregaste «{name}», que no es un notebook .ipynb: en Colab, Archivo → "
+                 "Descargar → Descargar .ipynb, y entrega ese archivo",
+    "empty": "tu entrega no contenía ningún archivo",
     "symlink": "la entrega es un enlace simbólico: no se sigue (entrega el archivo real)",
     "too_big": "el archivo ocupa {size} MB (máximo {limit} MB): borra las salidas y vuelve a "
                "entregarlo",
@@ -53,10 +67,11 @@ INVALID = {  # why a submitted file cannot be graded (status ``invalid``)
     "no_cells": "el notebook no tiene una lista de celdas válida",
 }
 REDACTED = "[texto omitido: citaba una prueba oculta]"
+CODE_DID_NOT_FINISH = "tu código no terminó (¿un bucle infinito?)"
 REASONS = {  # a test's row in the gradebook and the feedback (``scoring.score``)
     "total_timeout": "se agotó el tiempo total de {seconds:g} s por entrega",
-    "stuck": "el kernel no respondía tras superar el límite de tiempo (¿bucle que ignora la "
-             "interrupción?)",
+    "stuck": CODE_DID_NOT_FINISH + ": el kernel no respondía tras superar el límite de tiempo",
+    "unverified": CODE_DID_NOT_FINISH + ": no se pudo comprobar el entorno antes de esta prueba",
     "lost": "el kernel se detuvo antes de esta prueba",
     "lost_in": "el kernel se detuvo en una celda anterior ({kind}): os._exit, fallo de "
                "segmentación o memoria agotada",
@@ -75,7 +90,7 @@ REASONS = {  # a test's row in the gradebook and the feedback (``scoring.score``
 STATUS_COMMENT = {  # the platform's grade comment (``lms``): which questions did not pass
     "failed": "incorrectas", "unsolved": "sin resolver", "timeout": "tiempo agotado",
     "crashed": "el kernel se detuvo", "invalid": "entrega no válida",
-    "error": "error del corrector"}
+    "wrong-assignment": "otro ejercicio", "error": "error del corrector"}
 AUTOMATIC = "(corrección automática)"
 COMMENT = {  # the platform's grade comment and the feedback file sent back to it (``lms``)
     "score": "{assignment}: {points} de {top} puntos " + AUTOMATIC + ".",
@@ -123,8 +138,8 @@ FINAL_CHECK = {  # the student's final check, the exercise's last cell (``studen
     "table": ("Pregunta", "Puntos", "Estado", "Pendiente"),
     "title": "Comprobación final de {assignment}",
     "visible": "Pruebas visibles: {got} / {top} puntos.",
-    "hidden": "Al corregir se ejecutan además pruebas ocultas que suman {hidden} punto(s) más "
-              "(total del ejercicio: {total}); aquí no se pueden comprobar.",
+    "hidden": "Al corregir se ejecutan además pruebas ocultas que suman {hidden} [punto|puntos] "
+              "más (total del ejercicio: {total}); aquí no se pueden comprobar.",
     "pending": "Aún no pasan: {questions}.",
     "where_results": "Cada resultado es el de la última vez que se ejecutó la prueba en su sitio "
                      "(*: no se había ejecutado, o su celda cambió, y se ha ejecutado ahora). El "
@@ -148,6 +163,15 @@ FINAL_CHECK = {  # the student's final check, the exercise's last cell (``studen
               "«{assignment}.ipynb».",
 }
 MARKS = {"problem": "❌", "warning": "⚠️", "info": "ℹ️"}  # how the final check shows a fact's level
+
+
+_PLURAL = re.compile(r"\[([^|\]]*)\|([^\]]*)\]")
+
+
+def agree(text: str, count: float) -> str:
+    """``text`` with each ``[singular|plural]`` chosen for ``count``: "1 celda se identificó",
+    "2 celdas se identificaron" (never "celda(s)")."""
+    return _PLURAL.sub(lambda m: m[1] if count == 1 else m[2], text)
 
 
 @dataclass(frozen=True)
@@ -190,22 +214,24 @@ PLAN_FACTS = {  # keyed by ``plan.matching.FACTS``; a test fails when a fact lac
         "celdas en otro orden"),
     "matched-by-position": FactWording(
         "warning",
-        "{count} celda(s) han perdido su identificador (¿copiaste el código a otro notebook?): "
-        "entrega el notebook del ejercicio.",
-        "{count} celda(s) se identificaron por su posición porque les faltaban los "
-        "identificadores (¿se copió el notebook a mano?).",
+        "{count} [celda ha|celdas han] perdido su identificador (¿copiaste el código a otro "
+        "notebook?): entrega el notebook del ejercicio.",
+        "{count} [celda se identificó|celdas se identificaron] por su posición porque [le "
+        "faltaba su identificador|les faltaban los identificadores] (¿se copió el notebook a "
+        "mano?).",
         "celdas sin identificador"),
     "extra-cells": FactWording(
         "info",
-        "Has añadido {count} celda(s): al corregir se ejecutan también, en su sitio (que no "
-        "tarden ni fallen).",
-        "Se han ejecutado {count} celda(s) que añadiste, en su sitio."),
+        "Has añadido {count} [celda|celdas]: al corregir se [ejecuta|ejecutan] también, en su "
+        "sitio (que no [tarde ni falle|tarden ni fallen]).",
+        "Se [ha|han] ejecutado {count} [celda|celdas] que añadiste, en su sitio."),
     "cells-before-start": FactWording(
         "warning",
-        "Has añadido {count} celda(s) antes de la primera celda del enunciado: al corregir no "
-        "se ejecutarán. Si las necesitas, ponlas después de ella.",
-        "{count} celda(s) que añadiste antes de la primera celda del enunciado no se han "
-        "ejecutado.",
+        "Has añadido {count} [celda|celdas] antes de la primera celda del enunciado: al "
+        "corregir no se [ejecutará|ejecutarán]. Si [la necesitas, ponla|las necesitas, ponlas] "
+        "después de ella.",
+        "{count} [celda|celdas] que añadiste antes de la primera celda del enunciado no se "
+        "[ha|han] ejecutado.",
         "celdas añadidas antes del enunciado (no se ejecutaron)"),
 }
 
@@ -220,7 +246,8 @@ def plan_sentences(facts: dict[str, dict], when: str,
         wording = PLAN_FACTS[fact]
         text = wording.before if when == "before" else wording.after
         cells = ", ".join(name(cell) for cell in values.get("cells", ()))
-        out.append((wording.level, text.format(cells=cells, count=values.get("count", 0))))
+        count = values.get("count", 0)
+        out.append((wording.level, agree(text.format(cells=cells, count=count), count)))
     return out
 
 

@@ -73,6 +73,17 @@ class GradeOptions:
         "only) and reuse it in later runs while the solution, its data, tlkit, the libraries, "
         "the profile and TLKIT_DATA_DIR are unchanged: re-grading and late submissions skip "
         "the warm-up", metavar="DIR")
+    assignment: str | None = option(
+        None, "grade every submission as this exercise (a solution notebook's name, e.g. "
+        "04_entrenar_a_mano): a notebook of another exercise gets status wrong-assignment "
+        "instead of a grade", metavar="NAME")
+    scale: float = option(
+        10.0, "the grade the platform shows: points scaled to 0..MAX in the wide gradebook, "
+        "the report and the feedback", metavar="MAX")
+    duplicates: str = option(
+        "newest", "of several notebooks of one student and exercise, grade the newest (the "
+        "zip's time, then the highest '(1)' copy) or the one named after the exercise; the "
+        "feedback says which", choices=("newest", "named"))
 
     def limits(self) -> Limits:
         """The per-submission caps these options ask for."""

@@ -3,6 +3,7 @@ assignment, and the assignments worth a warm-up."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from tlkit.grading.intake.identify import Entry, identify
@@ -12,26 +13,57 @@ from tlkit.grading.messages import DUPLICATE
 from tlkit.grading.sandbox import warm_cache
 
 
-def collect(submissions: list[Submission], assignments: dict[str, Assignment]) -> list[Entry]:
+DUPLICATES = ("newest", "named")  # which of a student's copies is graded (``--duplicates``)
+_COPY = re.compile(r"(?:\s*\((\d+)\)|-(\d+))$")  # "x (1)" (browsers, Moodle), "x-1" (Canvas)
+
+
+def collect(submissions: list[Submission], assignments: dict[str, Assignment],
+            pinned: str | None = None, rule: str = "newest") -> list[Entry]:
     """Every submission read and identified once, then one per student and assignment."""
-    return one_per_assignment([identify(sub, assignments) for sub in submissions])
+    return one_per_assignment([identify(sub, assignments, pinned) for sub in submissions],
+                              rule)
 
 
-def one_per_assignment(entries: list[Entry]) -> list[Entry]:
-    """Keep one notebook per student and assignment; the kept one's notes and flags say so.
+def _copy_number(sub: Submission) -> int:
+    match = _COPY.search(sub.path.stem)
+    return int(match[1] or match[2]) if match else 0
 
-    Preference: a readable notebook, then one named after the assignment, then the shortest
-    path, then the first in sorted order (deterministic).
+
+def _mtime(sub: Submission) -> float:
+    try:
+        return sub.path.stat().st_mtime  # a zip's own times survive extraction
+    except OSError:
+        return 0.0
+
+
+def preference(rule: str, name: str):
+    """The sort key of a student's copies of assignment ``name``: the first is graded.
+
+    ``newest`` (default): a readable notebook, then the latest attempt the platform numbered,
+    the newest file (the zip's time), the highest ``(n)`` copy number; ``named``: a readable
+    notebook, then the one named exactly after the assignment, then the shortest path.
     """
-    groups: dict[tuple[str, str], list[Entry]] = {}
+    if rule not in DUPLICATES:
+        raise ValueError(f"--duplicates {rule!r}: use one of {', '.join(DUPLICATES)}")
+    if rule == "named":
+        return lambda e: (bool(e.read.problem), e.submission.path.stem != name,
+                          len(str(e.submission.path)), str(e.submission.path))
+    return lambda e: (bool(e.read.problem), -e.submission.attempt, -_mtime(e.submission),
+                      -_copy_number(e.submission), str(e.submission.path))
+
+
+def one_per_assignment(entries: list[Entry], rule: str = "newest") -> list[Entry]:
+    """Keep one notebook per student (keyed by ``Submission.key``: the platform's id, never the
+    display name alone) and assignment; the kept one's notes and flags say so, naming the file
+    graded and the others. The copy kept is the first by :func:`preference`."""
+    groups: dict[tuple[tuple[str, str], str], list[Entry]] = {}
     for entry in entries:
         sub = entry.submission
         name = entry.assignment.name if entry.assignment else f"?{sub.path}"
-        groups.setdefault((sub.student, name), []).append(entry)
+        groups.setdefault((sub.key, name), []).append(entry)
     kept = []
     for (_, name), items in groups.items():
-        items = sorted(items, key=lambda e: (bool(e.read.problem), e.submission.path.stem != name,
-                                             len(str(e.submission.path)), str(e.submission.path)))
+        items = sorted(items, key=preference(rule, name))
         first, others = items[0], items[1:]
         if others:
             left = ", ".join(f"«{e.submission.path.name}»" for e in others)

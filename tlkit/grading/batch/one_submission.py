@@ -86,6 +86,11 @@ def _grade(entry: Entry, sandboxes: Sandboxes, options: GradeOptions, known: lis
            cache: WarmCache | None, warming: bool) -> SubmissionResult:
     read, assignment, submission = entry.read, entry.assignment, entry.submission
     student, mode = submission.student, sandboxes.mode
+    if entry.other is not None and assignment is not None and not read.problem and not warming:
+        reason = messages.WRONG_ASSIGNMENT.format(handed=entry.other, expected=assignment.name)
+        return SubmissionResult(submission, assignment.name, rows_for_all(
+            student, assignment, "wrong-assignment", reason, " ".join(entry.flags), mode),
+            [messages.NOT_GRADED.format(problem=reason)])
     if read.problem:
         return SubmissionResult(submission, assignment.name if assignment else "?",
                                 rows_for_all(student, assignment, "invalid", read.problem,

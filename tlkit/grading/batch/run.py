@@ -3,7 +3,8 @@
 The stages, each handing the next a typed record made once: ``intake`` (find the submissions,
 read and identify each once: an ``Entry``), ``plan`` (what to run: a ``Plan``), ``sandbox``
 (one worker per submission, a ``Job`` in, a ``WorkerRun`` back; the worker itself is
-``inside``), ``scoring`` (``Row`` s), ``reports`` (gradebook, feedback, shards).
+``inside``), ``scoring`` (``Row`` s), ``reports`` (the gradebook, the wide gradebook and the
+class report, the feedback pages, shards).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from tlkit.grading.intake.solutions import load_assignments
 from tlkit.grading.intake.validate import SolutionError
 from tlkit.grading.options import GradeOptions
 from tlkit.grading.reports import shards
+from tlkit.grading.reports.class_report import ReportInput, relative_link, render, report_path
 from tlkit.grading.reports.feedback import write_feedback
 from tlkit.grading.reports.gradebook import gradebook_text, rows_with_submission
 from tlkit.grading.reports.outputs import OutputFolder
+from tlkit.grading.reports.wide import student_lines, wide_path, wide_text
 
 __all__ = ["Batch", "GraderError", "SubmissionResult", "grade", "run_grading"]
 
@@ -55,8 +58,12 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
         raise GraderError(str(exc)) from exc
     if not assignments:
         raise GraderError(f"no solution notebooks in {solutions_dir}")
+    if options.assignment is not None and options.assignment not in assignments:
+        raise GraderError(f"--assignment {options.assignment}: no such solution notebook in "
+                          f"{solutions_dir} (there: {', '.join(sorted(assignments))})")
     index, count = shard_spec or (1, 1)
-    entries = collect(shards.shard(everyone, index, count), assignments)
+    entries = collect(shards.shard(everyone, index, count), assignments, options.assignment,
+                      options.duplicates)
     out_folder = OutputFolder(Path(out).parent) if out is not None else None
     feedback_folder = OutputFolder(feedback_dir) if feedback_dir is not None else None
     grader = Grader(assignments, solutions_dir, options)
@@ -67,16 +74,35 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
         grader.close()
     batch = Batch(results, grader.description, out, feedback_dir, warnings=list(warm_notes),
                   warm_up=warm_runs, notes=list(grader.notes))
+    links: dict[tuple[str, str], str] = {}
     if feedback_folder is not None:
-        _, failed = write_feedback(results, feedback_folder)
+        written, failed = write_feedback(results, feedback_folder, assignments, options.scale)
         batch.warnings += [f"feedback not written for {item}" for item in failed]
+        if out is not None:  # the wide gradebook and the report link each student's page
+            links = {key: relative_link(feedback_folder.path / name, report_path(out))
+                     for key, name in written.items()}
     if out_folder is not None:
-        out_folder.write(Path(out).name, gradebook_text(rows_with_submission(results)))
+        rows = rows_with_submission(results)
+        out_folder.write(Path(out).name, gradebook_text(rows))
+        write_class_report(out_folder, Path(out), results, rows, links, options.scale,
+                           grader.description)
         out_folder.write(shards.manifest_name(Path(out).name), shards.manifest_text(
             everyone, (index, count), Path(out).name,
             os.path.relpath(feedback_dir, Path(out).parent) if feedback_dir else None,
             grader.description))
     return batch
+
+
+def write_class_report(folder: OutputFolder, out: Path, results: list[SubmissionResult],
+                       rows: list, links: dict, scale: float, isolation: str) -> None:
+    """The wide gradebook and the HTML class report beside the gradebook ``out``."""
+    columns, lines = student_lines(rows, links)
+    folder.write(wide_path(out).name, wide_text(columns, lines, scale))
+    names = sorted({r.assignment for r in results if r.assignment != "?"})
+    seconds = {r.submission.key: r.seconds for r in results}
+    folder.write(report_path(out).name, render(ReportInput(
+        f"{', '.join(names) or 'tlkit grade'}: class report", columns, lines, scale, seconds,
+        isolation, out.name, wide_path(out).name)))
 
 
 def grade(paths: list[Path], solutions_dir: Path, **kwargs) -> list[SubmissionResult]:

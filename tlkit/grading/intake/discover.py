@@ -2,7 +2,9 @@
 
 Student names: a notebook given directly, or lying directly in a given folder, is named by its
 file stem (``entregas/ana.ipynb`` → ``ana``); a notebook inside a sub-folder of a given folder
-is named by that sub-folder (``entregas/ana/00_ejemplo.ipynb`` → ``ana``).
+is named by that sub-folder (``entregas/ana/00_ejemplo.ipynb`` → ``ana``). A sub-folder with no
+notebook (a ``.py``, nothing at all) is still a submission, which ``read_submission`` refuses
+with the reason: every student gets a row.
 """
 
 from __future__ import annotations
@@ -61,9 +63,17 @@ def discover(paths: list[Path]) -> list[Submission]:
             continue
         if not path.is_dir():
             raise FileNotFoundError(f"submission not found: {path}")
+        with_notebooks = set()
         for parts, nb in _walk(path):
             name = Path(parts[0]).stem if len(parts) == 1 else parts[0]
             found[nb] = (_student_name(name), path.name if len(parts) == 1 else "")
+            with_notebooks.add(parts[0])
+        for folder in sorted(path.iterdir()):  # a student's folder without a notebook: a row
+            if (folder.is_dir() and not folder.is_symlink() and folder.name not in with_notebooks
+                    and not folder.name.startswith((".", "__MACOSX"))):
+                files = sorted(p for p in folder.rglob("*") if p.is_file()
+                               and not p.name.startswith("."))
+                found[files[0] if files else folder] = (_student_name(folder.name), "")
     by_stem: dict[str, set[Path]] = {}
     for nb, (student, parent) in found.items():
         if parent:

@@ -71,6 +71,12 @@ def _notebooks(folder: Path) -> list[Path]:
                   and not p.name.startswith("."))
 
 
+def _other_files(folder: Path) -> list[Path]:
+    """What a student handed in that is not a notebook (read_submission says why, in Spanish)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")
+                  and ".ipynb_checkpoints" not in p.relative_to(folder).parts)
+
+
 def _moodle(root: Path, layout: Layout) -> None:
     for child in sorted(root.iterdir()):
         entry = parse_entry(fix_zip_name(child.name))
@@ -80,10 +86,10 @@ def _moodle(root: Path, layout: Layout) -> None:
             continue
         if entry.plugin != FILE_PLUGIN:
             continue  # online text and other plugins hold no notebook
-        files = _notebooks(child) if child.is_dir() else (
-            [child] if entry.filename.endswith(".ipynb") else [])
-        if not files and child.is_dir():
-            layout.ignored.append(f"{child.name}: no .ipynb inside")
+        files = _notebooks(child) if child.is_dir() else [child]
+        if not files:  # a .py, a .pdf, nothing: still the student's row, with the reason
+            others = _other_files(child)
+            files = others[:1] or [child]
         for path in files:
             layout.submissions.append(Submission(entry.name, path, entry.participant, "moodle"))
 
@@ -91,9 +97,9 @@ def _moodle(root: Path, layout: Layout) -> None:
 def _canvas(root: Path, layout: Layout) -> None:
     for child in sorted(root.iterdir()):
         parsed = parse_file(fix_zip_name(child.name)) if child.is_file() else None
-        if parsed is None or not parsed.original.endswith(".ipynb"):
+        if parsed is None:  # not a student's file (a .py of a student still gets its row)
             if not child.name.startswith((".", "__MACOSX")):
-                layout.ignored.append(f"{child.name}: not a Canvas notebook submission")
+                layout.ignored.append(f"{child.name}: not a Canvas submission name")
             continue
         layout.submissions.append(Submission(parsed.name, child, parsed.user_id, "canvas",
                                              parsed.attempt, parsed.late))
@@ -160,7 +166,7 @@ def describe(layout: Layout, given: Path) -> list[str]:
     """One line per fact the instructor should see about a download (English, for the CLI)."""
     if layout.kind == "folder":
         return []
-    lines = [f"{given}: {layout.kind} download, {len(layout.submissions)} notebook(s) of "
+    lines = [f"{given}: {layout.kind} download, {len(layout.submissions)} submitted file(s) of "
              f"{len({s.student_id for s in layout.submissions})} student(s)"]
     late = [s for s in layout.submissions if s.late]
     if late:

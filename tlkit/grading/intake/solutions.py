@@ -6,6 +6,8 @@ and points are read from them, never from the student's file.
 
 from __future__ import annotations
 
+import ast
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +27,32 @@ class SolutionCell:
     question: str | None = None
     points: float = 0.0
     hidden: bool = False
+    title: str = ""  # tests: the heading above them in the solution ("Ejercicio 1 · …")
+    hint: str = ""  # tests: the ``pista=`` given to ``check`` (shown when the test fails)
+
+
+HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.M)
+
+
+def heading(markdown: str) -> str:
+    """The last heading of a markdown cell ("" when it has none)."""
+    found = HEADING.findall(markdown)
+    return found[-1].strip() if found else ""
+
+
+def hint_of(test_source: str) -> str:
+    """The ``pista`` a test cell gives ``check(...)`` (a string literal), or ""."""
+    try:
+        tree = ast.parse(test_source)
+    except (SyntaxError, ValueError):
+        return ""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "check":
+            for keyword in node.keywords:
+                if keyword.arg == "pista" and isinstance(keyword.value, ast.Constant) \
+                        and isinstance(keyword.value.value, str):
+                    return keyword.value.value
+    return ""
 
 
 @dataclass
@@ -56,15 +84,20 @@ def load_assignment(path: Path) -> Assignment:
     nb = read_notebook(path)
     validate_solution(nb, path.name)
     cells = []
+    title = ""
     for cell in nb.cells:
         role = kind(cell)
+        if cell.cell_type == "markdown":
+            title = heading(source(cell)) or title
         if role not in (GIVEN, SOLUTION, TEST):
             continue
         meta = tlkit_meta(cell) if role == TEST else {}
         cells.append(SolutionCell(
             id=cell.id, kind=role, source=source(cell), checksum=checksum(source(cell)),
             question=meta.get("id"), points=float(meta.get("points", 0)),
-            hidden=bool(meta.get("hidden", False))))
+            hidden=bool(meta.get("hidden", False)),
+            title=title if role == TEST else "",
+            hint=hint_of(source(cell)) if role == TEST else ""))
     files = nb.metadata.get("tlkit", {}).get("files", [])
     return Assignment(name=path.stem, path=path, cells=cells, files=list(files))
 

@@ -28,6 +28,17 @@ class Submission:
     attempt: int = 1
     late: bool = False
 
+    @property
+    def key(self) -> tuple[str, str]:
+        """Who handed it in: the platform and its id when there is one, never the display
+        name alone (two "Ana García" with different ids are two students)."""
+        return (self.lms, self.student_id) if self.student_id else ("", self.student)
+
+    @property
+    def who(self) -> str:
+        """:attr:`key` as one readable text (shards, manifests, file names)."""
+        return f"{self.student} ({self.lms} {self.student_id})" if self.student_id else self.student
+
 
 @dataclass
 class ReadResult:
@@ -44,6 +55,10 @@ def read_submission(path: Path) -> ReadResult:
     path = Path(path)
     if path.is_symlink():
         return ReadResult(problem=INVALID["symlink"], flags=["symlink"])
+    if path.is_dir():  # a student's folder with nothing in it (see ``discover``)
+        return ReadResult(problem=INVALID["empty"])
+    if path.suffix.lower() != ".ipynb":  # a .py, a .pdf, a .zip: a row and a reason, not silence
+        return ReadResult(problem=INVALID["not_ipynb"].format(name=path.name))
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:

@@ -29,13 +29,14 @@ def add_commands(subparsers) -> None:
                         "one named like the assignment)")
     f.add_argument("--feedback-zip", type=Path, default=None,
                    help="Moodle: also write per-student feedback files in a zip for "
-                        "'Upload multiple feedback files in a zip'")
+                        "'Upload multiple feedback files in a zip' ('Subir múltiples archivos de "
+                        "retroalimentación en un ZIP'): the pages tlkit grade --feedback wrote")
     f.set_defaults(func=run_fill)
 
 
 def run_fill(args: argparse.Namespace) -> int:
     from tlkit.grading.reports.gradebook import read_gradebook
-    from tlkit.grading.lms.feedback_zip import write_moodle_feedback_zip
+    from tlkit.grading.lms.feedback_zip import feedback_folder, write_moodle_feedback_zip
     from tlkit.grading.lms.worksheet import WorksheetError, fill_worksheet, student_grades
 
     try:
@@ -49,7 +50,10 @@ def run_fill(args: argparse.Namespace) -> int:
     for sid, name, grade in report.filled:
         print(f"{name} ({sid or 'no id'}): {grade}")
     print(f"{args.out}: {len(report.filled)} grade(s) filled in a {report.platform} file, "
-          f"{report.untouched_rows} row(s) without a graded submission left untouched")
+          f"{report.untouched_rows} row(s) without a graded submission left blank"
+          + (":" if report.untouched else ""))
+    for who in report.untouched:
+        print(f"  left blank (no graded submission): {who}")
     for text in report.replaced:
         print(f"replaced a grade already in the file: {text}")
     for text in report.not_changed:
@@ -60,8 +64,14 @@ def run_fill(args: argparse.Namespace) -> int:
               file=sys.stderr)
     if args.feedback_zip is not None:
         grades = student_grades(rows, args.assignment)
-        skipped = write_moodle_feedback_zip(grades, args.feedback_zip)
-        print(f"{args.feedback_zip}: feedback for {len(grades) - len(skipped)} student(s)")
+        folder = feedback_folder(args.gradebook)
+        skipped, rebuilt = write_moodle_feedback_zip(grades, args.feedback_zip, folder)
+        print(f"{args.feedback_zip}: feedback for {len(grades) - len(skipped)} student(s)"
+              + (f", the pages tlkit grade wrote in {folder}" if folder else ""))
         for name in skipped:
             print(f"no feedback file for {name}: no Moodle participant id", file=sys.stderr)
+        if rebuilt:
+            print(f"feedback rebuilt from the gradebook (no page from `tlkit grade --feedback` "
+                  f"found; notices such as which file was graded are missing): "
+                  f"{', '.join(rebuilt)}", file=sys.stderr)
     return 1 if report.not_in_worksheet or report.not_changed else 0

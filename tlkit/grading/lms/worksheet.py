@@ -10,8 +10,10 @@
   scaled to its "Points Possible" row. Canvas imports no comments from this file.
 
 Only the fields written change; every other byte of the file is kept (see ``csv_text``).
-Students without a graded submission keep their row untouched; graded students missing from
-the file are returned so the caller reports them.
+Students without a graded submission keep their row untouched and are returned by name; graded
+students missing from the file are returned so the caller reports them. A file whose scale
+cannot be read (no Moodle maximum-grade column or value, no Canvas points-possible row) is
+refused: writing raw points (9 of 11) into a 10-point column would be a wrong grade.
 """
 
 from __future__ import annotations
@@ -79,7 +81,11 @@ class FillReport:
     not_in_worksheet: list[StudentGrade] = field(default_factory=list)
     not_changed: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)  # grades that were already there
-    untouched_rows: int = 0
+    untouched: list[str] = field(default_factory=list)  # "Name (id)" of rows left blank
+
+    @property
+    def untouched_rows(self) -> int:
+        return len(self.untouched)
 
 
 def _num(value: float) -> str:
@@ -134,12 +140,18 @@ def _number(text: str) -> tuple[float | None, bool]:
         return None, comma
 
 
-def _scaled(grade: StudentGrade, top_text: str) -> str:
+def _scaled(grade: StudentGrade, top_text: str) -> str | None:
+    """The grade on the file's scale (its decimal comma kept); None when the scale is unreadable."""
     top, comma = _number(top_text)
-    value = grade.points if not top or not grade.max_points else \
-        grade.points / grade.max_points * top
+    if not top or top < 0:
+        return None
+    value = grade.points / grade.max_points * top if grade.max_points else 0.0
     text = _num(value)
     return text.replace(".", ",") if comma else text
+
+
+def _who(name: str, sid: str) -> str:
+    return f"{name.strip() or '?'} ({sid.strip() or 'no id'})"
 
 
 def merged_comment(existing: str, ours: str) -> str:
@@ -162,6 +174,10 @@ def fill_moodle(sheet: CsvText, grades: list[StudentGrade]) -> FillReport:
     if col["id"] is None or col["grade"] is None:
         raise WorksheetError(f"{sheet.path}: not a Moodle grading worksheet (no "
                              "Identifier/Identificador and Grade/Calificación columns)")
+    if col["max"] is None:
+        raise WorksheetError(f"{sheet.path}: no 'Maximum Grade' ('Calificación máxima') column, "
+                             "so the grades cannot be put on Moodle's scale; download the "
+                             "grading worksheet again from the assignment (nothing was written)")
     report = FillReport("moodle")
     by_id, by_name = {}, {}
     for row in range(1, len(sheet.records)):
@@ -171,6 +187,16 @@ def fill_moodle(sheet: CsvText, grades: list[StudentGrade]) -> FillReport:
         if col["name"] is not None:
             by_name.setdefault(_norm(sheet.value(row, col["name"])), row)
     used = set()
+    unscaled = []
+    for grade in grades:
+        row = by_id.get(grade.student_id) if grade.student_id else by_name.get(_norm(grade.student))
+        if row is not None and _scaled(grade, sheet.value(row, col["max"])) is None:
+            unscaled.append(f"{_who(grade.student, grade.student_id)}: "
+                            f"{sheet.value(row, col['max']).strip() or 'empty'}")
+    if unscaled:
+        raise WorksheetError(f"{sheet.path}: the 'Maximum Grade' of these rows is not a number "
+                             "(a scale, or an edited file), so the grades cannot be put on "
+                             "Moodle's scale; nothing was written: " + "; ".join(unscaled))
     for grade in grades:
         row = by_id.get(grade.student_id) if grade.student_id else by_name.get(_norm(grade.student))
         if row is None:
@@ -180,7 +206,7 @@ def fill_moodle(sheet: CsvText, grades: list[StudentGrade]) -> FillReport:
             report.not_changed.append(f"{grade.student} ({grade.student_id}): the worksheet "
                                       "says the grade cannot be changed (locked or overridden)")
             continue
-        value = _scaled(grade, sheet.value(row, col["max"]) if col["max"] is not None else "")
+        value = _scaled(grade, sheet.value(row, col["max"]))
         _note_replaced(report, grade, sheet.value(row, col["grade"]), value)
         sheet.set(row, col["grade"], value)
         if col["feedback"] is not None:
@@ -188,8 +214,10 @@ def fill_moodle(sheet: CsvText, grades: list[StudentGrade]) -> FillReport:
                                                            grade.comment()))
         used.add(row)
         report.filled.append((grade.student_id, grade.student, value))
-    report.untouched_rows = sum(1 for r in range(1, len(sheet.records))
-                                if r not in used and any(sheet.records[r].values))
+    name_of = (lambda r: sheet.value(r, col["name"])) if col["name"] is not None else (lambda r: "")
+    report.untouched = [_who(name_of(r), sheet.value(r, col["id"]))
+                        for r in range(1, len(sheet.records))
+                        if r not in used and any(v.strip() for v in sheet.records[r].values)]
     return report
 
 
@@ -221,7 +249,7 @@ def fill_canvas(sheet: CsvText, grades: list[StudentGrade], column: str | None) 
                              "columns)")
     assignments = {g.assignment for g in grades}
     target = canvas_column(header, next(iter(assignments), ""), column)
-    top = ""
+    top = None
     report = FillReport("canvas")
     by_id, by_name, used = {}, {}, set()
     for row in range(1, len(sheet.records)):
@@ -233,6 +261,12 @@ def fill_canvas(sheet: CsvText, grades: list[StudentGrade], column: str | None) 
         last, _, given = sheet.value(row, name_col).partition(",")
         by_name.setdefault(_norm(given + last), row)
         by_name.setdefault(_norm(last + given), row)
+    if top is None or _number(top)[0] is None or not _number(top)[0]:
+        found = ("no 'Points Possible' row" if top is None
+                 else f"'Points Possible' is {top.strip() or 'empty'!r}")
+        raise WorksheetError(f"{sheet.path}: {found} for {header[target].strip()!r}, so the grades "
+                             "cannot be put on Canvas' scale; export the gradebook again "
+                             "(Grades → Export → Export Entire Gradebook); nothing was written")
     for grade in grades:
         row = by_id.get(grade.student_id) if grade.student_id else by_name.get(_norm(grade.student))
         if row is None:
@@ -243,7 +277,8 @@ def fill_canvas(sheet: CsvText, grades: list[StudentGrade], column: str | None) 
         sheet.set(row, target, value)
         used.add(row)
         report.filled.append((grade.student_id, grade.student, value))
-    report.untouched_rows = sum(1 for r in by_id.values() if r not in used)
+    report.untouched = [_who(sheet.value(r, name_col), sid) for sid, r in by_id.items()
+                        if r not in used]
     return report
 
 

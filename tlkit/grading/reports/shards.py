@@ -1,7 +1,8 @@
 """A class graded across machines: shards by student, a manifest per run, and the merge.
 
-``--shard I/N`` keeps a student's submissions together (students sorted, every N-th from the
-I-th). Each run writes ``<gradebook>.manifest.json`` beside its gradebook: the whole class it
+``--shard I/N`` keeps a student's submissions together (students, keyed by ``Submission.who``:
+the platform's id when there is one, sorted, every N-th from the I-th). Each run writes
+``<gradebook>.manifest.json`` beside its gradebook: the whole class it
 saw, its shard, its students, its feedback folder. ``tlkit merge-grades`` checks the manifests
 cover the class exactly once and writes one gradebook and one feedback folder.
 """
@@ -33,9 +34,9 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def shard(submissions: list[Submission], index: int, count: int) -> list[Submission]:
     """Share ``index`` (1-based) of ``count``: every count-th student, all their notebooks."""
-    students = sorted({s.student for s in submissions})
-    mine = {name for k, name in enumerate(students) if k % count == index - 1}
-    return sorted(s for s in submissions if s.student in mine)
+    students = sorted({s.who for s in submissions})
+    mine = {who for k, who in enumerate(students) if k % count == index - 1}
+    return sorted(s for s in submissions if s.who in mine)
 
 
 def manifest_name(gradebook_name: str) -> str:
@@ -48,8 +49,8 @@ def manifest_text(everyone: list[Submission], spec: tuple[int, int], gradebook: 
     """The JSON manifest of one run (shard ``spec`` of the class ``everyone``)."""
     mine = shard(everyone, *spec)
     return json.dumps({
-        "shard": list(spec), "class": sorted({s.student for s in everyone}),
-        "students": sorted({s.student for s in mine}), "gradebook": gradebook,
+        "shard": list(spec), "class": sorted({s.who for s in everyone}),
+        "students": sorted({s.who for s in mine}), "gradebook": gradebook,
         "feedback": feedback, "isolation": isolation}, ensure_ascii=False, indent=1) + "\n"
 
 
@@ -105,7 +106,8 @@ def merge(gradebooks: list[Path], out: Path, feedback_dir: Path | None = None) -
         for path, m in manifests:
             if not m.get("feedback"):
                 continue
-            for file in sorted((path.parent / m["feedback"]).glob("*.md")):
+            folder_of = path.parent / m["feedback"]
+            for file in sorted([*folder_of.glob("*.html"), *folder_of.glob("*.md")]):
                 if file.name in names:
                     raise MergeError(f"feedback file {file.name} comes from two shards")
                 names.add(file.name)

@@ -5,19 +5,22 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
-from tlkit.grading.reports.gradebook import number
+from tlkit.grading.reports.class_report import report_path
+from tlkit.grading.reports.gradebook import number, rows_with_submission
+from tlkit.grading.reports.wide import wide_path
 from tlkit.grading.safe_text import one_line
 from tlkit.grading.scoring.row import Row
 
 
 def summary_table(rows: list[Row]) -> str:
     """A plain-text table: one line per submission with points and status counts."""
-    grouped: dict[tuple[str, str], list[Row]] = {}
-    for row in rows:
-        grouped.setdefault((row.student, row.assignment), []).append(row)
+    grouped: dict[tuple[str, str, str], list[Row]] = {}
+    for row in rows:  # two students with one name but different platform ids stay two
+        who = f"{row.student} ({row.student_id})" if row.student_id else row.student
+        grouped.setdefault((who, row.student_id, row.assignment), []).append(row)
     header = ("student", "assignment", "points", "statuses", "flags")
     body = []
-    for (student, assignment), items in grouped.items():
+    for (student, _, assignment), items in grouped.items():
         counts = Counter(r.status for r in items)
         body.append((one_line(student)[:60], one_line(assignment)[:40],
                      f"{number(sum(r.points for r in items))}/"
@@ -34,7 +37,7 @@ def summary_table(rows: list[Row]) -> str:
 def print_summary(batch, *, stream=None) -> None:
     """Print the per-submission table, the isolation used, and where the outputs went."""
     stream = stream or sys.stdout
-    rows = [row for r in batch.results for row in r.rows]
+    rows = rows_with_submission(batch.results)
     if rows:
         print(summary_table(rows), file=stream)
     seconds = sum(r.seconds for r in batch.results)
@@ -46,6 +49,8 @@ def print_summary(batch, *, stream=None) -> None:
     for line in batch.warnings:
         print(f"warning: {one_line(line)}", file=stream)
     if batch.out:
-        print(f"gradebook: {batch.out}", file=stream)
+        print(f"gradebook: {batch.out} (one row per question; {wide_path(batch.out).name}: one "
+              f"row per student)", file=stream)
+        print(f"class report: {report_path(batch.out)} (open it in a browser)", file=stream)
     if batch.feedback_dir:
         print(f"feedback: {batch.feedback_dir}/", file=stream)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-STATUSES = ("passed", "failed", "unsolved", "timeout", "crashed", "invalid", "error")
+STATUSES = ("passed", "failed", "unsolved", "timeout", "crashed", "invalid", "wrong-assignment",
+            "error")
 
 
 @dataclass(frozen=True)

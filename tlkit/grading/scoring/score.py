@@ -5,7 +5,11 @@ The ladder (first match wins) for a test cell: not reached → ``timeout``/``cra
 timed out → ``timeout``; ``NotImplementedError`` in the test or the student's cell before it →
 ``unsolved``; the student's cell timed out → ``timeout``; otherwise ``failed``. A given cell
 that fails before any student code ran, or runs out of its own budget, makes the remaining
-tests ``error``: the statement is the grader's responsibility, never a silent 0.
+tests ``error``: the statement is the grader's responsibility, never a silent 0. A tamper
+probe that could not answer because the kernel was still busy (it timed out behind the
+student's code, or ran out of the memory the student's processes took) is no evidence of
+tampering: the tests it should have vouched for that passed become ``timeout`` ("tu código no
+terminó"), never ``tampered-runtime``.
 
 Hidden tests' source must not reach the gradebook or feedback: a hidden test's row shows only
 the exception's type, and any other text is dropped when it quotes a line of a hidden test; after
@@ -28,6 +32,16 @@ from tlkit.grading.scoring.row import Row
 ERROR_NAMES_UNSOLVED = ("NotImplementedError",)
 LATE_TEXT_CAP = 160
 HARMLESS_EVIDENCE = ("user.check",)
+UNANSWERED = ("timeout", "dead")  # a probe the busy (or dead) kernel never ran
+# ... or that the student's resources, not their code, stopped: memory exhausted by their own
+# processes, or the interrupt meant for their endless cell landing in the probe.
+STARVED = ("MemoryError", "KeyboardInterrupt")
+
+
+def unanswered(event: CellRun) -> bool:
+    """True for a probe that could not run, which is no evidence of tampering: the tests it
+    should have vouched for that passed become ``timeout`` ("tu código no terminó")."""
+    return event.status in UNANSWERED or (event.status == "error" and event.ename in STARVED)
 NOT_RUN = CellRun(index=-1, status="")  # "the student's cell before this test": none ran
 
 
@@ -64,6 +78,7 @@ class _Seen:
     grader_fault: str = ""  # a given cell failed before any student code, or ran out of budget
     student_ran: bool = False
     late: bool = False  # a hidden test has started: student-chosen text is suspect from here on
+    unverified: bool = False  # the last probe could not run: the student's code had not ended
     lost: str = REASONS["lost"]
     notes: list[str] = field(default_factory=list)
 
@@ -84,6 +99,8 @@ def _tampering(plan: Plan, run: WorkerRun) -> tuple[dict[int, list[str]], list[s
         if event is None:
             continue
         if step.kind == "probe":
+            if unanswered(event):
+                continue
             seen = parse_probe(event.output)
             if baseline is None:
                 baseline = seen or {}
@@ -156,6 +173,8 @@ def _ladder(event: CellRun | None, test: SolutionCell, seen: _Seen, run: WorkerR
 def _overruled(verdict: tuple[str, float, str], seen: _Seen) -> tuple[str, float, str]:
     """The verdict after what happened before the test: tampering, a broken statement."""
     status, points, reason = verdict
+    if status == "passed" and seen.unverified:
+        return "timeout", 0.0, REASONS["unverified"]
     if status == "passed" and seen.tampered:
         return "failed", 0.0, REASONS["tampered"]
     if seen.grader_fault:  # after a broken statement no verdict can be trusted
@@ -179,6 +198,8 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
         if index in probe_evidence and not seen.tampered:
             # A redefined ``check`` alone is flagged, not scored: the fresh check replaced it.
             seen.tampered = [e for e in probe_evidence[index] if e not in HARMLESS_EVIDENCE]
+        if step.kind == "probe" and event is not None:
+            seen.unverified = unanswered(event)
         _note_cell(step, event, seen, redact, options)
         if step.kind != "test":
             continue

@@ -24,7 +24,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlkit.grading.messages import FINAL_CHECK, LABELS, MARKS, plan_sentences
+from tlkit.grading.messages import FINAL_CHECK, LABELS, MARKS, agree, plan_sentences
 from tlkit.grading.safe_text import short
 from tlkit.grading.student.own_notebook import NotebookSource, environment, read_own_notebook
 from tlkit.grading.student.own_notebook import history as session_history
@@ -222,8 +222,9 @@ def render(report: Report) -> str:
     lines += _table(report.tests) + [""]
     lines.append(FINAL_CHECK["visible"].format(got=_number(got), top=_number(top)))
     if report.hidden_points:
-        lines.append(FINAL_CHECK["hidden"].format(hidden=_number(report.hidden_points),
-                                                  total=_number(top + report.hidden_points)))
+        lines.append(agree(FINAL_CHECK["hidden"].format(
+            hidden=_number(report.hidden_points), total=_number(top + report.hidden_points)),
+            report.hidden_points))
     pending = [t.question for t in report.tests if t.status != "passed"]
     if pending:
         lines.append(FINAL_CHECK["pending"].format(questions=", ".join(pending)))
