@@ -19,8 +19,7 @@ from tlkit.grading.job import Job
 
 TIMEOUT_ENAME = "TLKitCellTimeout"
 TEXT_CAP = 1500
-PROBE_CAP = 200_000
-GIVEN_KINDS = ("given", "probe", "preamble")
+GIVEN_KINDS = ("given",)
 
 
 class CappedClient(NotebookClient):
@@ -54,6 +53,12 @@ def _short(value: str, cap: int = 600) -> str:
     return value if len(value) <= cap else value[:cap] + "…"
 
 
+def kernel_text(source: str) -> str:
+    """``source`` as the kernel's UTF-8 messages can carry it: a lone surrogate (valid in a
+    notebook's JSON, not in UTF-8) becomes U+FFFD instead of breaking the connection."""
+    return source.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def cell_timeout(job: Job, kind: str) -> float:
     """The time budget of one cell: the given cells' own, or the student's per-cell limit."""
     return job.timeout_given if kind in GIVEN_KINDS else job.timeout_cell
@@ -66,7 +71,7 @@ def run_cells(job: Job, *, emit: Callable[[dict], None], kernel_name: str = "pyt
     "index", "status", "ename", "evalue", "output", "truncated", "seconds"}`` per cell run, and
     ``{"event": "stuck"}`` when two cells in a row time out (the kernel ignores interrupts).
     """
-    nb = new_notebook(cells=[new_code_cell(c.source) for c in job.cells])
+    nb = new_notebook(cells=[new_code_cell(kernel_text(c.source)) for c in job.cells])
     client = CappedClient(
         nb, timeout=max(1, int(round(job.timeout_cell))), kernel_name=kernel_name,
         interrupt_on_timeout=True, allow_errors=False, record_timing=False,
@@ -87,7 +92,7 @@ def run_cells(job: Job, *, emit: Callable[[dict], None], kernel_name: str = "pyt
             event = {"event": "cell", "index": index, "status": "ok"}
             began = time.monotonic()
             try:
-                client.execute_cell(cell, index, store_history=spec.kind != "probe")
+                client.execute_cell(cell, index)
             except CellExecutionError as exc:
                 timed_out = exc.ename == TIMEOUT_ENAME
                 event.update(status="timeout" if timed_out else "error", ename=exc.ename,
@@ -96,8 +101,7 @@ def run_cells(job: Job, *, emit: Callable[[dict], None], kernel_name: str = "pyt
                 event.update(status="timeout", ename=TIMEOUT_ENAME, evalue=_short(exc))
             except DeadKernelError as exc:
                 event.update(status="dead", ename="DeadKernelError", evalue=_short(exc))
-            cap = PROBE_CAP if spec.kind == "probe" else TEXT_CAP
-            event.update(output=_text(cell, cap), truncated=index in client.truncated,
+            event.update(output=_text(cell, TEXT_CAP), truncated=index in client.truncated,
                          seconds=round(time.monotonic() - began, 3))
             emit(event)
             if event["status"] == "dead":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import queue
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -21,7 +22,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlkit.grading import cgroups, sandbox, scoring, shards, warm_cache, zygote
+from tlkit.grading import cgroups, judge, sandbox, scoring, shards, warm_cache, zygote
 from tlkit.grading.feedback import write_feedback
 from tlkit.grading.gradebook import Row, gradebook_text, rows_with_submission
 from tlkit.grading.job import Cell, Job
@@ -32,6 +33,9 @@ from tlkit.grading.solutions import Assignment, load_assignments
 from tlkit.grading.submissions import Submission, discover, read_submission
 from tlkit.grading.supervise import run_worker, worker_command
 from tlkit.grading.validate import SolutionError
+
+
+VERIFIER_TIMEOUT = 300  # seconds for the verifier to judge one submission's handed-over data
 
 
 class GraderError(RuntimeError):
@@ -84,6 +88,14 @@ def _rows_all(student, assignment, status, reason, flags="", isolation=""):
         return [Row(student, "?", "*", 0, 0, status, reason, flags, isolation)]
     return [Row(student, assignment.name, t.question, 0, t.points, status, reason, flags,
                 isolation) for t in assignment.tests]
+
+
+def verifier_tests(plan, run: scoring.WorkerRun) -> list[dict]:
+    """What the verifier needs for each test that handed data over (``judge.run_one``)."""
+    return [{"index": i, "question": step.question, "verdict": step.verdict,
+             "names": list(step.names), "constants": dict(step.constants),
+             "json": run.handovers[i].get("json"), "npz": run.handovers[i].get("npz", "")}
+            for i, step in enumerate(plan.steps) if step.kind == "test" and i in run.handovers]
 
 
 def _timing(run: scoring.WorkerRun, plan) -> dict[str, float]:
@@ -271,7 +283,14 @@ class Grader:
             return SubmissionResult(submission, assignment.name, _rows_all(
                 student, assignment, "error", scoring.KERNEL_DID_NOT_START.format(detail=detail),
                 flags, mode), scoring.plan_notes(plan))
-        scored = scoring.score(plan, assignment, run, student, options, flags)
+        try:
+            verdicts = judge.verify(verifier_tests(plan, run),
+                                    sandbox.sandbox_env(str(self.root)), VERIFIER_TIMEOUT)
+        except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as exc:
+            return SubmissionResult(submission, assignment.name, _rows_all(
+                student, assignment, "error", scoring.GRADER_FAILED.format(
+                    detail=scoring.short(str(exc))), flags, mode), scoring.plan_notes(plan))
+        scored = scoring.score(plan, assignment, run, student, options, flags, verdicts)
         rows = [Row(r.student, r.assignment, r.question, r.points, r.max_points, r.status,
                     r.reason, r.flags, mode) for r in scored.rows]
         return SubmissionResult(submission, assignment.name, rows,

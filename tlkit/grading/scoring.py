@@ -1,28 +1,32 @@
 """Scoring: rows from the worker's per-cell events, and every Spanish sentence a student reads.
 
-The ladder (first match wins) for a test cell: not reached → ``timeout``/``crashed``; reply
-``ok`` → ``passed`` (unless the runtime was tampered with before it); kernel died → ``crashed``;
-timed out → ``timeout``; ``NotImplementedError`` in the test or the student's cell before it →
-``unsolved``; the student's cell timed out → ``timeout``; otherwise ``failed``. A given cell
-that fails before any student code ran, or runs out of its own budget, makes the remaining
-tests ``error``: the statement is the grader's responsibility, never a silent 0.
+The ladder (first match wins) for a test: not reached → ``timeout``/``crashed``; kernel died →
+``crashed``; timed out → ``timeout``; the kernel ran it cleanly and the verifier (``judge``)
+passed its handed-over data → ``passed``; ran cleanly but the verifier did not pass it →
+``failed`` (``tampered-runtime`` when the kernel's own run of a visible verdict passed, or no
+data came); ``NotImplementedError`` in the test or the student's cell before it → ``unsolved``;
+the student's cell timed out → ``timeout``; otherwise ``failed``. A given cell that fails
+before any student code ran, or runs out of its own budget then, makes the remaining tests
+``error``: the statement is the grader's responsibility, never a silent 0; one that overruns
+after student code ran is the student's failure, and the feedback says so.
 
-Hidden tests' source must not reach the gradebook or feedback: a hidden test's row shows only
-the exception's type, and any other text is dropped when it quotes a line of a hidden test; after
-the first hidden test ran, text a student can choose is cut short (see docs/grading.md).
+Hidden tests never leak through feedback: a hidden test's row shows a fixed sentence and its
+hint (the instructor's text), and once a hidden test has run in the kernel no text the
+student's code can choose (exception names included) reaches any row or note.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from tlkit.grading.gradebook import Row
 from tlkit.grading.matching import Plan
 from tlkit.grading.options import GradeOptions
 from tlkit.grading.solutions import Assignment
-from tlkit.grading.tamper import differences, parse_probe
 
 ERROR_NAMES_UNSOLVED = ("NotImplementedError",)
+DISGUISED = "DisguisedData"  # ``handover.DisguisedData``: the kernel refused a disguised value
 LATE_TEXT_CAP = 160
 
 LABELS = {
@@ -63,12 +67,21 @@ INVALID = {  # why a submitted file cannot be graded (status ``invalid``)
                 "Colab actuales (nbformat 4)",
     "no_cells": "el notebook no tiene una lista de celdas válida",
 }
-REDACTED = "[texto omitido: citaba una prueba oculta]"
-HARMLESS_EVIDENCE = ("user.check",)
-EVIDENCE = {"probe": "la comprobación del entorno no respondió (¿celdas reescritas?)",
-            "user.check": "check redefinido"}
-
-
+TAMPERED_NOTE = ("Tu kernel dio por buena una prueba que, con los mismos datos, no se cumple "
+                 "fuera de él (o la terminó sin entregar sus datos): algo de tu código cambió "
+                 "cómo se comprueban las pruebas. Esas pruebas no puntúan (tampered-runtime). Si "
+                 "crees que es un error, avisa a tu profesor.")
+HIDDEN_FAILED = "la prueba oculta no se cumple"
+DETAIL_IN_NOTEBOOK = "el detalle lo ves al ejecutar la prueba en tu notebook"
+HINT = "Pista: {hint}"
+NOT_DATA = "la prueba necesita «{name}» y tu código no la dejó definida"
+BAD_DATA = "los datos que entregó la prueba no se pudieron leer"
+TOO_BIG = "la prueba entregó demasiados datos al corrector"
+NO_DATA = "la prueba terminó sin entregar sus datos al corrector"
+VERDICT_ERROR = "la comprobación falló con {kind}"
+LATER_GIVEN_TIMEOUT = ("una celda del enunciado, ejecutada después de tu código, superó su límite "
+                       "de {limit:g} s: tu código la hizo más lenta (o la bloqueó) y lo que "
+                       "depende de ella no se ha podido comprobar")
 def plan_notes(plan: Plan) -> list[str]:
     """Spanish sentences for what the matching noticed."""
     out = []
@@ -107,6 +120,24 @@ class WorkerRun:
     stderr: str = ""
     kernel_seconds: float = 0.0
     oom_kills: int = 0
+    handovers: dict[int, dict] = field(default_factory=dict)  # test step → {"json", "npz"}
+    too_big: set[int] = field(default_factory=set)  # tests whose hand-over was over the cap
+    _chunks: dict[int, list[str]] = field(default_factory=dict)
+
+    def add_handover(self, event: dict) -> None:
+        """Collect one ``handover`` event of the worker (chunks, then the end)."""
+        index = int(event["index"])
+        if event.get("too_big"):
+            self.too_big.add(index)
+        elif event.get("end"):
+            try:
+                data = json.loads("".join(self._chunks.pop(index, [])))
+            except ValueError:
+                return
+            if isinstance(data, dict):
+                self.handovers[index] = data
+        else:
+            self._chunks.setdefault(index, []).append(str(event.get("chunk", "")))
 
 
 @dataclass
@@ -124,78 +155,49 @@ def short(text: str, cap: int = 300) -> str:
     return text if len(text) <= cap else text[:cap] + "…"
 
 
-class Redactor:
-    """Drops text that quotes a hidden test, and limits student-chosen text after one ran."""
-
-    def __init__(self, assignment: Assignment):
-        self.lines = {line.strip() for t in assignment.tests if t.hidden
-                      for line in t.source.splitlines() if len(line.strip()) >= 12}
-
-    def __call__(self, text: str, late: bool = False) -> str:
-        flat = " ".join(text.split())
-        if any(" ".join(line.split()) in flat for line in self.lines):
-            return REDACTED
-        return short(flat, LATE_TEXT_CAP if late else 300)
+def _with_hint(text: str, hint: str) -> str:
+    return f"{text}. {HINT.format(hint=hint)}" if hint else text
 
 
-def _error(event: dict, redact: Redactor, late: bool, hidden: bool = False) -> str:
-    if hidden:
-        return short(str(event.get("ename", "")), 80)
-    return redact(f"{event.get('ename', '')}: {event.get('evalue', '')}".strip(": "), late)
+def _kernel_error(event: dict) -> str:
+    """The error a cell of the student's kernel reported (student-chosen text)."""
+    return short(f"{event.get('ename', '')}: {event.get('evalue', '')}".strip(": "), 300)
 
 
-def _tampering(plan: Plan, run: WorkerRun) -> tuple[dict[int, list[str]], list[str]]:
-    """Index of each probe/canary step → evidence found there; and whole-run evidence."""
-    baseline = None
-    found: dict[int, list[str]] = {}
-    whole: list[str] = []
-    for index, step in enumerate(plan.steps):
-        event = run.cells.get(index)
-        if event is None:
-            continue
-        if step.kind == "probe":
-            seen = parse_probe(event.get("output", ""))
-            if baseline is None:
-                baseline = seen or {}
-                continue
-            changed = differences(baseline, seen)
-            if changed:
-                found[index] = changed
-        elif step.kind == "canary" and event["status"] == "ok":
-            whole.append("el kernel dio por buena una celda que falla")
-    return found, whole
-
-
-def tamper_note(evidence: list[str], counted: bool) -> str:
-    """The feedback sentence for tampering evidence (tests after it count or not)."""
-    what = ", ".join(evidence[:12]) + ("…" if len(evidence) > 12 else "")
-    if not counted:
-        return (f"Se ha detectado que tu código modificó el entorno del que dependen las pruebas "
-                f"({what}): las pruebas se han ejecutado con el original.")
-    return (f"Se ha detectado que tu código modificó el entorno del que dependen las pruebas "
-            f"({what}): las pruebas posteriores no cuentan. Si crees que es un error, avisa a tu "
-            "profesor.")
+def _verdict_reason(verdict: dict) -> str:
+    """Why the verifier failed a test, from the solution's own assertion message."""
+    if verdict.get("status") == "failed":
+        return short(verdict.get("message") or "la comprobación no se cumple")
+    if verdict.get("kind") == "name":
+        return NOT_DATA.format(name=verdict.get("name", "?"))
+    if verdict.get("kind") == "bad-data":
+        return BAD_DATA
+    return VERDICT_ERROR.format(kind=short(verdict.get("kind", "?"), 40))
 
 
 def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
-          options: GradeOptions, flags: str) -> Scored:
-    """Rows for each test of ``assignment`` from the worker's per-cell events."""
+          options: GradeOptions, flags: str, verdicts: dict[int, dict]) -> Scored:
+    """Rows for each test of ``assignment``: the verifier's verdicts, the kernel's events.
+
+    A test passes only when the verifier passed the data its collect part handed over and the
+    kernel ran the cell without error: the student's kernel can lower a verdict, never raise
+    one. A kernel that ran a test's cell cleanly while the verifier failed its data, or that
+    handed over nothing, is evidence of tampering (``tampered-runtime``). Once a hidden test's
+    collect part has run in the kernel, no text the student's code can choose reaches the
+    feedback (it could carry the hidden test's source): rows say what failed and the hint.
+    """
     tests = {t.id: t for t in assignment.tests}
-    redact = Redactor(assignment)
     rows, notes, extra_flags = [], [], []
-    probe_evidence, whole_evidence = _tampering(plan, run)
-    tampered: list[str] = list(whole_evidence)
+    tampered = False
     last_student: dict | None = None
     given_error = ""  # the first error in a cell of the statement: it explains what follows
     grader_fault = ""  # a given cell failed before any student code, or ran out of its budget
+    student_fault = ""  # a given cell overran after student code ran
     student_ran = False
-    late = False  # a hidden test has started: student-chosen text is suspect from here on
+    late = False  # a hidden test has run in the kernel: student-chosen text may carry it
     lost = "el kernel se detuvo antes de esta prueba"
     for index, step in enumerate(plan.steps):
         event = run.cells.get(index)
-        if index in probe_evidence and not tampered:
-            # A redefined ``check`` alone is flagged, not scored: the fresh check replaced it.
-            tampered = [e for e in probe_evidence[index] if e not in HARMLESS_EVIDENCE]
         if step.kind in ("student", "extra"):
             student_ran = True
             last_student = event
@@ -204,11 +206,15 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
                              "(¿un bucle infinito?) y se interrumpió.")
             if event and event.get("truncated"):
                 notes.append("Una celda tuya escribió demasiada salida: se ha recortado.")
-        if step.kind == "given" and event and event["status"] == "timeout" and not grader_fault:
-            grader_fault = (f"una celda del enunciado superó su límite de "
-                            f"{options.timeout_given:g} s (¿máquina sobrecargada?)")
+        if step.kind == "given" and event and event["status"] == "timeout":
+            if not student_ran and not grader_fault:
+                grader_fault = (f"una celda del enunciado superó su límite de "
+                                f"{options.timeout_given:g} s (¿máquina sobrecargada?)")
+            elif student_ran and not student_fault:
+                student_fault = LATER_GIVEN_TIMEOUT.format(limit=options.timeout_given)
+                notes.append(student_fault[0].upper() + student_fault[1:] + ".")
         if step.kind == "given" and event and event["status"] == "error" and not given_error:
-            given_error = _error(event, redact, late)
+            given_error = "(detalle omitido)" if late else _kernel_error(event)
             if not student_ran:
                 grader_fault = f"una celda del enunciado falló: {given_error}"
             else:
@@ -223,6 +229,9 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
         hidden = test.hidden
         status, points, reason = "failed", 0.0, ""
         mine = last_student or {}
+        verdict = verdicts.get(index, {"status": "missing"})
+        has_data = verdict.get("status") != "missing"
+        quiet = hidden or late  # no student-chosen text in this row
         if event is None:
             if run.killed:
                 status, reason = "timeout", (f"se agotó el tiempo total de "
@@ -232,40 +241,54 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
                                              "de tiempo (¿bucle que ignora la interrupción?)")
             else:
                 status, reason = "crashed", lost
-        elif event["status"] == "ok":
-            status, points = "passed", test.points
         elif event["status"] == "dead":
             status, reason = "crashed", "el kernel se detuvo durante la prueba"
         elif event["status"] == "timeout":
             status, reason = "timeout", f"la prueba superó el límite de {options.timeout_cell:g} s"
+        elif event["status"] == "ok" and verdict.get("status") == "passed":
+            status, points = "passed", test.points
+        elif event["status"] == "ok" and index in run.too_big:
+            reason = TOO_BIG
+        elif event["status"] == "ok" and not has_data:  # hand_over ran, yet nothing came
+            tampered, reason = True, NO_DATA
+        elif event["status"] == "ok" and hidden:  # its kernel cell has no verdict to compare
+            reason = HIDDEN_FAILED
+        elif event["status"] == "ok":  # the kernel passed what the verifier fails
+            tampered = True
+            reason = DETAIL_IN_NOTEBOOK if late else _verdict_reason(verdict)
+        elif event.get("ename") == DISGUISED:  # a value made to fool comparisons
+            tampered, reason = True, (HIDDEN_FAILED if quiet else _kernel_error(event))
         elif event.get("ename") in ERROR_NAMES_UNSOLVED or mine.get("ename") in ERROR_NAMES_UNSOLVED:
             status, reason = "unsolved", "sin resolver (NotImplementedError)"
         elif mine.get("status") == "timeout":
             status, reason = "timeout", (f"tu celda superó el límite de {options.timeout_cell:g}"
-                                         f" s; la prueba falló: {_error(event, redact, late, hidden)}")
+                                         " s y la prueba falló")
+        elif verdict.get("status") in ("failed", "error") and not quiet:
+            reason = _verdict_reason(verdict)
+        elif quiet:
+            reason = HIDDEN_FAILED if hidden else DETAIL_IN_NOTEBOOK
         elif mine.get("status") == "error":
-            reason = (f"error en tu celda: {_error(mine, redact, late)}; la prueba falló: "
-                      f"{_error(event, redact, late, hidden)}")
+            reason = (f"error en tu celda: {_kernel_error(mine)}; la prueba falló: "
+                      f"{_kernel_error(event)}")
         else:
-            reason = _error(event, redact, late, hidden)
-            if hidden:
-                reason = f"la prueba oculta falló ({reason})"
-        if status == "passed" and tampered:
-            status, points = "failed", 0.0
-            reason = "entorno manipulado antes de esta prueba (tampered-runtime)"
-        elif grader_fault:  # after a broken statement no verdict can be trusted
+            reason = _kernel_error(event)
+        if status != "passed" and hidden:
+            reason = _with_hint(reason, step.hint)
+        elif status != "passed" and late and reason == DETAIL_IN_NOTEBOOK:
+            reason = _with_hint(reason, step.hint)
+        if grader_fault:  # after a broken statement no verdict can be trusted
             status, points, reason = "error", 0.0, grader_fault
+        elif student_fault and status != "passed":
+            reason = student_fault
         elif given_error and status != "passed":
             reason += f"; antes falló una celda del enunciado: {given_error}"
-        if hidden:
+        if hidden and event is not None:
             late = True
         rows.append(Row(student, assignment.name, test.question, points, test.points, status,
                         reason, flags))
-    if tampered or probe_evidence:
+    if tampered:
         extra_flags.append("tampered-runtime")
-        evidence = whole_evidence + [e for found in probe_evidence.values() for e in found]
-        notes.append(tamper_note([EVIDENCE.get(e, e) for e in dict.fromkeys(evidence)],
-                                 counted=bool(tampered)))
+        notes.append(TAMPERED_NOTE)
     if grader_fault:
         notes.append(f"No es culpa tuya: {grader_fault}. Tu profesor volverá a corregirla.")
     if run.oom_kills:
