@@ -1,10 +1,10 @@
 """A graded test cell in two parts: what runs in the student's kernel, what decides the verdict.
 
 A test cell is ``with check("id", pista="..."):`` followed by a body. The body's statements
-before its first top-level ``assert`` are the *collect* part: they may call the student's
-functions and read models, and they leave plain values in the namespace. From the first
-``assert`` on, the statements are the *verdict*: they read only data (numbers, text, lists,
-NumPy arrays) and ``np``/``math``. In the student's notebook the cell runs as written; the
+before the first one holding an ``assert`` are the *collect* part: they may call the student's
+functions and read models, and they leave plain values in the namespace. From that statement
+on, the statements are the *verdict*: they read only data (numbers, text, lists, dicts, NumPy
+arrays) and ``np``/``math``, and they compare it with what is expected. In the student's notebook the cell runs as written; the
 grader runs the collect part in the student's kernel, hands the values the verdict reads over
 (``handover``), and runs the verdict in a fresh process where no student code ever ran
 (``judge``). Which values: the verdict's free names (by ``ast``), except builtins, the modules
@@ -23,12 +23,12 @@ from dataclasses import dataclass
 PROVIDED = ("np", "math")  # what the verifier's namespace holds besides the data
 
 
-class TestFormatError(ValueError):
+class SplitError(ValueError):
     """A test cell the grader cannot split (the message says what the format needs)."""
 
 
 @dataclass(frozen=True)
-class TestParts:
+class SplitTest:
     """One test cell, split."""
 
     question: str
@@ -80,30 +80,31 @@ def free_names(source: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in used if n not in skip))
 
 
-def split_test(source: str) -> TestParts:
-    """The two parts of a test cell's ``source`` (raises :class:`TestFormatError`)."""
+def split_test(source: str) -> SplitTest:
+    """The two parts of a test cell's ``source`` (raises :class:`SplitError`)."""
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
-        raise TestFormatError(f"the test does not parse: {exc}") from exc
+        raise SplitError(f"the test does not parse: {exc}") from exc
     lines = source.splitlines()
     withs = [n for n in tree.body if _check_call(n) is not None]
     if len(withs) != 1 or tree.body[-1] is not withs[0]:
-        raise TestFormatError('a test cell must end in one `with check("id", pista=...):` block')
+        raise SplitError('a test cell must end in one `with check("id", pista=...):` block')
     block = withs[0]
     call = _check_call(block)
     question = call.args[0].value if call.args and isinstance(call.args[0], ast.Constant) else ""
     hint = next((k.value.value for k in call.keywords if k.arg == "pista"
                  and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)), "")
-    cut = next((i for i, n in enumerate(block.body) if isinstance(n, ast.Assert)), None)
+    cut = next((i for i, n in enumerate(block.body)
+                if any(isinstance(m, ast.Assert) for m in ast.walk(n))), None)
     if cut is None:
-        raise TestFormatError("the `with check(...)` block needs at least one `assert`: the "
-                              "verdict starts at the first one")
+        raise SplitError("the `with check(...)` block needs at least one `assert`: the "
+                         "verdict starts at the first statement holding one")
     before = tree.body[:-1]
     collect = "\n".join(filter(None, [_segment(lines, before),
                                       _segment(lines, block.body[:cut])]))
     verdict = _segment(lines, block.body[cut:])
-    return TestParts(str(question), hint, collect, verdict, free_names(verdict))
+    return SplitTest(str(question), hint, collect, verdict, free_names(verdict))
 
 
 def constants(sources: list[str]) -> dict[str, str]:

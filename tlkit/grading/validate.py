@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tlkit.grading.cells import BEGIN, END, ID_PATTERN, META, source, tlkit_meta
 from tlkit.grading.clear_solutions import MarkerError, clear_source
-from tlkit.grading.judging import TestFormatError, split_test
+from tlkit.grading.judging import SplitError, split_test
 
 
 class SolutionError(ValueError):
@@ -49,7 +49,7 @@ def problems(nb) -> list[str]:
             found.append(f"{where}: test cell {qid!r} needs {META}.points (a number >= 0)")
         try:
             split_test(src)
-        except TestFormatError as exc:
+        except SplitError as exc:
             found.append(f"{where}: test cell {qid!r}: {exc}")
         if not isinstance(meta.get("hidden", False), bool):
             found.append(f"{where}: {META}.hidden must be true or false")
