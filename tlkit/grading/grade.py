@@ -181,6 +181,18 @@ class Grader:
             return None
         return sandbox.slot_uid(slot) if sandbox.process_cap_enforced(self.mode) else None
 
+    def _verify(self, plan, run: scoring.WorkerRun, uid: int | None) -> dict[int, dict] | str:
+        """The verifier's verdicts on what the submission's tests handed over, or why it failed.
+
+        A fresh process, after the submission's processes are gone, as its throw-away uid."""
+        if uid is not None and not sandbox.can_run_python_as(uid):
+            uid = None
+        try:
+            return judge.verify(verifier_tests(plan, run), sandbox.sandbox_env(str(self.root)),
+                                VERIFIER_TIMEOUT, uid)
+        except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as exc:
+            return f"verifier: {exc}"
+
     def _files(self, assignment: Assignment) -> list[tuple[str, str]]:
         """(host path, name) of the data files the solution's metadata lists."""
         found = []
@@ -269,6 +281,7 @@ class Grader:
                     cgroup.kill_and_remove()  # already done unless run_worker failed early
                 if mode != "full":
                     shutil.rmtree(scratch, ignore_errors=True)
+            verdicts = self._verify(plan, run, uid)
         finally:
             self.slots.put(slot)
         if template and zygote.FALLBACK in run.stderr:
@@ -283,13 +296,10 @@ class Grader:
             return SubmissionResult(submission, assignment.name, _rows_all(
                 student, assignment, "error", scoring.KERNEL_DID_NOT_START.format(detail=detail),
                 flags, mode), scoring.plan_notes(plan))
-        try:
-            verdicts = judge.verify(verifier_tests(plan, run),
-                                    sandbox.sandbox_env(str(self.root)), VERIFIER_TIMEOUT)
-        except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        if isinstance(verdicts, str):
             return SubmissionResult(submission, assignment.name, _rows_all(
                 student, assignment, "error", scoring.GRADER_FAILED.format(
-                    detail=scoring.short(str(exc))), flags, mode), scoring.plan_notes(plan))
+                    detail=scoring.short(verdicts)), flags, mode), scoring.plan_notes(plan))
         scored = scoring.score(plan, assignment, run, student, options, flags, verdicts)
         rows = [Row(r.student, r.assignment, r.question, r.points, r.max_points, r.status,
                     r.reason, r.flags, mode) for r in scored.rows]

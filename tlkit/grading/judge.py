@@ -9,7 +9,8 @@ worker ended, imports only NumPy and ``tlkit``, and reads the data with JSON and
 builtins, ``numpy``, ``check``, IPython, the kernel's replies) can reach a verdict: the most its
 code can do is hand over values, and the values must be right.
 
-:func:`verify` is the grader's side: run the process with CPU, memory and time limits.
+:func:`verify` is the grader's side: run the process with CPU, memory and time limits, as the
+submission's throw-away uid when the grader has one (it parses data a student chose).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 
 MEMORY_MB = 2048
 CPU_SECONDS = 120
@@ -76,15 +76,18 @@ def _limits() -> None:
     os.setsid()
 
 
-def verify(tests: list[dict], env: dict[str, str], timeout: float) -> dict[int, dict]:
-    """Run the verifier on ``tests``; index → result. Raises ``RuntimeError`` when it fails."""
+def verify(tests: list[dict], env: dict[str, str], timeout: float,
+           uid: int | None = None) -> dict[int, dict]:
+    """Run the verifier on ``tests`` (as ``uid`` when given); index → result.
+
+    Raises ``RuntimeError`` when the verifier fails, ``subprocess.TimeoutExpired`` on time."""
     if not tests:
         return {}
-    with tempfile.TemporaryDirectory(prefix="tlkit-judge-") as folder:
-        proc = subprocess.run([sys.executable, "-m", "tlkit.grading.judge"],
-                              input=json.dumps({"tests": tests}).encode("utf-8"),
-                              capture_output=True, env=env, cwd=folder, timeout=timeout,
-                              preexec_fn=_limits)
+    ids = {"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}
+    proc = subprocess.run([sys.executable, "-m", "tlkit.grading.judge"],
+                          input=json.dumps({"tests": tests}).encode("utf-8"),
+                          capture_output=True, env=env, cwd="/", timeout=timeout,
+                          preexec_fn=_limits, **ids)
     if proc.returncode != 0:
         tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
         raise RuntimeError(f"verifier exited {proc.returncode}: {tail[0]}")
