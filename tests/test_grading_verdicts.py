@@ -15,13 +15,15 @@ import sys
 import numpy as np
 import pytest
 
-from tlkit.grading import handover, judge
+from tlkit.grading import handover
+from tlkit.grading.intake.solutions import Assignment, SolutionCell
 from tlkit.grading.judging import (SplitError, constants, evaluate_constant, free_names,
                                    split_test)
-from tlkit.grading.matching import Plan, Step
 from tlkit.grading.options import GradeOptions
-from tlkit.grading.scoring import WorkerRun, score
-from tlkit.grading.solutions import Assignment, SolutionCell
+from tlkit.grading.plan.matching import Plan, Step
+from tlkit.grading.protocol import WorkerRun
+from tlkit.grading.scoring import verifier
+from tlkit.grading.scoring.score import score
 
 TEST = '''import math
 with check("ej1", pista="Suma los cuadrados."):
@@ -142,7 +144,7 @@ def _test(verdict, names, data, constants_=None):
 def test_the_verifier_is_a_fresh_process_with_its_own_numpy():
     """Whatever the student's kernel did to numpy, the verifier's np.array_equal is numpy's."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    results = judge.verify([
+    results = verifier.verify([
         _test("assert not np.array_equal(a, b), 'iguales'", ["a", "b"],
               {"a": np.zeros(2), "b": np.ones(2)}),
         {**_test("assert x == N, f'x={x}'", ["x"], {"x": 5}, {"N": "4"}), "index": 4},

@@ -7,7 +7,7 @@ on, the statements are the *verdict*: they read only data (numbers, text, lists,
 arrays) and ``np``/``math``, and they compare it with what is expected. In the student's notebook the cell runs as written; the
 grader runs the collect part in the student's kernel, hands the values the verdict reads over
 (``handover``), and runs the verdict in a fresh process where no student code ever ran
-(``judge``). Which values: the verdict's free names (by ``ast``), except builtins, the modules
+(``scoring.verifier``). Which values: the verdict's free names (by ``ast``), except builtins, the modules
 the verifier provides, and *constants* — names the solution notebook binds once to a literal
 or a ``config.pick`` of literals (a threshold, a target count), which the verifier evaluates
 itself so a student cannot move them.
