@@ -92,7 +92,7 @@ def verifier_tests(plan, run: WorkerRun) -> list[dict]:
 
 
 def _timing(run: WorkerRun, plan) -> dict[str, float]:
-    """Seconds per kind of cell (kernel start, given, student, test, probes ...)."""
+    """Seconds per kind of cell (kernel start, given, student, extra, test)."""
     out = {"kernel": run.kernel_seconds}
     for index, event in run.cells.items():
         kind = plan.steps[index].kind
@@ -275,7 +275,9 @@ class Grader:
                     cgroup.kill_and_remove()  # already done unless run_worker failed early
                 if mode != "full":
                     shutil.rmtree(scratch, ignore_errors=True)
+            began = time.monotonic()
             verdicts = self._verify(plan, run, uid)
+            judged = time.monotonic() - began
         finally:
             self.slots.put(slot)
         if template and FALLBACK in run.stderr:
@@ -298,7 +300,8 @@ class Grader:
         rows = [Row(r.student, r.assignment, r.question, r.points, r.max_points, r.status,
                     r.reason, r.flags, mode) for r in scored.rows]
         return SubmissionResult(submission, assignment.name, rows,
-                                messages.plan_notes(plan.facts()) + scored.notes, timing=_timing(run, plan))
+                                messages.plan_notes(plan.facts()) + scored.notes,
+                                timing={**_timing(run, plan), "verifier": judged})
 
     def run(self, submissions: list[Submission], notes: dict, flags: dict,
             warm_names: list[str]) -> tuple[list[SubmissionResult], list[SubmissionResult], list[str]]:
