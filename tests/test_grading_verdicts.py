@@ -1,4 +1,4 @@
-"""Verdicts outside the student's kernel: test split, hand-over format, verifier, scoring ladder.
+"""Verdicts outside the student's kernel: test split, hand-over format, the verifier process.
 
 No kernel is started here: the pieces are exercised directly, and the verifier as the real
 separate process the grader runs.
@@ -16,14 +16,10 @@ import numpy as np
 import pytest
 
 from tlkit.grading import handover
-from tlkit.grading.intake.solutions import Assignment, SolutionCell
 from tlkit.grading.judging import (SplitError, constants, evaluate_constant, free_names,
                                    split_test)
-from tlkit.grading.options import GradeOptions
-from tlkit.grading.plan.matching import Plan, Step
-from tlkit.grading.protocol import WorkerRun
+from tlkit.grading.protocol import HandOver, WorkerRun, event_line, parse_event
 from tlkit.grading.scoring import verifier
-from tlkit.grading.scoring.score import score
 
 TEST = '''import math
 with check("ej1", pista="Suma los cuadrados."):
@@ -159,89 +155,12 @@ def test_the_verifier_is_a_fresh_process_with_its_own_numpy():
     assert results[7]["kind"] == "bad-data"
 
 
-def _assignment(hidden_first=False):
-    cells = [SolutionCell("g", "given", "x = 1", "c0"),
-             SolutionCell("s", "solution", "y = 2", "c1"),
-             SolutionCell("t1", "test", "", "c2", question="visible", points=2),
-             SolutionCell("t2", "test", "", "c3", question="oculta", points=1, hidden=True),
-             SolutionCell("t3", "test", "", "c4", question="despues", points=1)]
-    return Assignment("a", None, cells)
-
-
-def _plan():
-    return Plan(steps=[Step("given", "", "g"), Step("student", "", "s"),
-                       Step("test", "", "t1", "visible", hint="pista visible"),
-                       Step("test", "", "t2", "oculta", hint="pista oculta", hidden=True),
-                       Step("test", "", "t3", "despues", hint="pista después")])
-
-
-def _run(*events):
-    run = WorkerRun(started=True, done=True)
-    for index, event in enumerate(events):
-        if event is not None:
-            run.cells[index] = {"event": "cell", "index": index, **event}
-    return run
-
-
-OK = {"status": "ok"}
-
-
-def _score(run, verdicts):
-    return score(_plan(), _assignment(), run, "ana", GradeOptions(), "", verdicts)
-
-
-def test_a_pass_needs_the_verifier_and_a_clean_kernel_run():
-    passed = {"status": "passed"}
-    scored = _score(_run(OK, OK, OK, OK, OK), {2: passed, 3: passed, 4: passed})
-    assert [r.status for r in scored.rows] == ["passed"] * 3 and not scored.flags
-    lying = _score(_run(OK, OK, OK, OK, OK),
-                   {2: {"status": "failed", "message": "no"}, 3: passed})
-    assert [r.status for r in lying.rows] == ["failed", "passed", "failed"]
-    assert lying.flags == ["tampered-runtime"]  # a visible pass refuted, a test without data
-    assert lying.rows[0].reason == "no"
-    assert "sin entregar sus datos" in lying.rows[2].reason
-
-
-def test_an_honest_failure_is_not_flagged():
-    error = {"status": "error", "ename": "AssertionError", "evalue": "mal"}
-    scored = _score(_run(OK, OK, error, OK, error),
-                    {2: {"status": "failed", "message": "mal"}, 3: {"status": "failed"},
-                     4: {"status": "failed", "message": "mal"}})
-    assert [r.status for r in scored.rows] == ["failed"] * 3 and not scored.flags
-
-
-def test_hidden_rows_and_everything_after_them_carry_no_student_text():
-    secret = {"status": "error", "ename": "Secreto_aGlkZGVu", "evalue": "base64 de la prueba"}
-    scored = _score(_run(OK, OK, secret, secret, secret), {})
-    visible, hidden, after = (r.reason for r in scored.rows)
-    assert "Secreto" in visible  # before any hidden test: the student's own error
-    assert hidden == "la prueba oculta no se cumple. Pista: pista oculta"
-    assert "Secreto" not in after and "base64" not in after and "pista después" in after
-
-
-def test_a_given_cell_overrunning_after_student_code_is_the_students_failure():
-    plan = Plan(steps=[Step("student", "", "s"), Step("given", "", "g"),
-                       Step("test", "", "t1", "visible")])
-    assignment = Assignment("a", None, [SolutionCell("t1", "test", "", "c", "visible", 1)])
-    run = _run(OK, {"status": "timeout"}, {"status": "error", "ename": "NameError"})
-    scored = score(plan, assignment, run, "ana", GradeOptions(), "", {})
-    assert scored.rows[0].status == "failed"  # not "error": the grader is not at fault
-    assert "después de tu código" in scored.rows[0].reason
-    assert not any("No es culpa tuya" in n for n in scored.notes)
-
-
-def test_a_disguised_value_is_flagged():
-    disguised = {"status": "error", "ename": "DisguisedData", "evalue": "…"}
-    scored = _score(_run(OK, OK, disguised, OK, OK), {3: {"status": "passed"},
-                                                       4: {"status": "passed"}})
-    assert scored.rows[0].status == "failed" and scored.flags == ["tampered-runtime"]
-
-
 def test_workers_handover_events_are_reassembled():
     run = WorkerRun()
     blob = json.dumps({"json": '{"x": 1}', "npz": ""})
-    for start in range(0, len(blob), 5):
-        run.add_handover({"event": "handover", "index": 2, "chunk": blob[start:start + 5]})
-    run.add_handover({"event": "handover", "index": 2, "end": True})
-    run.add_handover({"event": "handover", "index": 4, "too_big": True})
+    lines = [event_line(HandOver(2, chunk=blob[start:start + 5]))
+             for start in range(0, len(blob), 5)]
+    lines += [event_line(HandOver(2, end=True)), event_line(HandOver(4, too_big=True))]
+    for line in lines:
+        run.record(parse_event(line))
     assert run.handovers == {2: {"json": '{"x": 1}', "npz": ""}} and run.too_big == {4}

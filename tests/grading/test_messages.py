@@ -87,3 +87,9 @@ def test_a_cell_added_above_the_statement_gets_the_same_warning_from_both_sides(
     after = messages.PLAN_FACTS["cells-before-start"].after.format(count=1, cells="")
     assert plan.flags() == ["cells-before-start"]
     assert messages.plan_notes(plan.facts()) == [after]
+
+
+def test_every_flag_of_a_plan_fact_is_worded_in_the_platform_comment():
+    """The grade comment sent back to Moodle/Canvas names each flagged fact (it used to say
+    nothing about cells added above the statement)."""
+    assert set(EVERY_FACT.flags()) <= set(messages.flag_comments())

@@ -1,6 +1,6 @@
 """One submission's worker: ``python -m tlkit.grading.inside.worker`` reads a ``Job`` on stdin.
 
-Runs inside the sandbox the grader started (see ``sandbox.supervise``). The job (cells to run, hidden
+Runs inside the sandbox the grader started (``sandbox.supervise``). The job (cells to run, hidden
 tests included) arrives through stdin and lives only in this process's memory; results go back
 as JSON lines on a private copy of stdout, which the kernel does not inherit.
 """
@@ -15,18 +15,18 @@ import signal
 import sys
 from pathlib import Path
 
-from tlkit.grading import handover
 from tlkit.grading.inside.limits import set_not_dumpable
-from tlkit.grading.protocol import Job, dumps, job_from_json
+from tlkit.grading.layout import SCRATCH_FOLDERS, in_scratch
+from tlkit.grading import handover
+from tlkit.grading.protocol import (CellRun, Done, Event, HandOver, Job, KernelStarted, dumps,
+                                    event_line, job_from_json)
 
-SCRATCH_FOLDERS = ("work", "runtime", "jupyter", "config", "ipython", "handover")
 CHUNK = 256 * 1024  # characters of hand-over data per event line
-
 
 def make_scratch(job: Job) -> None:
     """The scratch folders (owned by the kernel's uid) and the data files in ``work``."""
     for name in SCRATCH_FOLDERS:
-        folder = Path(job.scratch) / name
+        folder = Path(in_scratch(job.scratch, name))
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if job.uid is not None:
             os.chown(folder, job.uid, job.uid)
@@ -51,7 +51,7 @@ def write_kernelspec(folder: Path, job: Job) -> None:
     (spec / "kernel.json").write_text(json.dumps({
         "argv": argv + ["-f", "{connection_file}"], "display_name": "Python 3 (tlkit grader)",
         "language": "python", "metadata": {"debugger": False},
-        "env": {handover.ENV: f"{job.scratch}/handover"}}))
+        "env": {handover.ENV: in_scratch(job.scratch, "handover")}}))
 
 
 def _read_capped(path: Path, cap: int) -> bytes | None:
@@ -92,21 +92,22 @@ def wipe(folder: Path) -> None:
 def collect_handover(job: Job, index: int, emit) -> None:
     """Send what test ``index`` handed over (``handover``) to the grader, in chunks.
 
-    Read right after the test's cell, then deleted, so a later cell cannot replace it."""
-    folder = Path(job.scratch) / "handover"
+    Read right after the test's cell; the folder is emptied after every cell, so a later cell
+    cannot replace it and the next test finds nothing of this one."""
+    folder = Path(in_scratch(job.scratch, "handover"))
     try:
         text = _read_capped(folder / f"{handover.STEM}.json", handover.MAX_BYTES)
         arrays = _read_capped(folder / f"{handover.STEM}.npz", handover.MAX_BYTES)
     except ValueError:
-        emit({"event": "handover", "index": index, "too_big": True})
+        emit(HandOver(index, too_big=True))
         return
     if text is None:
         return
     blob = json.dumps({"json": text.decode("utf-8", "replace"),
                        "npz": base64.b64encode(arrays or b"").decode("ascii")})
     for start in range(0, len(blob), CHUNK):
-        emit({"event": "handover", "index": index, "chunk": blob[start:start + CHUNK]})
-    emit({"event": "handover", "index": index, "end": True})
+        emit(HandOver(index, chunk=blob[start:start + CHUNK]))
+    emit(HandOver(index, end=True))
 
 
 def main() -> int:
@@ -117,8 +118,8 @@ def main() -> int:
     os.dup2(devnull, 1)
     set_not_dumpable()
 
-    def emit(event: dict) -> None:
-        channel.write(json.dumps(event) + "\n")
+    def emit(event: Event) -> None:
+        channel.write(event_line(event) + "\n")
         channel.flush()
 
     make_scratch(job)
@@ -127,14 +128,14 @@ def main() -> int:
 
     kernel_pid = None
 
-    def remember(event: dict) -> None:
+    def remember(event: Event) -> None:
         nonlocal kernel_pid
-        if event.get("event") == "kernel":
-            kernel_pid = event.get("pid")
-        if event.get("event") == "cell":
-            if job.cells[event["index"]].kind == "test":
-                collect_handover(job, event["index"], emit)
-            wipe(Path(job.scratch) / "handover")  # nothing left for the next test to find
+        if isinstance(event, KernelStarted):
+            kernel_pid = event.pid
+        if isinstance(event, CellRun):
+            if job.cells[event.index].kind == "test":
+                collect_handover(job, event.index, emit)
+            wipe(Path(in_scratch(job.scratch, "handover")))  # nothing left for the next test
         emit(event)
 
     try:
@@ -145,7 +146,7 @@ def main() -> int:
                 os.killpg(kernel_pid, signal.SIGKILL)
             except OSError:
                 pass
-    emit({"event": "done"})
+    emit(Done())
     return 0
 
 

@@ -113,9 +113,16 @@ def _match(assignment: Assignment, code: list[dict]) -> tuple[dict[str, int], in
     return matched, by_position
 
 
-def build_plan(assignment: Assignment, cells: list[dict]) -> Plan:
-    """What to run for a submission's cells (plain dicts, see ``intake.submission.read_submission``)."""
-    code = [c for c in cells if c.get("cell_type") == "code" and not is_submission_check(c)]
+def build_plan(assignment: Assignment, cells: list[dict], *, solution_run: bool = False) -> Plan:
+    """What to run for a submission's cells (plain dicts, see ``intake.submission``).
+
+    ``solution_run``: the cells are the instructor's solution itself (a control run, the warm-up
+    of a shared cache): its hidden tests, present as cells, are not added cells, so they run
+    once, in their place, like any submission's.
+    """
+    hidden = {t.source for t in assignment.tests if t.hidden} if solution_run else set()
+    code = [c for c in cells if c.get("cell_type") == "code" and not is_submission_check(c)
+            and c["source"] not in hidden]
     matched, by_position = _match(assignment, code)
     plan = Plan(by_position=by_position)
     student_order = [matched[c.id] for c in assignment.cells if c.id in matched]

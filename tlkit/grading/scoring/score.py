@@ -17,18 +17,20 @@ student's code can choose (exception names included) reaches any row or note.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from tlkit.grading import messages
-from tlkit.grading.intake.solutions import Assignment
+from tlkit.grading.intake.solutions import Assignment, SolutionCell
+from tlkit.grading.messages import NOTES, REASONS
 from tlkit.grading.options import GradeOptions
-from tlkit.grading.plan.matching import Plan
-from tlkit.grading.protocol import WorkerRun
+from tlkit.grading.plan.matching import Plan, Step
+from tlkit.grading.protocol import CellRun, WorkerRun
 from tlkit.grading.safe_text import short
 from tlkit.grading.scoring.row import Row
 
 ERROR_NAMES_UNSOLVED = ("NotImplementedError",)
 DISGUISED = "DisguisedData"  # ``handover.DisguisedData``: the kernel refused a disguised value
+NOT_RUN = CellRun(index=-1, status="")  # "the student's cell before this test": none ran
+MISSING = {"status": "missing"}  # the verifier's verdict of a test that handed nothing over
 
 
 @dataclass
@@ -40,146 +42,160 @@ class Scored:
     flags: list[str]
 
 
-def _with_hint(text: str, hint: str) -> str:
-    return f"{text}. {messages.HINT.format(hint=hint)}" if hint else text
+@dataclass
+class _Seen:
+    """What the cells before a test established (the ladder reads it)."""
+
+    tampered: bool = False
+    last_student: CellRun = NOT_RUN
+    given_error: str = ""  # the first error in a cell of the statement: it explains what follows
+    grader_fault: str = ""  # a given cell failed before any student code, or ran out of budget
+    student_fault: str = ""  # a given cell ran out of its budget after student code ran
+    student_ran: bool = False
+    late: bool = False  # a hidden test ran in the kernel: no student-chosen text from here on
+    lost: str = REASONS["lost"]
+    notes: list[str] = field(default_factory=list)
 
 
-def _kernel_error(event: dict) -> str:
+def _kernel_error(event: CellRun) -> str:
     """The error a cell of the student's kernel reported (student-chosen text)."""
-    return short(f"{event.get('ename', '')}: {event.get('evalue', '')}".strip(": "), 300)
+    return short(f"{event.ename}: {event.evalue}".strip(": "), 300)
 
 
 def _verdict_reason(verdict: dict) -> str:
     """Why the verifier failed a test, from the solution's own assertion message."""
     if verdict.get("status") == "failed":
-        return short(verdict.get("message") or "la comprobación no se cumple")
+        return short(verdict.get("message") or REASONS["not_met"])
     if verdict.get("kind") == "name":
-        return messages.NOT_DATA.format(name=verdict.get("name", "?"))
+        return REASONS["not_defined"].format(name=short(verdict.get("name", "?"), 60))
     if verdict.get("kind") == "bad-data":
-        return messages.BAD_DATA
-    return messages.VERDICT_ERROR.format(kind=short(verdict.get("kind", "?"), 40))
+        return REASONS["bad_data"]
+    return REASONS["verdict_error"].format(kind=short(verdict.get("kind", "?"), 40))
+
+
+def _note_cell(step: Step, event: CellRun | None, seen: _Seen, options: GradeOptions) -> None:
+    """Update what is known before the next test from one cell (a kernel that died in a test
+    explains why the later tests never ran)."""
+    if step.kind in ("student", "extra"):
+        seen.student_ran = True
+        seen.last_student = event or NOT_RUN
+        if event and event.status == "timeout":
+            seen.notes.append(NOTES["cell_timeout"].format(seconds=options.timeout_cell))
+        if event and event.truncated:
+            seen.notes.append(NOTES["truncated"])
+    if step.kind == "given" and event and event.status == "timeout":
+        if not seen.student_ran and not seen.grader_fault:
+            seen.grader_fault = REASONS["given_timeout"].format(seconds=options.timeout_given)
+        elif seen.student_ran and not seen.student_fault:
+            seen.student_fault = REASONS["given_timeout_after"].format(
+                seconds=options.timeout_given)
+            seen.notes.append(NOTES["given_timeout_after"].format(seconds=options.timeout_given))
+    if step.kind == "given" and event and event.status == "error" and not seen.given_error:
+        seen.given_error = REASONS["detail_omitted"] if seen.late else _kernel_error(event)
+        if not seen.student_ran:
+            seen.grader_fault = REASONS["given_failed"].format(error=seen.given_error)
+        else:
+            seen.notes.append(NOTES["given_failed"].format(error=seen.given_error))
+    if event and event.status == "dead":
+        seen.lost = REASONS["lost_in"].format(kind=step.kind)
+
+
+def _ladder(event: CellRun | None, verdict: dict, test: SolutionCell, seen: _Seen,
+            run: WorkerRun, index: int, options: GradeOptions) -> tuple[str, float, str]:
+    """``(status, points, reason)`` of one test: the first rung that matches. Sets
+    ``seen.tampered`` when only tampering explains what the kernel reported."""
+    mine, hidden = seen.last_student, test.hidden
+    quiet = hidden or seen.late  # no student-chosen text in this row
+    if event is None:
+        if run.killed:
+            return "timeout", 0.0, REASONS["total_timeout"].format(seconds=options.timeout_total)
+        if run.stuck:
+            return "timeout", 0.0, REASONS["stuck"]
+        return "crashed", 0.0, seen.lost
+    if event.status == "dead":
+        return "crashed", 0.0, REASONS["died"]
+    if event.status == "timeout":
+        return "timeout", 0.0, REASONS["test_timeout"].format(seconds=options.timeout_cell)
+    if event.status == "ok":
+        if verdict.get("status") == "passed":
+            return "passed", test.points, ""
+        if index in run.too_big:
+            return "failed", 0.0, REASONS["too_big"]
+        if verdict.get("status") == "missing":  # hand_over ran without error, yet nothing came
+            seen.tampered = True
+            return "failed", 0.0, REASONS["no_data"]
+        if hidden:  # its kernel cell holds no verdict to compare with
+            return "failed", 0.0, REASONS["hidden_failed"]
+        seen.tampered = True  # the kernel passed the verdict the verifier fails on the same data
+        return "failed", 0.0, REASONS["in_notebook"] if quiet else _verdict_reason(verdict)
+    if event.ename == DISGUISED:  # a value made to fool comparisons
+        seen.tampered = True
+        return "failed", 0.0, REASONS["hidden_failed"] if quiet else _kernel_error(event)
+    if event.ename in ERROR_NAMES_UNSOLVED or mine.ename in ERROR_NAMES_UNSOLVED:
+        return "unsolved", 0.0, REASONS["unsolved"]
+    if mine.status == "timeout":
+        return "timeout", 0.0, REASONS["own_timeout"].format(seconds=options.timeout_cell)
+    if quiet:
+        return "failed", 0.0, REASONS["hidden_failed" if hidden else "in_notebook"]
+    if verdict.get("status") in ("failed", "error"):
+        return "failed", 0.0, _verdict_reason(verdict)
+    if mine.status == "error":
+        return "failed", 0.0, REASONS["own_error"].format(mine=_kernel_error(mine),
+                                                          error=_kernel_error(event))
+    return "failed", 0.0, _kernel_error(event)
+
+
+def _overruled(verdict: tuple[str, float, str], seen: _Seen, step: Step,
+               hidden: bool) -> tuple[str, float, str]:
+    """The row after what happened before the test (a broken statement, a given cell the
+    student's code slowed down) and, when it fails quietly, the test's hint."""
+    status, points, reason = verdict
+    if seen.grader_fault:  # after a broken statement no verdict can be trusted
+        return "error", 0.0, seen.grader_fault
+    if status == "passed":
+        return verdict
+    if seen.student_fault:
+        return status, points, seen.student_fault
+    if step.hint and (hidden or reason == REASONS["in_notebook"]):
+        reason = REASONS["hint"].format(reason=reason, hint=step.hint)
+    if seen.given_error:
+        reason += REASONS["given_failed_before"].format(error=seen.given_error)
+    return status, points, reason
 
 
 def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
           options: GradeOptions, flags: str, verdicts: dict[int, dict]) -> Scored:
-    """Rows for each test of ``assignment``: the verifier's verdicts, the kernel's events.
+    """Rows for each test of ``assignment``: the verifier's ``verdicts`` (test step → result,
+    see ``scoring.verifier``) and the worker's per-cell events.
 
     A test passes only when the verifier passed the data its collect part handed over and the
-    kernel ran the cell without error: the student's kernel can lower a verdict, never raise
-    one. A kernel that ran a test's cell cleanly while the verifier failed its data, or that
-    handed over nothing, is evidence of tampering (``tampered-runtime``). Once a hidden test's
-    collect part has run in the kernel, no text the student's code can choose reaches the
-    feedback (it could carry the hidden test's source): rows say what failed and the hint.
+    kernel ran its cell without error: the student's kernel can lower a verdict, never raise it.
     """
     tests = {t.id: t for t in assignment.tests}
-    rows, notes, extra_flags = [], [], []
-    tampered = False
-    last_student: dict | None = None
-    given_error = ""  # the first error in a cell of the statement: it explains what follows
-    grader_fault = ""  # a given cell failed before any student code, or ran out of its budget
-    student_fault = ""  # a given cell overran after student code ran
-    student_ran = False
-    late = False  # a hidden test has run in the kernel: student-chosen text may carry it
-    lost = "el kernel se detuvo antes de esta prueba"
+    seen = _Seen()
+    rows = []
     for index, step in enumerate(plan.steps):
         event = run.cells.get(index)
-        if step.kind in ("student", "extra"):
-            student_ran = True
-            last_student = event
-            if event and event["status"] == "timeout":
-                notes.append(f"Una celda tuya superó el límite de {options.timeout_cell:g} s "
-                             "(¿un bucle infinito?) y se interrumpió.")
-            if event and event.get("truncated"):
-                notes.append("Una celda tuya escribió demasiada salida: se ha recortado.")
-        if step.kind == "given" and event and event["status"] == "timeout":
-            if not student_ran and not grader_fault:
-                grader_fault = (f"una celda del enunciado superó su límite de "
-                                f"{options.timeout_given:g} s (¿máquina sobrecargada?)")
-            elif student_ran and not student_fault:
-                student_fault = messages.LATER_GIVEN_TIMEOUT.format(limit=options.timeout_given)
-                notes.append(student_fault[0].upper() + student_fault[1:] + ".")
-        if step.kind == "given" and event and event["status"] == "error" and not given_error:
-            given_error = messages.DETAIL_OMITTED if late else _kernel_error(event)
-            if not student_ran:
-                grader_fault = f"una celda del enunciado falló: {given_error}"
-            else:
-                notes.append(f"Una celda del enunciado falló ({given_error}); lo que depende de "
-                             "ella falla también. Si no la cambiaste, avisa a tu profesor.")
-        if event and event["status"] == "dead":
-            lost = (f"el kernel se detuvo en una celda anterior ({step.kind}): "
-                    "os._exit, fallo de segmentación o memoria agotada")
+        _note_cell(step, event, seen, options)
         if step.kind != "test":
             continue
         test = tests[step.ref]
-        hidden = test.hidden
-        status, points, reason = "failed", 0.0, ""
-        mine = last_student or {}
-        verdict = verdicts.get(index, {"status": "missing"})
-        has_data = verdict.get("status") != "missing"
-        quiet = hidden or late  # no student-chosen text in this row
-        if event is None:
-            if run.killed:
-                status, reason = "timeout", (f"se agotó el tiempo total de "
-                                             f"{options.timeout_total:g} s por entrega")
-            elif run.stuck:
-                status, reason = "timeout", ("el kernel no respondía tras superar el límite "
-                                             "de tiempo (¿bucle que ignora la interrupción?)")
-            else:
-                status, reason = "crashed", lost
-        elif event["status"] == "dead":
-            status, reason = "crashed", "el kernel se detuvo durante la prueba"
-        elif event["status"] == "timeout":
-            status, reason = "timeout", f"la prueba superó el límite de {options.timeout_cell:g} s"
-        elif event["status"] == "ok" and verdict.get("status") == "passed":
-            status, points = "passed", test.points
-        elif event["status"] == "ok" and index in run.too_big:
-            reason = messages.TOO_BIG
-        elif event["status"] == "ok" and not has_data:  # hand_over ran, yet nothing came
-            tampered, reason = True, messages.NO_DATA
-        elif event["status"] == "ok" and hidden:  # its kernel cell has no verdict to compare
-            reason = messages.HIDDEN_FAILED
-        elif event["status"] == "ok":  # the kernel passed what the verifier fails
-            tampered = True
-            reason = messages.DETAIL_IN_NOTEBOOK if late else _verdict_reason(verdict)
-        elif event.get("ename") == DISGUISED:  # a value made to fool comparisons
-            tampered, reason = True, (messages.HIDDEN_FAILED if quiet else _kernel_error(event))
-        elif event.get("ename") in ERROR_NAMES_UNSOLVED or mine.get("ename") in ERROR_NAMES_UNSOLVED:
-            status, reason = "unsolved", "sin resolver (NotImplementedError)"
-        elif mine.get("status") == "timeout":
-            status, reason = "timeout", (f"tu celda superó el límite de {options.timeout_cell:g}"
-                                         " s y la prueba falló")
-        elif verdict.get("status") in ("failed", "error") and not quiet:
-            reason = _verdict_reason(verdict)
-        elif quiet:
-            reason = messages.HIDDEN_FAILED if hidden else messages.DETAIL_IN_NOTEBOOK
-        elif mine.get("status") == "error":
-            reason = (f"error en tu celda: {_kernel_error(mine)}; la prueba falló: "
-                      f"{_kernel_error(event)}")
-        else:
-            reason = _kernel_error(event)
-        if status != "passed" and hidden:
-            reason = _with_hint(reason, step.hint)
-        elif status != "passed" and late and reason == messages.DETAIL_IN_NOTEBOOK:
-            reason = _with_hint(reason, step.hint)
-        if grader_fault:  # after a broken statement no verdict can be trusted
-            status, points, reason = "error", 0.0, grader_fault
-        elif student_fault and status != "passed":
-            reason = student_fault
-        elif given_error and status != "passed":
-            reason += f"; antes falló una celda del enunciado: {given_error}"
-        if hidden and event is not None:
-            late = True
+        verdict = verdicts.get(index, MISSING)
+        status, points, reason = _overruled(
+            _ladder(event, verdict, test, seen, run, index, options), seen, step, test.hidden)
+        if test.hidden and event is not None:
+            seen.late = True
         rows.append(Row(student, assignment.name, test.question, points, test.points, status,
                         reason, flags))
-    if tampered:
+    notes, extra_flags = seen.notes, []
+    if seen.tampered:
         extra_flags.append("tampered-runtime")
-        notes.append(messages.TAMPERED_NOTE)
-    if grader_fault:
-        notes.append(f"No es culpa tuya: {grader_fault}. Tu profesor volverá a corregirla.")
+        notes.append(NOTES["tampered"])
+    if seen.grader_fault:
+        notes.append(NOTES["grader_fault"].format(fault=seen.grader_fault))
     if run.oom_kills:
-        notes.append("Tu entrega superó la memoria permitida y el sistema detuvo un proceso.")
+        notes.append(NOTES["oom"])
     if extra_flags:
         joined = " ".join(filter(None, [flags, *extra_flags]))
-        rows = [Row(r.student, r.assignment, r.question, r.points, r.max_points, r.status,
-                    r.reason, joined) for r in rows]
+        rows = [replace(r, flags=joined) for r in rows]
     return Scored(rows, list(dict.fromkeys(notes)), extra_flags)
