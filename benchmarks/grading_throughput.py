@@ -5,8 +5,8 @@ Grades N copies of each exercise in ``exercises/`` solved (the generated exercis
 solution's code in its answer cells: what a student who solved it hands in) and untouched, in
 the ``--profile`` (default ``full``, what a course grades in), with the grader's default
 isolation and limits,
-and prints per-phase seconds (kernel start, given cells, student cells, tests, the grader's
-tamper probes), the rate at ``-j 1`` and ``-j J``, and their ratio, all measured in one run.
+and prints per-phase seconds (kernel start, given cells, student cells, tests, the fresh
+verifier that judges the tests' handed-over data), the rate at ``-j 1`` and ``-j J``, and their ratio, all measured in one run.
 The verdicts must be the expected ones (solved full marks, untouched 0) or it stops, and the
 baseline must give every submission the same points.
 In full isolation the grader first runs each solution once to fill the shared warm cache (the
@@ -38,7 +38,7 @@ from tlkit.grading.options import GradeOptions
 from tlkit.grading.sandbox.isolation import full_isolation_available
 
 ROOT = Path(__file__).resolve().parents[1]
-PHASES = ("kernel", "given", "student", "extra", "test", "probe", "preamble", "canary")
+PHASES = ("kernel", "given", "student", "extra", "test", "verifier")
 
 
 MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")

@@ -132,7 +132,9 @@ def test_partial_submission_scores_in_between(batch):
     assert _points(batch, "partial") == 3
     assert _status(batch, "partial") == {"ej1": "passed", "ej1_oculto": "passed",
                                          "ej2": "failed"}
-    assert "devolvió [1, 1, 2]" in batch["by"][("submission-partial", "ej2")]["reason"]
+    # ej2 runs after a hidden test: no text the student's values shape, only the hint
+    reason = batch["by"][("submission-partial", "ej2")]["reason"]
+    assert "devolvió" not in reason and "Pista: Divide cada valor entre la suma total." in reason
 
 
 def test_tampered_locked_cells_are_flagged_and_originals_run(batch):
@@ -174,23 +176,55 @@ def test_bad_input_reasons_and_flags(batch):
     assert "recortado" in (batch["feedback"] / "submission-big-output.md").read_text()
 
 
-TAMPERING = ["check", "strict", "environ", "transformer-pass", "transformer-leak", "do-execute"]
+# The first red team's tampering (redefined check, patched strict flag, replaced os.environ,
+# input transformers, a do_execute that always answers ok) and the second's one-cell cheats on
+# blank notebooks (issue #19). Verdicts are decided in the verifier, on handed-over data, so
+# none earns a point; the flag marks the ones that changed what the kernel reported (a clean
+# run of a test without its data, a pass the verifier refutes, a disguised value).
+ATTACKS = {
+    "tamper-check": False, "tamper-strict": False, "tamper-environ": False,
+    "tamper-transformer-pass": True, "tamper-transformer-leak": False,
+    "tamper-do-execute": True,
+    "cheat-wrapped-check": False, "cheat-code-swap": False, "cheat-import-hook": False,
+    "cheat-user-builtins": False, "cheat-execution-success": True, "cheat-ast-parse": True,
+    "cheat-finish-metadata": True, "cheat-generator-cm": False, "cheat-json-dumps": False,
+    "cheat-install-remove": True, "cheat-kill-at-end": False, "cheat-sly-float": True,
+}
 
 
-@pytest.mark.parametrize("attack", TAMPERING)
-def test_tampering_with_the_checks_is_flagged_and_scores_nothing(batch, attack):
-    """Redefined check, patched strict flag, replaced os.environ, input transformers and a
-    do_execute that always answers ok: no points, `tampered-runtime` with evidence."""
-    rows = _rows(batch, f"tamper-{attack}")
-    assert rows and _points(batch, f"tamper-{attack}") == 0
-    assert all("tampered-runtime" in r["flags"] for r in rows)
-    text = (batch["feedback"] / f"submission-tamper-{attack}.md").read_text()
-    assert "modificó el entorno del que dependen las pruebas" in text
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_cheats_score_what_their_honest_work_earns(batch, attack):
+    """Each attack scores 0 (its honest work), flagged exactly when it had an effect."""
+    rows = _rows(batch, attack)
+    assert rows and _points(batch, attack) == 0, _status(batch, attack)
+    flagged = ["tampered-runtime" in r["flags"] for r in rows]
+    assert all(flagged) if ATTACKS[attack] else not any(flagged), [r["reason"] for r in rows]
+    text = (batch["feedback"] / f"submission-{attack}.md").read_text()
+    assert ("cambió cómo se comprueban las pruebas" in text) == ATTACKS[attack]
+
+
+def test_honest_magics_and_odd_text_are_never_flagged(batch):
+    """%matplotlib, %autoreload, %time, a display formatter and tqdm: full marks, no flag; a
+    lone surrogate in a cell gives a verdict, not a crash."""
+    for name in ("honest-magics", "lone-surrogate"):
+        assert _points(batch, name) == 5, _status(batch, name)
+        assert not any(r["flags"] for r in _rows(batch, name))
+
+
+def test_hidden_failures_show_only_their_hint(batch):
+    """A failing hidden test's row holds a fixed sentence and the solution's hint: no
+    exception name or message the student's code could choose."""
+    for row in batch["rows"]:
+        if row["question"] == "ej1_oculto" and row["status"] == "failed":
+            assert row["reason"].startswith(("la prueba oculta no se cumple",
+                                             "la prueba terminó sin entregar")), row
+            assert "Pista: ¿Y con una lista vacía?" in row["reason"]
+            assert "Error" not in row["reason"]
 
 
 def test_hidden_test_source_never_reaches_gradebook_or_feedback(batch):
     """The leak transformer turns every cell's source, hidden tests included, into the text
-    of an exception."""
+    of an exception (and the one-cell cheats pass theirs around)."""
     assert HIDDEN_MARK not in batch["csv"]
     for path in batch["feedback"].glob("*.md"):
         assert HIDDEN_MARK not in path.read_text(), path.name

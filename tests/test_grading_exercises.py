@@ -4,10 +4,12 @@ between (one grading run of three submissions each)."""
 
 from __future__ import annotations
 
+import copy
 import shutil
 from pathlib import Path
 
 import pytest
+from nbformat.v4 import new_code_cell
 
 from tlkit.grading.authoring.assign import assign, build_exercise
 from tlkit.grading.batch.run import grade
@@ -158,3 +160,60 @@ def test_exercise_04_hidden_tests_catch_the_usual_mistakes(tmp_path):
     assert failed["olvida-el-mejor"] == {"ej3_oculto"}, failed
     # without the momentum the resumed run also differs from the uninterrupted one
     assert failed["sin-optimizador"] == {"ej3_reanudar", "ej3_oculto"}, failed
+
+
+# One-cell cheats added (as an extra cell) to the untouched exercise 01: each aims at what used to
+# decide verdicts in the student's kernel. Expected: 0 points (the honest work is none) and
+# `tampered-runtime` exactly where the cheat changed what the kernel reported (issue #19).
+CHEATS_01 = {
+    "mover-objetivo": (True, "s01-06", """import numpy as np
+np.array_equal = lambda *args, **kwargs: True
+conv_sin_cambios = True
+N_OBJETIVO = sum(int(np.prod(w.shape)) for w in modelo.trainable_weights)
+"""),
+    "float-tramposo": (True, "s01-15", """import numpy as np
+class _Siempre(float):
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__ = lambda self, other: True
+    __ne__ = lambda self, other: False
+    __hash__ = float.__hash__
+np.array_equal = lambda *args, **kwargs: True
+def paso_entrenamiento(modelo, optimizador, perdida, x_lote, y_lote):
+    return _Siempre(0.5)
+"""),
+    "respuesta-falsa": (True, "s01-06", """from IPython.core.interactiveshell import ExecutionResult
+ExecutionResult.success = property(lambda self: True)
+ExecutionResult.raise_error = lambda self: None
+"""),
+    "check-envuelto": (False, "s01-06", """import contextlib, functools
+import tlkit.grading, tlkit.grading.selfcheck as _s
+@functools.wraps(_s.check)
+@contextlib.contextmanager
+def _falso(*args, **kwargs):
+    try:
+        yield
+    except Exception:
+        pass
+_s.check = tlkit.grading.check = check = _falso
+"""),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_cheats_on_exercise_01_earn_nothing(tmp_path):
+    solution = SOLUTIONS / "01_congelar_y_entrenar.ipynb"
+    exercise = build_exercise(read_notebook(solution), solution.name)
+    for name, (_, after, code) in CHEATS_01.items():
+        nb = copy.deepcopy(exercise)
+        at = next(i for i, c in enumerate(nb.cells) if c.get("id") == after)
+        nb.cells.insert(at + 1, new_code_cell(code, id=f"trampa-{name}"))
+        (tmp_path / name).mkdir()
+        (tmp_path / name / solution.name).write_bytes(notebook_bytes(nb))
+    results = grade([tmp_path], SOLUTIONS, options=GradeOptions(
+        timeout_cell=300, timeout_total=900, jobs=2, warm_cache=False,
+        isolation="full" if full_isolation_available() else "basic"))
+    by = {r.submission.student: r.rows for r in results}
+    for name, (flagged, _, _) in CHEATS_01.items():
+        rows = by[name]
+        assert sum(r.points for r in rows) == 0, (name, [(r.question, r.status) for r in rows])
+        assert any("tampered-runtime" in r.flags for r in rows) == flagged, name

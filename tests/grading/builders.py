@@ -9,13 +9,13 @@ from pathlib import Path
 from tlkit.grading.cells import checksum
 from tlkit.grading.intake.solutions import Assignment, SolutionCell
 from tlkit.grading.plan.matching import build_plan
-from tlkit.grading.plan.tamper import MARK
 from tlkit.grading.protocol import CellRun, WorkerRun
 
 GIVEN_SRC = "DATOS = [1, 2, 3]"
 SOLUTION_SRC = "def suma(x):\n    return sum(x)"
-TEST_SRC = "with check('ej1'):\n    assert suma(DATOS) == 6"
-HIDDEN_SRC = "with check('ej1_oculto'):\n    assert suma([]) == 0, 'prueba-oculta-larga-0'"
+TEST_SRC = "with check('ej1'):\n    total = suma(DATOS)\n    assert total == 6, f'da {total}'"
+HIDDEN_SRC = ("with check('ej1_oculto', pista='¿Y vacía?'):\n    vacia = suma([])\n"
+              "    assert vacia == 0, 'prueba-oculta-larga-0'")
 
 
 def solution_cell(cid, kind, src, question=None, points=0.0, hidden=False) -> SolutionCell:
@@ -47,16 +47,25 @@ def plan_of(assignment, cells=None):
 
 def run_with(plan, verdicts: dict[str, CellRun] | None = None, *, reached: int | None = None,
              **ended) -> WorkerRun:
-    """A worker's run over ``plan``. Each cell answers as an honest kernel would (``ok``; the
-    probes print the same fingerprint; the canary fails) unless ``verdicts``, keyed by step
-    kind or ``test:<question>``, says otherwise; only the first ``reached`` cells ran."""
+    """A worker's run over ``plan``. Each cell answers as an honest kernel would (``ok``) unless
+    ``verdicts``, keyed by step kind or ``test:<question>``, says otherwise; only the first
+    ``reached`` cells ran."""
     verdicts = verdicts or {}
     run = WorkerRun(started=True, done=reached is None, returncode=0, **ended)
     for index, step in enumerate(plan.steps[:reached]):
         key = f"test:{step.question}" if step.kind == "test" else step.kind
-        default = (CellRun(index, "ok", output=MARK + "{}") if step.kind == "probe" else
-                   CellRun(index, "error", "AssertionError", "canario") if step.kind == "canary"
-                   else CellRun(index, "ok"))
-        event = verdicts.get(key, default)
+        event = verdicts.get(key, CellRun(index, "ok"))
         run.cells[index] = replace(event, index=index)
     return run
+
+
+def judged(plan, run: WorkerRun, verdicts: dict[str, dict] | None = None) -> dict[int, dict]:
+    """The verifier's verdicts over ``plan``: ``passed`` for each test whose kernel cell ran
+    cleanly (it handed its data over), unless ``verdicts``, keyed by question, says otherwise."""
+    verdicts = verdicts or {}
+    out = {}
+    for index, step in enumerate(plan.steps):
+        event = run.cells.get(index)
+        if step.kind == "test" and event is not None and event.status == "ok":
+            out[index] = verdicts.get(step.question, {"status": "passed"})
+    return out

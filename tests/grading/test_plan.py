@@ -1,5 +1,5 @@
-"""Planning (``plan.matching``, ``plan.tamper``) without a kernel: what runs, in which order,
-and what the matching noticed."""
+"""Planning (``plan.matching``) without a kernel: what runs, in which order, what the matching
+noticed, and each test's kernel cell and verifier part."""
 
 from __future__ import annotations
 
@@ -7,26 +7,30 @@ from builders import GIVEN_SRC, HIDDEN_SRC, SOLUTION_SRC, TEST_SRC, code, demo, 
 
 from tlkit.grading.cells import SUBMISSION_CHECK_FLAG, SUBMISSION_CHECK_ID
 from tlkit.grading.plan.matching import build_plan
-from tlkit.grading.plan.tamper import MARK, differences, parse_probe
 
 
 def _kinds(plan):
-    return [s.kind for s in plan.steps if s.kind not in ("probe", "preamble", "canary")]
+    return [s.kind for s in plan.steps]
 
 
 def test_intact_submission_runs_the_statement_the_answer_and_both_tests_in_order():
     plan = plan_of(demo())
     assert _kinds(plan) == ["given", "student", "test", "test"]
-    assert [s.source for s in plan.steps if s.kind == "test"] == [TEST_SRC, HIDDEN_SRC]
+    assert [s.ref for s in plan.steps if s.kind == "test"] == ["t1", "t2"]
     assert plan.facts() == {}
 
 
-def test_every_test_is_guarded_by_a_probe_and_a_fresh_check_and_the_run_ends_with_a_canary():
-    kinds = [s.kind for s in plan_of(demo()).steps]
-    assert kinds[0] == "probe" and kinds[-3:] == ["preamble", "canary", "probe"]
-    for i, kind in enumerate(kinds):
-        if kind == "test":
-            assert kinds[i - 2:i] == ["probe", "preamble"]
+def test_a_test_runs_its_collect_part_and_hands_over_in_the_kernel_its_verdict_in_the_verifier():
+    visible, hidden = [s for s in plan_of(demo()).steps if s.kind == "test"]
+    assert visible.source.splitlines() == [
+        "total = suma(DATOS)",
+        "from tlkit.grading.handover import hand_over as _tlkit_hand_over",
+        "_tlkit_hand_over(('total',), globals())", "del _tlkit_hand_over",
+        "assert total == 6, f'da {total}'"]
+    assert visible.verdict == "assert total == 6, f'da {total}'" and visible.names == ("total",)
+    assert "assert" not in hidden.source and "prueba-oculta-larga-0" not in hidden.source
+    assert hidden.verdict.startswith("assert vacia == 0") and hidden.hint == "¿Y vacía?"
+    assert TEST_SRC.startswith("with check") and HIDDEN_SRC.startswith("with check")
 
 
 def test_reordered_cells_run_in_the_solution_order():
@@ -72,14 +76,4 @@ def test_a_solution_run_does_not_run_its_hidden_tests_twice():
     solution = submitted() + [code("t2", HIDDEN_SRC)]
     assert build_plan(demo(), solution).extras == 1  # a student who pasted it: an added cell
     plan = build_plan(demo(), solution, solution_run=True)
-    assert plan.extras == 0 and [s.source for s in plan.steps].count(HIDDEN_SRC) == 1
-
-
-def test_probe_fingerprints_compare_by_what_changed_or_vanished():
-    assert parse_probe(f"salida\n{MARK}" + '{"a": "1"}') == {"a": "1"}
-    assert parse_probe("nada") is None and parse_probe(MARK + "{roto") is None
-    before = {"a": "1", "b": "2"}
-    assert differences(before, {"a": "1", "b": "2", "c": "3"}) == []
-    assert differences(before, {"a": "9"}) == ["a", "b"]
-    assert differences(before, None) == ["probe"]
-    assert differences({}, {"user.check": "foreign"}) == ["user.check"]
+    assert plan.extras == 0 and [s.ref for s in plan.steps].count("t2") == 1

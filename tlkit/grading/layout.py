@@ -13,7 +13,8 @@ INSIDE_CACHE = "/cache"  # the shared warm cache, as every sandbox sees it
 # basic). The worker makes these folders; the sandbox's environment points Jupyter, IPython and
 # ``HOME`` at them.
 SCRATCH_FOLDERS = {"work": "work", "runtime": "runtime", "jupyter": "jupyter",
-                   "config": "config", "ipython": "ipython"}
+                   "config": "config", "ipython": "ipython",
+                   "handover": "handover"}  # where a test's cell leaves its data (``handover``)
 
 
 def in_scratch(scratch: str, folder: str) -> str:

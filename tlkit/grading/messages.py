@@ -5,8 +5,8 @@ file cannot be graded (``intake``), the verdict ladder's reasons and notes (``sc
 student's final check (``student``), the grade comment sent to the platform (``lms``), and
 what the matching noticed: one :class:`FactWording` per fact of ``plan.matching.FACTS``, said
 before handing in, after grading and in the platform's comment, so they cannot disagree. Only
-``selfcheck`` keeps its own few sentences: a fresh copy of it is loaded by file path inside the
-grader's kernel, and it must import nothing of tlkit.
+``selfcheck`` keeps its own few sentences: it runs in every student's kernel and must import
+nothing of tlkit.
 """
 
 from __future__ import annotations
@@ -66,22 +66,32 @@ INVALID = {  # why a submitted file cannot be graded (status ``invalid``)
                 "Colab actuales (nbformat 4)",
     "no_cells": "el notebook no tiene una lista de celdas válida",
 }
-REDACTED = "[texto omitido: citaba una prueba oculta]"
 CODE_DID_NOT_FINISH = "tu código no terminó (¿un bucle infinito?)"
 REASONS = {  # a test's row in the gradebook and the feedback (``scoring.score``)
     "total_timeout": "se agotó el tiempo total de {seconds:g} s por entrega",
     "stuck": CODE_DID_NOT_FINISH + ": el kernel no respondía tras superar el límite de tiempo",
-    "unverified": CODE_DID_NOT_FINISH + ": no se pudo comprobar el entorno antes de esta prueba",
     "lost": "el kernel se detuvo antes de esta prueba",
     "lost_in": "el kernel se detuvo en una celda anterior ({kind}): os._exit, fallo de "
                "segmentación o memoria agotada",
     "died": "el kernel se detuvo durante la prueba",
     "test_timeout": "la prueba superó el límite de {seconds:g} s",
     "unsolved": "sin resolver (NotImplementedError)",
-    "own_timeout": "tu celda superó el límite de {seconds:g} s; la prueba falló: {error}",
+    "own_timeout": CODE_DID_NOT_FINISH + ": tu celda superó el límite de {seconds:g} s y la "
+                   "prueba falló",
     "own_error": "error en tu celda: {mine}; la prueba falló: {error}",
-    "hidden_failed": "la prueba oculta falló ({error})",
-    "tampered": "entorno manipulado antes de esta prueba (tampered-runtime)",
+    "hidden_failed": "la prueba oculta no se cumple",
+    "in_notebook": "el detalle lo ves al ejecutar la prueba en tu notebook",
+    "hint": "{reason}. Pista: {hint}",
+    "not_defined": "la prueba necesita «{name}» y tu código no la dejó definida",
+    "bad_data": "los datos que entregó la prueba no se pudieron leer",
+    "too_big": "la prueba entregó demasiados datos al corrector",
+    "no_data": "la prueba terminó sin entregar sus datos al corrector",
+    "verdict_error": "la comprobación falló con {kind}",
+    "not_met": "la comprobación no se cumple",
+    "detail_omitted": "(detalle omitido)",
+    "given_timeout_after": "una celda del enunciado, ejecutada después de tu código, superó su "
+                           "límite de {seconds:g} s: tu código la hizo más lenta (o la bloqueó) y "
+                           "lo que depende de ella no se ha podido comprobar",
     "given_failed_before": "; antes falló una celda del enunciado: {error}",
     "given_timeout": "una celda del enunciado superó su límite de {seconds:g} s (¿máquina "
                      "sobrecargada?)",
@@ -108,15 +118,13 @@ NOTES = {  # the feedback's notes on a submission (``scoring.score``)
                     "también. Si no la cambiaste, avisa a tu profesor.",
     "grader_fault": "No es culpa tuya: {fault}. Tu profesor volverá a corregirla.",
     "oom": "Tu entrega superó la memoria permitida y el sistema detuvo un proceso.",
-    "tampered_replaced": "Se ha detectado que tu código modificó el entorno del que dependen las "
-                         "pruebas ({what}): las pruebas se han ejecutado con el original.",
-    "tampered_counted": "Se ha detectado que tu código modificó el entorno del que dependen las "
-                        "pruebas ({what}): las pruebas posteriores no cuentan. Si crees que es un "
-                        "error, avisa a tu profesor.",
+    "given_timeout_after": "Una celda del enunciado, ejecutada después de tu código, superó su "
+                           "límite de {seconds:g} s: tu código la hizo más lenta (o la bloqueó).",
+    "tampered": "Tu kernel dio por buena una prueba que, con los mismos datos, no se cumple fuera "
+                "de él (o la terminó sin entregar sus datos): algo de tu código cambió cómo se "
+                "comprueban las pruebas. Esas pruebas no puntúan (tampered-runtime). Si crees "
+                "que es un error, avisa a tu profesor.",
 }
-EVIDENCE = {"probe": "la comprobación del entorno no respondió (¿celdas reescritas?)",
-            "user.check": "check redefinido",
-            "canary": "el kernel dio por buena una celda que falla"}
 
 
 FINAL_CHECK = {  # the student's final check, the exercise's last cell (``student``)

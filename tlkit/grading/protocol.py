@@ -3,9 +3,9 @@
 In: a :class:`Job` (cells to run with their kind, time budgets, scratch layout, uid, limits)
 goes to the worker as JSON on stdin; the kernel launcher receives the :class:`Limits` the same
 way (:func:`dumps` / :func:`job_from_json` / :func:`limits_from_json`, nothing else). Out: the
-worker's events (:class:`KernelStarted`, :class:`CellRun`, :class:`Stuck`, :class:`Done`), one
-JSON line each (:func:`event_line`), parsed once by the host (:func:`parse_event`) into a
-:class:`WorkerRun`; a warm kernel that fell back to a cold start says so on stderr after
+worker's events (:class:`KernelStarted`, :class:`CellRun`, :class:`HandOver`, :class:`Stuck`,
+:class:`Done`), one JSON line each (:func:`event_line`), parsed once by the host
+(:func:`parse_event`) into a :class:`WorkerRun`; a warm kernel that fell back to a cold start says so on stderr after
 :data:`FALLBACK`.
 """
 
@@ -87,6 +87,17 @@ class CellRun:
 
 
 @dataclass(frozen=True)
+class HandOver:
+    """Part of what a test's cell handed over for the verifier (``handover``): ``chunk``s of
+    one JSON text (``{"json", "npz"}``), then ``end``; or ``too_big`` when over the cap."""
+
+    index: int
+    chunk: str = ""
+    end: bool = False
+    too_big: bool = False
+
+
+@dataclass(frozen=True)
 class Stuck:
     """Two cells in a row timed out: the kernel ignores interrupts; the worker stops."""
 
@@ -96,9 +107,9 @@ class Done:
     """The worker ran every cell it could and cleaned up."""
 
 
-Event = KernelStarted | CellRun | Stuck | Done
-EVENTS: dict[str, type] = {"kernel": KernelStarted, "cell": CellRun, "stuck": Stuck,
-                           "done": Done}
+Event = KernelStarted | CellRun | HandOver | Stuck | Done
+EVENTS: dict[str, type] = {"kernel": KernelStarted, "cell": CellRun, "handover": HandOver,
+                           "stuck": Stuck, "done": Done}
 
 
 def event_line(event: Event) -> str:
@@ -130,6 +141,9 @@ class WorkerRun:
     stderr: str = ""
     kernel_seconds: float = 0.0
     oom_kills: int = 0
+    handovers: dict[int, dict] = field(default_factory=dict)  # test step → {"json", "npz"}
+    too_big: set[int] = field(default_factory=set)  # tests whose hand-over was over the cap
+    _chunks: dict[int, list[str]] = field(default_factory=dict)
 
     def record(self, event: Event) -> None:
         """Take one event into account."""
@@ -137,7 +151,23 @@ class WorkerRun:
             self.started, self.kernel_seconds = True, float(event.seconds)
         elif isinstance(event, CellRun):
             self.cells[int(event.index)] = event
+        elif isinstance(event, HandOver):
+            self._hand_over(event)
         elif isinstance(event, Stuck):
             self.stuck = True
         elif isinstance(event, Done):
             self.done = True
+
+    def _hand_over(self, event: HandOver) -> None:
+        index = int(event.index)
+        if event.too_big:
+            self.too_big.add(index)
+        elif event.end:
+            try:
+                data = json.loads("".join(self._chunks.pop(index, [])))
+            except ValueError:
+                return
+            if isinstance(data, dict):
+                self.handovers[index] = data
+        else:
+            self._chunks.setdefault(index, []).append(str(event.chunk))

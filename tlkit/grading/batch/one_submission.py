@@ -1,14 +1,16 @@
 """Grade one submission: its plan, its job, one worker in its sandbox, its rows.
 
-Scores come only from the kernel's replies to the solution's test cells (a test passes when
-its cell raises nothing), as reported by the worker over a private pipe; nothing the
-submission writes to disk is read back.
+A test's verdict comes from the verifier (``scoring.verifier``): a fresh process, started after
+the submission's worker and kernel are gone, that runs the solution's verdict on the values the
+test's cell handed over (``handover``), received from the worker over its private pipe. The
+kernel's reply can only lower a verdict; nothing else the submission writes is read back.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -27,9 +29,12 @@ from tlkit.grading.sandbox.cgroups import SubmissionCgroup
 from tlkit.grading.sandbox.environment import kernel_threads, sandbox_env
 from tlkit.grading.sandbox.supervise import run_worker, worker_command
 from tlkit.grading.sandbox.warm_cache import WarmCache
-from tlkit.grading.scoring import score
+from tlkit.grading.sandbox.isolation import can_run_python_as
+from tlkit.grading.scoring import score, verifier
 from tlkit.grading.scoring.row import Row
 
+
+VERIFIER_TIMEOUT = 300  # seconds for the verifier to judge one submission's handed-over data
 
 @dataclass
 class SubmissionResult:
@@ -53,7 +58,7 @@ def rows_for_all(student: str, assignment: Assignment | None, status: str, reaso
 
 
 def timing(run: WorkerRun, plan: Plan) -> dict[str, float]:
-    """Seconds per kind of cell (kernel start, given, student, test, probes ...)."""
+    """Seconds per kind of cell (kernel start, given, student, extra, test)."""
     out = {"kernel": run.kernel_seconds}
     for index, event in run.cells.items():
         kind = plan.steps[index].kind
@@ -103,7 +108,8 @@ def _grade(entry: Entry, sandboxes: Sandboxes, options: GradeOptions, known: lis
     plan = build_plan(assignment, read.cells, solution_run=warming)
     flags = " ".join(plan.flags() + list(entry.flags))
     notes = messages.plan_notes(plan.facts())
-    run, asked_template = _run(plan, assignment, sandboxes, options, cache, warming)
+    run, asked_template, verdicts, judged = _run(plan, assignment, sandboxes, options, cache,
+                                                 warming)
     if asked_template:
         sandboxes.note_fallback(run)
     if not run.started and not run.killed:
@@ -112,17 +118,43 @@ def _grade(entry: Entry, sandboxes: Sandboxes, options: GradeOptions, known: lis
         return SubmissionResult(submission, assignment.name, rows_for_all(
             student, assignment, "error", messages.KERNEL_DID_NOT_START.format(detail=detail),
             flags, mode), notes)
-    scored = score.score(plan, assignment, run, student, options, flags)
+    if isinstance(verdicts, str):
+        return SubmissionResult(submission, assignment.name, rows_for_all(
+            student, assignment, "error", messages.GRADER_FAILED.format(detail=short(verdicts)),
+            flags, mode), notes)
+    scored = score.score(plan, assignment, run, student, options, flags, verdicts)
     rows = [Row(r.student, r.assignment, r.question, r.points, r.max_points, r.status,
                 r.reason, r.flags, mode) for r in scored.rows]
     return SubmissionResult(submission, assignment.name, rows, notes + scored.notes,
-                            timing=timing(run, plan))
+                            timing={**timing(run, plan), "verifier": judged})
+
+
+def verifier_tests(plan: Plan, run: WorkerRun) -> list[dict]:
+    """What the verifier needs for each test that handed data over (``verifier.run_one``)."""
+    return [{"index": i, "question": step.question, "verdict": step.verdict,
+             "names": list(step.names), "constants": dict(step.constants),
+             "json": run.handovers[i].get("json"), "npz": run.handovers[i].get("npz", "")}
+            for i, step in enumerate(plan.steps) if step.kind == "test" and i in run.handovers]
+
+
+def _verify(plan: Plan, run: WorkerRun, root, uid: int | None) -> dict[int, dict] | str:
+    """The verifier's verdicts on what the submission's tests handed over, or why it failed:
+    a fresh process, as the slot's throw-away uid when Python can run as it (else as the
+    grader's uid)."""
+    if uid is not None and not can_run_python_as(uid):
+        uid = None
+    try:
+        return verifier.verify(verifier_tests(plan, run), sandbox_env(str(root)),
+                               VERIFIER_TIMEOUT, uid)
+    except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        return f"verifier: {exc}"
 
 
 def _run(plan: Plan, assignment: Assignment, sandboxes: Sandboxes, options: GradeOptions,
-         cache: WarmCache | None, warming: bool) -> tuple[WorkerRun, bool]:
-    """Run the plan's cells in a fresh sandboxed worker; its run, and whether it asked a warm
-    template for its kernel."""
+         cache: WarmCache | None, warming: bool) -> tuple[WorkerRun, bool, dict | str, float]:
+    """Run the plan's cells in a fresh sandboxed worker, then the verifier, in the slot; the
+    worker's run, whether it asked a warm template for its kernel, the verdicts (or why the
+    verifier failed) and the verifier's seconds."""
     mode, limits = sandboxes.mode, options.limits()
     files = sandboxes.files(assignment)
     with sandboxes.slot() as (number, uid):
@@ -153,4 +185,7 @@ def _run(plan: Plan, assignment: Assignment, sandboxes: Sandboxes, options: Grad
                 cgroup.kill_and_remove()  # already done unless run_worker failed early
             if mode != "full":
                 shutil.rmtree(scratch, ignore_errors=True)
-    return run, template is not None
+        began = time.monotonic()
+        verdicts = _verify(plan, run, sandboxes.root, uid)
+        judged = time.monotonic() - began
+    return run, template is not None, verdicts, judged

@@ -20,8 +20,7 @@ from tlkit.grading.safe_text import short
 
 TIMEOUT_ENAME = "TLKitCellTimeout"
 TEXT_CAP = 1500
-PROBE_CAP = 200_000
-GIVEN_KINDS = ("given", "probe", "preamble")
+GIVEN_KINDS = ("given",)
 
 
 class CappedClient(NotebookClient):
@@ -55,11 +54,17 @@ def cell_timeout(job: Job, kind: str) -> float:
     return job.timeout_given if kind in GIVEN_KINDS else job.timeout_cell
 
 
+def kernel_text(source: str) -> str:
+    """``source`` as the kernel's UTF-8 messages can carry it: a lone surrogate (valid in a
+    notebook's JSON, not in UTF-8) becomes U+FFFD instead of breaking the connection."""
+    return source.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def run_cells(job: Job, *, emit: Callable[[Event], None], kernel_name: str = "python3") -> None:
     """Execute the job's cells in order, calling ``emit`` with each event (``protocol``):
     :class:`KernelStarted` once, a :class:`CellRun` per cell run, :class:`Stuck` when two cells
     in a row time out (the kernel ignores interrupts)."""
-    nb = new_notebook(cells=[new_code_cell(c.source) for c in job.cells])
+    nb = new_notebook(cells=[new_code_cell(kernel_text(c.source)) for c in job.cells])
     client = CappedClient(
         nb, timeout=max(1, int(round(job.timeout_cell))), kernel_name=kernel_name,
         interrupt_on_timeout=True, allow_errors=False, record_timing=False,
@@ -89,7 +94,7 @@ def _run_one(client: CappedClient, cell, index: int, kind: str, budget: float) -
     status, ename, evalue = "ok", "", ""
     began = time.monotonic()
     try:
-        client.execute_cell(cell, index, store_history=kind != "probe")
+        client.execute_cell(cell, index)
     except CellExecutionError as exc:
         status = "timeout" if exc.ename == TIMEOUT_ENAME else "error"
         ename, evalue = exc.ename, short(exc.evalue, 600)
@@ -98,6 +103,6 @@ def _run_one(client: CappedClient, cell, index: int, kind: str, budget: float) -
     except DeadKernelError as exc:
         status, ename, evalue = "dead", "DeadKernelError", short(exc, 600)
     return CellRun(index, status, ename, evalue,
-                   output=_text(cell, PROBE_CAP if kind == "probe" else TEXT_CAP),
+                   output=_text(cell, TEXT_CAP),
                    truncated=index in client.truncated,
                    seconds=round(time.monotonic() - began, 3))

@@ -7,6 +7,7 @@ as JSON lines on a private copy of stdout, which the kernel does not inherit.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -16,8 +17,11 @@ from pathlib import Path
 
 from tlkit.grading.inside.limits import set_not_dumpable
 from tlkit.grading.layout import SCRATCH_FOLDERS, in_scratch
-from tlkit.grading.protocol import (Done, Event, Job, KernelStarted, dumps, event_line,
-                                    job_from_json)
+from tlkit.grading import handover
+from tlkit.grading.protocol import (CellRun, Done, Event, HandOver, Job, KernelStarted, dumps,
+                                    event_line, job_from_json)
+
+CHUNK = 256 * 1024  # characters of hand-over data per event line
 
 def make_scratch(job: Job) -> None:
     """The scratch folders (owned by the kernel's uid) and the data files in ``work``."""
@@ -46,7 +50,64 @@ def write_kernelspec(folder: Path, job: Job) -> None:
     spec.mkdir(parents=True, exist_ok=True)
     (spec / "kernel.json").write_text(json.dumps({
         "argv": argv + ["-f", "{connection_file}"], "display_name": "Python 3 (tlkit grader)",
-        "language": "python", "metadata": {"debugger": False}}))
+        "language": "python", "metadata": {"debugger": False},
+        "env": {handover.ENV: in_scratch(job.scratch, "handover")}}))
+
+
+def _read_capped(path: Path, cap: int) -> bytes | None:
+    """The file's bytes (never following a symlink), None when absent; over ``cap``: ValueError."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as f:
+            data = f.read(cap + 1)
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    if len(data) > cap:
+        raise ValueError("too big")
+    return data
+
+
+def wipe(folder: Path) -> None:
+    """Remove every entry of ``folder`` (files the kernel left; never followed)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def collect_handover(job: Job, index: int, emit) -> None:
+    """Send what test ``index`` handed over (``handover``) to the grader, in chunks.
+
+    Read right after the test's cell; the folder is emptied after every cell, so a later cell
+    cannot replace it and the next test finds nothing of this one."""
+    folder = Path(in_scratch(job.scratch, "handover"))
+    try:
+        text = _read_capped(folder / f"{handover.STEM}.json", handover.MAX_BYTES)
+        arrays = _read_capped(folder / f"{handover.STEM}.npz", handover.MAX_BYTES)
+    except ValueError:
+        emit(HandOver(index, too_big=True))
+        return
+    if text is None:
+        return
+    blob = json.dumps({"json": text.decode("utf-8", "replace"),
+                       "npz": base64.b64encode(arrays or b"").decode("ascii")})
+    for start in range(0, len(blob), CHUNK):
+        emit(HandOver(index, chunk=blob[start:start + CHUNK]))
+    emit(HandOver(index, end=True))
 
 
 def main() -> int:
@@ -71,6 +132,10 @@ def main() -> int:
         nonlocal kernel_pid
         if isinstance(event, KernelStarted):
             kernel_pid = event.pid
+        if isinstance(event, CellRun):
+            if job.cells[event.index].kind == "test":
+                collect_handover(job, event.index, emit)
+            wipe(Path(in_scratch(job.scratch, "handover")))  # nothing left for the next test
         emit(event)
 
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tlkit.grading.cells import (BEGIN, END, ID_PATTERN, META, MarkerError, clear_source, source,
                                  tlkit_meta)
+from tlkit.grading.judging import SplitError, split_test
 
 
 class SolutionError(ValueError):
@@ -46,6 +47,10 @@ def problems(nb) -> list[str]:
         points = meta.get("points")
         if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
             found.append(f"{where}: test cell {qid!r} needs {META}.points (a number >= 0)")
+        try:
+            split_test(src)
+        except SplitError as exc:
+            found.append(f"{where}: test cell {qid!r}: {exc}")
         if not isinstance(meta.get("hidden", False), bool):
             found.append(f"{where}: {META}.hidden must be true or false")
     if not questions:

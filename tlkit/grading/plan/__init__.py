@@ -1,1 +1,2 @@
-"""What to run for a submission: its cells matched to the solution's, and the grader's probes."""
+"""What to run for a submission: its cells matched to the solution's, and each test's kernel and
+verifier parts."""

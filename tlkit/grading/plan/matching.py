@@ -5,9 +5,10 @@ then, for given and test cells, the checksum of the source, then, for solution c
 position between already-matched neighbours. What runs: the solution's given and test cells
 (never the student's copies), the student's solution cells, the student's extra cells after
 the cell they followed, and the hidden tests in their place, in the solution's order. Cells
-added before the first given cell are not run (``cells-before-start``). Grader-owned cells
-(``tamper``) wrap the tests: a probe before any student code, a probe and a fresh ``check``
-before each test, and a canary plus a last probe at the end.
+added before the first given cell are not run (``cells-before-start``). A test runs in two
+places (``judging``): its collect part in the student's kernel, ending in a hand-over of the
+values its verdict reads (plus, for a visible test, the verdict itself, whose result only serves
+to notice a kernel that passes what the verifier fails); its verdict in the verifier.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from dataclasses import dataclass, field
 
 from tlkit.grading.cells import GIVEN, SOLUTION, TEST, checksum, is_submission_check, stable_key
 from tlkit.grading.intake.solutions import Assignment
-from tlkit.grading.plan.tamper import canary_source, fresh_check_source, probe_source
+from tlkit.grading.judging import constants, split_test
+
+HAND_OVER = ("from tlkit.grading.handover import hand_over as _tlkit_hand_over\n"
+             "_tlkit_hand_over({names!r}, globals())\n"
+             "del _tlkit_hand_over")
 
 # What the matching can notice about a submission (``Plan.facts``), in the order it is reported.
 FACTS = ("edited-locked", "deleted-locked", "missing-solution", "reordered", "matched-by-position",
@@ -25,13 +30,20 @@ FACTS = ("edited-locked", "deleted-locked", "missing-solution", "reordered", "ma
 
 @dataclass(frozen=True)
 class Step:
-    """One cell the grader runs: ``given``, ``student``, ``extra``, ``preamble``, ``probe``,
-    ``test`` or ``canary`` (see ``tamper`` for the last three)."""
+    """One cell the grader runs: ``given``, ``student``, ``extra`` or ``test``.
+
+    A test's ``source`` is what its kernel runs (collect, hand-over, and for a visible test
+    the verdict); ``verdict``, ``names`` and ``constants`` are what the verifier runs."""
 
     kind: str
     source: str
     ref: str | None = None
     question: str | None = None
+    verdict: str = ""
+    names: tuple[str, ...] = ()
+    constants: tuple[tuple[str, str], ...] = ()
+    hint: str = ""
+    hidden: bool = False
 
 
 @dataclass
@@ -131,7 +143,7 @@ def build_plan(assignment: Assignment, cells: list[dict], *, solution_run: bool 
 
     plan.before_start = len(extras_after.pop(None, []))
     plan.extras -= plan.before_start
-    plan.steps.append(Step("probe", probe_source()))
+    known = constants([c.source for c in assignment.cells])
     for sol in assignment.cells:
         mine = code[matched[sol.id]] if sol.id in matched else None
         if sol.kind == GIVEN:
@@ -142,18 +154,26 @@ def build_plan(assignment: Assignment, cells: list[dict], *, solution_run: bool 
             else:
                 plan.steps.append(Step("student", mine["source"], sol.id))
         elif sol.kind == TEST:
-            # Order matters: the probe sees the student's runtime (and their ``check``), then
-            # the preamble binds a fresh ``check``, then the test runs with it.
-            plan.steps.append(Step("probe", probe_source(), sol.id))
-            plan.steps.append(Step("preamble", fresh_check_source(), sol.id))
-            plan.steps.append(Step("test", sol.source, sol.id, sol.question))
+            plan.steps.append(test_step(sol, known))
         if sol.kind in (GIVEN, TEST) and not sol.hidden:
             if mine is None:
                 plan.deleted.append(sol.id)
             elif checksum(mine["source"]) != sol.checksum:
                 plan.edited.append(sol.id)
         add_extras(sol.id)
-    plan.steps.append(Step("preamble", fresh_check_source()))
-    plan.steps.append(Step("canary", canary_source()))
-    plan.steps.append(Step("probe", probe_source()))
     return plan
+
+
+def test_step(sol, known: dict[str, str]) -> Step:
+    """The step of test cell ``sol`` (see module docstring)."""
+    if not sol.source:  # the student's final check rebuilds cells without their source
+        return Step("test", "", sol.id, sol.question, hidden=sol.hidden)
+    parts = split_test(sol.source)
+    names = tuple(n for n in parts.names if n not in known)
+    kernel = [parts.collect, HAND_OVER.format(names=names)]
+    if not sol.hidden:
+        kernel.append(parts.verdict)
+    return Step("test", "\n".join(filter(None, kernel)), sol.id, sol.question,
+                verdict=parts.verdict, names=names,
+                constants=tuple((n, known[n]) for n in parts.names if n in known),
+                hint=parts.hint, hidden=sol.hidden)

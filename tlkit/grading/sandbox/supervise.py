@@ -42,7 +42,7 @@ def run_worker(job: Job, *, command: list[str], env: dict, total: float,
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env, cwd=cwd, start_new_session=True,
                             preexec_fn=cgroup.attach_self if cgroup else None)
-    readers = [threading.Thread(target=_drain, args=(proc.stdout, on_line, 50_000_000),
+    readers = [threading.Thread(target=_drain, args=(proc.stdout, on_line, 250_000_000),
                                 daemon=True),
                threading.Thread(target=_drain, args=(proc.stderr, err_parts.append, 20000),
                                 daemon=True)]
