@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tlkit.grading.add_submission_check import add_submission_check
 from tlkit.grading.cells import META
+from tlkit.grading.comment_directives import apply_directives
 from tlkit.grading.clear_outputs import clear_outputs
 from tlkit.grading.clear_solutions import clear_solutions
 from tlkit.grading.lock_cells import lock_cells
@@ -26,6 +27,7 @@ class AssignReport:
     unchanged: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
+    directives: list[str] = field(default_factory=list)  # "name: cell N: test ej1, …" read
 
     @property
     def fresh(self) -> bool:
@@ -35,10 +37,12 @@ class AssignReport:
 def build_exercise(solution, name: str):
     """The student version of a (validated) solution notebook: the transforms in order.
 
-    Order matters: ``add_submission_check`` needs the ids (``stable_ids``) and solution marks
+    Order matters: ``apply_directives`` first (a ``# tlkit:`` line is metadata from then on);
+    ``add_submission_check`` needs the ids (``stable_ids``) and solution marks
     (``clear_solutions``) and must count the hidden points before ``strip_hidden_tests``; its
     cell is then cleaned and locked like the others.
     """
+    solution, _ = apply_directives(solution, name)
     validate_solution(solution, name)
     nb = stable_ids(solution)
     nb = clear_solutions(nb)
@@ -50,10 +54,19 @@ def build_exercise(solution, name: str):
     return nb
 
 
-def expected_exercises(solutions_dir: Path) -> dict[str, bytes]:
-    """File name → exact bytes of every exercise notebook ``assign`` would write."""
-    return {path.name: notebook_bytes(build_exercise(read_notebook(path), path.name))
-            for path in solution_notebooks(solutions_dir)}
+def expected_exercises(solutions_dir: Path,
+                       directives: list[str] | None = None) -> dict[str, bytes]:
+    """File name → exact bytes of every exercise notebook ``assign`` would write.
+
+    ``directives``, when given, receives one line per ``# tlkit:`` comment read.
+    """
+    out = {}
+    for path in solution_notebooks(solutions_dir):
+        solution, read = apply_directives(read_notebook(path), path.name)
+        if directives is not None:
+            directives += [f"{path.name}: {d.describe()}" for d in read]
+        out[path.name] = notebook_bytes(build_exercise(solution, path.name))
+    return out
 
 
 def _existing(exercises_dir: Path) -> list[str]:
@@ -72,8 +85,8 @@ def assign(solutions_dir: Path, exercises_dir: Path, *, check: bool = False) -> 
     solutions_dir, exercises_dir = Path(solutions_dir), Path(exercises_dir)
     if not solutions_dir.is_dir():
         raise FileNotFoundError(f"solutions folder not found: {solutions_dir}")
-    expected = expected_exercises(solutions_dir)
     report = AssignReport()
+    expected = expected_exercises(solutions_dir, report.directives)
     for name, data in expected.items():
         target = exercises_dir / name
         current = target.read_bytes() if target.is_file() else None

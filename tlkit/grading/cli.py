@@ -96,6 +96,8 @@ def run_assign(args: argparse.Namespace) -> int:
     except (SolutionError, FileNotFoundError, ValueError) as exc:
         print(f"tlkit assign: {exc}", file=sys.stderr)
         return 2
+    for line in report.directives:
+        print(f"read '# tlkit:' comment: {args.solutions / line}")
     if args.check:
         for name in report.stale:
             print(f"stale: {args.exercises / name} (run: tlkit assign "

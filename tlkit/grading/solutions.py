@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlkit.grading.cells import GIVEN, SOLUTION, TEST, checksum, kind, source, tlkit_meta
+from tlkit.grading.comment_directives import apply_directives
 from tlkit.grading.notebook_io import read_notebook
 from tlkit.grading.validate import validate_solution
 
@@ -53,7 +54,7 @@ def solution_notebooks(solutions_dir: Path) -> list[Path]:
 def load_assignment(path: Path) -> Assignment:
     """Read and validate one solution notebook (raises ``SolutionError`` when malformed)."""
     path = Path(path)
-    nb = read_notebook(path)
+    nb, _ = apply_directives(read_notebook(path), path.name)
     validate_solution(nb, path.name)
     cells = []
     for cell in nb.cells:
