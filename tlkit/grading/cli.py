@@ -86,6 +86,26 @@ def add_commands(subparsers) -> None:
     m.add_argument("--feedback", type=Path, default=None, help="merged feedback folder")
     m.set_defaults(func=run_merge)
 
+    gs = subparsers.add_parser(
+        "gradescope", help="build a Gradescope autograder zip for one exercise",
+        description="Write an autograder zip (setup.sh, run_autograder, the solution and this "
+                    "kit) whose run_autograder grades /autograder/submission as `tlkit grade` "
+                    "does and writes /autograder/results/results.json.")
+    gs.add_argument("solution", type=Path, help="the solution notebook of the exercise")
+    gs.add_argument("--out", type=Path, default=Path("autograder.zip"),
+                    help="zip to write (default: autograder.zip)")
+    gs.add_argument("--frameworks", default="torch,keras",
+                    help="frameworks setup.sh installs: torch, keras or both (default %(default)s)")
+    gs.add_argument("--hidden-visibility", default="after_due_date",
+                    choices=("after_due_date", "hidden", "after_published"),
+                    help="when students see hidden tests' results (default %(default)s)")
+    gs.add_argument("--profile", default="fast", choices=("fast", "full"),
+                    help="TLKIT_PROFILE the submissions run with (default %(default)s)")
+    gs.add_argument("--timeout-cell", type=float, default=default("timeout_cell"), metavar="S")
+    gs.add_argument("--timeout-total", type=float, default=default("timeout_total"), metavar="S")
+    gs.add_argument("--memory", type=int, default=default("memory_mb"), metavar="MB")
+    gs.set_defaults(func=run_gradescope)
+
 
 def run_assign(args: argparse.Namespace) -> int:
     from tlkit.grading.assign import assign
@@ -162,4 +182,25 @@ def run_merge(args: argparse.Namespace) -> int:
     print(f"merged {report['shards']} shard(s): {report['students']} students, "
           f"{report['rows']} rows, {report['feedback']} feedback file(s) -> {args.out}")
     print(f"isolation: {'; '.join(report['isolation'])}")
+    return 0
+
+
+def run_gradescope(args: argparse.Namespace) -> int:
+    from tlkit.grading.gradescope.build import GradescopeError, build_autograder
+    from tlkit.grading.validate import SolutionError
+
+    frameworks = tuple(f.strip() for f in args.frameworks.split(",") if f.strip())
+    try:
+        names = build_autograder(args.solution, args.out, frameworks=frameworks,
+                                 hidden_visibility=args.hidden_visibility, profile=args.profile,
+                                 timeout_cell=args.timeout_cell,
+                                 timeout_total=args.timeout_total, memory_mb=args.memory)
+    except (GradescopeError, SolutionError, ValueError) as exc:
+        print(f"tlkit gradescope: {exc}", file=sys.stderr)
+        return 2
+    kit = sum(1 for n in names if n.startswith("kit/"))
+    print(f"wrote {args.out}: setup.sh, run_autograder, solutions/{args.solution.name}, "
+          f"{kit} file(s) of the kit; frameworks: {', '.join(frameworks)}; hidden tests "
+          f"visible {args.hidden_visibility}")
+    print("Upload it in Gradescope: Configure Autograder → Zip file upload.")
     return 0

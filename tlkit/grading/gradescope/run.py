@@ -1,0 +1,103 @@
+"""What ``run_autograder`` runs on Gradescope: grade ``submission/``, write ``results.json``.
+
+``python -m tlkit.grading.gradescope.run --root /autograder``. The grading is ``tlkit grade``'s
+(same sandbox, scoring, hidden tests and Spanish feedback), one submission. A ``results.json``
+is written whatever happens: a submission with no notebook, or a grader failure, scores 0 with
+the reason, so Gradescope never shows a bare "autograder failed".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from dataclasses import replace
+from pathlib import Path
+
+from tlkit.files import atomic_write
+from tlkit.grading.gradescope.build import SETTINGS
+from tlkit.grading.gradescope.results import failure_json, results_json
+
+NO_NOTEBOOK = ("No se encontró ningún notebook (.ipynb) en tu entrega: sube el archivo "
+               "{assignment}.ipynb descargado de Colab o Jupyter.")
+NOT_RECOGNISED = ("Tu entrega no parece el ejercicio {assignment}: sube el notebook del "
+                  "ejercicio (los notebooks encontrados: {names}).")
+HIDDEN_APART = ("Las pruebas ocultas no están en este resumen: aparecen en la lista de pruebas "
+                "cuando tu profesor lo permita (normalmente, después de la fecha límite).")
+GRADER_FAILED = ("No se pudo corregir la entrega por un fallo del corrector (no es culpa tuya); "
+                 "avisa a tu profesor. Detalle: {detail}")
+
+
+def _student(root: Path) -> str:
+    """The student's name from Gradescope's ``submission_metadata.json`` (or a neutral one)."""
+    try:
+        meta = json.loads((root / "submission_metadata.json").read_text(encoding="utf-8"))
+        names = [u.get("name") for u in meta.get("users", []) if u.get("name")]
+        return " + ".join(names) or "entrega"
+    except (OSError, ValueError, AttributeError):
+        return "entrega"
+
+
+def grade_submission(root: Path) -> dict:
+    """Grade ``root/submission`` against ``root/source``; the ``results.json`` content."""
+    from tlkit.grading import scoring
+    from tlkit.grading.feedback import render_feedback
+    from tlkit.grading.grade import run_grading
+    from tlkit.grading.options import GradeOptions
+    from tlkit.grading.solutions import load_assignments
+
+    started = time.monotonic()
+    source, submission = root / "source", root / "submission"
+    settings = json.loads((source / SETTINGS).read_text(encoding="utf-8"))
+    assignments = load_assignments(source / "solutions")
+    assignment = assignments[settings["assignment"]]
+    notebooks = sorted(p for p in submission.rglob("*.ipynb")
+                       if ".ipynb_checkpoints" not in p.parts)
+    if not notebooks:
+        return failure_json(NO_NOTEBOOK.format(assignment=assignment.name),
+                            assignment.max_points, time.monotonic() - started)
+    options = GradeOptions(timeout_cell=settings["timeout_cell"],
+                           timeout_total=settings["timeout_total"],
+                           memory_mb=settings["memory_mb"], jobs=1, allow_weaker=True,
+                           warm_kernels=False, warm_cache=False)
+    batch = run_grading([submission], source / "solutions", options=options)
+    for line in [batch.isolation, *batch.warnings, *batch.notes]:
+        print(f"tlkit: {line}")  # run_autograder's stdout: the instructor sees it, not students
+    mine = [r for r in batch.results if r.assignment == assignment.name]
+    if not mine:
+        return failure_json(NOT_RECOGNISED.format(
+            assignment=assignment.name, names=", ".join(p.name for p in notebooks)),
+            assignment.max_points, time.monotonic() - started)
+    result = mine[0]
+    hidden = {t.question for t in assignment.tests if t.hidden}
+    # The summary students see at once leaves hidden tests out: Gradescope shows those
+    # entries (and the total) when the instructor's visibility allows.
+    shown = replace(result, rows=[r for r in result.rows if r.question not in hidden])
+    feedback = render_feedback(_student(root), [shown])
+    if hidden:
+        feedback += "\n" + HIDDEN_APART + "\n"
+    return results_json(result.rows, hidden, hidden_visibility=settings["hidden_visibility"],
+                        labels=scoring.LABELS, feedback=feedback,
+                        seconds=time.monotonic() - started)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tlkit.grading.gradescope.run")
+    parser.add_argument("--root", type=Path, default=Path("/autograder"))
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    try:
+        results = grade_submission(args.root)
+    except Exception as exc:  # noqa: BLE001 - Gradescope must always get a results.json
+        traceback.print_exc(file=sys.stdout)
+        results = failure_json(GRADER_FAILED.format(detail=f"{type(exc).__name__}: {exc}"), 0,
+                               time.monotonic() - started)
+    atomic_write(args.root / "results" / "results.json",
+                 json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
