@@ -27,15 +27,24 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def _message(question: str, exc: BaseException, pista: str | None) -> str:
+def _worth(puntos: float | None, got: bool) -> str:
+    """`` (1 punto)`` / `` (0 de 2 puntos)`` for a part worth ``puntos``; "" for a whole test."""
+    if puntos is None:
+        return ""
+    unit = "punto" if puntos == 1 else "puntos"
+    return f" ({puntos:g} {unit})" if got else f" (0 de {puntos:g} {unit})"
+
+
+def _message(question: str, exc: BaseException, pista: str | None,
+             puntos: float | None = None) -> str:
     if isinstance(exc, NotImplementedError):
-        return f"⏳ {question}: {NOT_SOLVED}."
+        return f"⏳ {question}{_worth(puntos, False)}: {NOT_SOLVED}."
     if isinstance(exc, AssertionError):
         text = _one_line(exc)
-        line = f"❌ {question}: incorrecto" + (f". {text}" if text else ".")
+        line = f"❌ {question}{_worth(puntos, False)}: incorrecto" + (f". {text}" if text else ".")
     else:
         detail = f"{type(exc).__name__}: {_one_line(exc)}".rstrip(": ")
-        line = f"❌ {question}: error al comprobar ({detail})"
+        line = f"❌ {question}{_worth(puntos, False)}: error al comprobar ({detail})"
         if isinstance(exc, NameError):
             line += ". ¿Has ejecutado las celdas anteriores?"
     return line + (f"\n   Pista: {pista}" if pista else "")
@@ -54,18 +63,21 @@ def verdict(exc: BaseException) -> tuple[str, str]:
 
 
 @contextmanager
-def check(question: str, pista: str | None = None) -> Iterator[None]:
+def check(question: str, pista: str | None = None,
+          puntos: float | None = None) -> Iterator[None]:
     """Run a visible test block and print the verdict instead of a traceback.
 
-    ``question`` is the exercise id shown to the student; ``pista`` a hint shown on failure.
+    ``question`` is the exercise id (or the part's name) shown to the student; ``pista`` a hint
+    shown on failure; ``puntos`` makes the block one part of a test cell worth that many
+    points (partial credit, see ``tlkit.grading.parts``).
     """
     try:
         yield
     except Exception as exc:  # noqa: BLE001 - every failure becomes a one-line verdict
         RESULTS[question] = verdict(exc)
-        print(_message(question, exc, pista), flush=True)
+        print(_message(question, exc, pista, puntos), flush=True)
         if strict():
             raise
         return
     RESULTS[question] = ("passed", "")
-    print(f"✅ {question}: correcto", flush=True)
+    print(f"✅ {question}{_worth(puntos, True)}: correcto", flush=True)
