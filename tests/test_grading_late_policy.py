@@ -102,3 +102,52 @@ def test_moodle_empty_and_unreadable_dates():
     ("No submission", False)])
 def test_moodle_status_says_late(status, late):
     assert moodle_status_late(status) is late
+
+
+MOODLE_SHEET = (  # as Moodle 4 writes its grading worksheet (English and Spanish UI)
+    '\ufeffIdentifier,"Full name","Email address",Status,Grade,"Maximum Grade",'
+    '"Grade can be changed","Last modified (submission)","Last modified (grade)",'
+    '"Feedback comments"\n'
+    '"Participant 101","Ana Pérez García",ana@example.com,"Submitted for grading",,10.00,Yes,'
+    '"Saturday, 5 December 2026, 10:00 PM",-,\n'
+    '"Participant 102","José Luis Núñez",jl@example.com,"Submitted for grading - 1 day 2 hours '
+    'late",,10.00,Yes,"Monday, 7 December 2026, 1:00 AM",-,-\n'
+    '"Participant 104","Zoe Sin Entrega",zoe@example.com,"No submission",,10.00,Yes,-,-,\n')
+SPANISH_SHEET = (
+    'Identificador;"Nombre completo";Estado;Calificación;"Última modificación (entrega)"\r\n'
+    '"Participante 101";"Ana";"Enviado para calificar - 3 horas tarde";;'
+    '"domingo, 6 de diciembre de 2026, 02:59"\r\n')
+
+
+def test_moodle_worksheet_gives_times_and_late_marks(tmp_path):
+    from tlkit.grading.lms.submission_times import Handed, moodle_submission_times
+
+    sheet = tmp_path / "hoja.csv"
+    sheet.write_text(MOODLE_SHEET, encoding="utf-8")
+    times = moodle_submission_times(sheet, MADRID)
+    assert times == {
+        "101": Handed(datetime(2026, 12, 5, 22, 0, tzinfo=MADRID), False),
+        "102": Handed(datetime(2026, 12, 7, 1, 0, tzinfo=MADRID), True),
+        "104": Handed(None, False)}
+    policy = LatePolicy(DUE, parse_rule("10%/day"))
+    assert [lateness(policy, h.submitted, h.marked_late).days for h in times.values()] == \
+           [0, 2, 0]
+    spanish = tmp_path / "hoja_es.csv"
+    spanish.write_bytes(SPANISH_SHEET.encode("cp1252"))
+    [(pid, handed)] = moodle_submission_times(spanish, MADRID).items()
+    assert pid == "101" and handed.marked_late
+    assert lateness(policy, handed.submitted, True).days == 1
+
+
+def test_a_worksheet_without_times_or_with_a_bad_date_is_refused(tmp_path):
+    from tlkit.grading.lms.submission_times import moodle_submission_times
+    from tlkit.grading.lms.worksheet import WorksheetError
+
+    sheet = tmp_path / "hoja.csv"
+    sheet.write_text("Identifier,Grade\nParticipant 1,\n", encoding="utf-8")
+    with pytest.raises(WorksheetError, match="submission times"):
+        moodle_submission_times(sheet)
+    sheet.write_text(MOODLE_SHEET.replace("Saturday, 5 December 2026, 10:00 PM", "ayer"),
+                     encoding="utf-8")
+    with pytest.raises(WorksheetError, match="hoja.csv, line 2: date 'ayer'"):
+        moodle_submission_times(sheet)
