@@ -94,3 +94,18 @@ def test_the_self_check_prints_one_verdict_per_part(capsys, monkeypatch):
         "✅ ej2_suma (1 punto): correcto", "✅ ej2_valores (2 puntos): correcto"]
     assert selfcheck.RESULTS["ej2_valores"] == ("passed", "")
     assert Part("a", 1.0, "x") == Part("a", 1.0, "x")
+
+
+def test_an_outer_check_sums_its_parts_instead_of_saying_correct(capsys, monkeypatch):
+    monkeypatch.delenv("TLKIT_CHECK_STRICT", raising=False)
+    namespace = {"check": selfcheck.check, "normaliza": lambda v: [1 / len(v)] * len(v)}
+    exec(compile(NESTED, "cell", "exec"), namespace)  # noqa: S102 - the test cell
+    assert capsys.readouterr().out.splitlines() == [
+        "✅ ej2_suma (1 punto): correcto",
+        "❌ ej2_valores (0 de 2 puntos): incorrecto.",
+        "❌ ej2: 1 de 3 puntos; falla: ej2_valores"]
+    assert selfcheck.RESULTS["ej2"] == ("failed", "1 de 3 puntos; falla: ej2_valores")
+    namespace["normaliza"] = lambda v: [x / sum(v) for x in v]
+    exec(compile(NESTED, "cell", "exec"), namespace)  # noqa: S102
+    assert capsys.readouterr().out.splitlines()[-1] == "✅ ej2: 3 de 3 puntos"
+    assert selfcheck.RESULTS["ej2"] == ("passed", "")

@@ -16,6 +16,7 @@ from tlkit.grading.notebook_io import notebook_bytes, read_notebook
 from tlkit.grading.solutions import solution_notebooks
 from tlkit.grading.stable_ids import stable_ids
 from tlkit.grading.strip_hidden_tests import strip_hidden_tests
+from tlkit.grading.strip_rubrics import strip_rubrics
 from tlkit.grading.validate import validate_solution
 
 
@@ -48,6 +49,7 @@ def build_exercise(solution, name: str):
     nb = clear_solutions(nb)
     nb = add_submission_check(nb, Path(name).stem)
     nb = strip_hidden_tests(nb)
+    nb = strip_rubrics(nb)
     nb = clear_outputs(nb)
     nb = lock_cells(nb)
     nb.metadata.setdefault(META, {})["assignment"] = Path(name).stem

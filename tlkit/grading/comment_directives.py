@@ -63,7 +63,8 @@ class Directive:
         if self.hidden:
             text += ", hidden"
         if self.rubric:
-            text += f", rubric {self.rubric!r}"
+            short = self.rubric if len(self.rubric) <= 60 else self.rubric[:59] + "…"
+            text += f", rubric {short!r}"
         return text
 
 

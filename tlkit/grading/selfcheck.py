@@ -62,6 +62,20 @@ def verdict(exc: BaseException) -> tuple[str, str]:
     return "error", detail
 
 
+def _tally_text(question: str, tally: list[tuple[str, float, bool]]) -> tuple[str, str]:
+    """The outer check's line and detail when its parts already spoke: points got of total."""
+    got = sum(p for _, p, ok in tally if ok)
+    total = sum(p for _, p, _ in tally)
+    failed = [name for name, _, ok in tally if not ok]
+    detail = f"{got:g} de {total:g} puntos" + (f"; falla: {', '.join(failed)}" if failed else "")
+    return f"{'❌' if failed else '✅'} {question}: {detail}", detail
+
+
+# The checks open in this kernel, innermost last: a part (``puntos=``) reports to the check
+# around it, so an outer check does not say ✅ when one of its parts failed (not strict).
+_OPEN: list[list[tuple[str, float, bool]]] = []
+
+
 @contextmanager
 def check(question: str, pista: str | None = None,
           puntos: float | None = None) -> Iterator[None]:
@@ -71,13 +85,27 @@ def check(question: str, pista: str | None = None,
     shown on failure; ``puntos`` makes the block one part of a test cell worth that many
     points (partial credit, see ``tlkit.grading.parts``).
     """
+    parent = _OPEN[-1] if _OPEN else None
+    tally: list[tuple[str, float, bool]] = []
+    _OPEN.append(tally)
     try:
         yield
     except Exception as exc:  # noqa: BLE001 - every failure becomes a one-line verdict
         RESULTS[question] = verdict(exc)
         print(_message(question, exc, pista, puntos), flush=True)
+        if parent is not None and puntos is not None:
+            parent.append((question, float(puntos), False))
         if strict():
             raise
+        return
+    finally:
+        _OPEN.pop()
+    if parent is not None and puntos is not None:
+        parent.append((question, float(puntos), True))
+    if tally:
+        line, detail = _tally_text(question, tally)
+        RESULTS[question] = ("passed", "") if line.startswith("✅") else ("failed", detail)
+        print(line, flush=True)
         return
     RESULTS[question] = ("passed", "")
     print(f"✅ {question}{_worth(puntos, True)}: correcto", flush=True)
