@@ -62,7 +62,8 @@ def test_bad_arguments_are_refused_with_the_reason(tmp_path, capsys):
     assert "unknown framework(s) jax" in capsys.readouterr().err
 
 
-def _gradescope_root(tmp_path: Path, autograder: Path, submission: Path | None) -> Path:
+def _gradescope_root(tmp_path: Path, autograder: Path, submission: Path | None,
+                     due: str = "2026-12-06T23:59:00+01:00") -> Path:
     """/autograder as Gradescope prepares it: source/ unzipped, run_autograder copied to the
     root, the student's files in submission/, an empty results/, and setup.sh's venv."""
     root = tmp_path / "autograder"
@@ -75,7 +76,8 @@ def _gradescope_root(tmp_path: Path, autograder: Path, submission: Path | None) 
     if submission is not None:
         shutil.copy(submission, root / "submission" / "00_ejemplo.ipynb")
     (root / "submission_metadata.json").write_text(json.dumps(
-        {"id": 1, "created_at": "2026-12-05T10:00:00+01:00",
+        {"id": 1, "created_at": "2026-12-05T10:00:00.365935+01:00",
+         "assignment": {"due_date": due, "title": "00 ejemplo", "total_points": "5.0"},
          "users": [{"name": "Ana Pérez", "email": "ana@example.com", "id": 7}]}))
     (root / "venv").symlink_to(Path(sys.prefix))  # what setup.sh installs, already here
     return root
@@ -128,3 +130,24 @@ def test_a_submission_without_a_notebook_scores_zero_with_the_reason(autograder,
     results = _run(root)
     assert results["score"] == 0 and results["tests"][0]["max_score"] == 5
     assert "No se encontró ningún notebook" in results["output"]
+
+
+@pytest.mark.slow
+def test_a_late_submission_gets_the_configured_penalty(tmp_path):
+    zipped = tmp_path / "late.zip"
+    assert cli.main(["gradescope", str(SOLUTION), "--out", str(zipped), "--timeout-cell", "20",
+                     "--timeout-total", "120", "--memory", "800",
+                     "--late-penalty", "25%/day,cap=60%"]) == 0
+    # Handed in 1 day and 10 hours after the due date: two started days, 50 %.
+    results = _run(_gradescope_root(tmp_path, zipped, SUBS / "submission-correct.ipynb",
+                                    due="2026-12-04T00:00:00+01:00"))
+    assert sum(t["score"] for t in results["tests"]) == 5  # each test keeps what it earned
+    assert results["score"] == 2.5
+    assert "Entregado 2 día(s) después de la fecha límite" in results["output"]
+    assert "se restan 2.5 de 5 puntos (50 %)" in results["output"]
+
+
+def test_a_bad_late_rule_is_refused_when_building(tmp_path, capsys):
+    assert cli.main(["gradescope", str(SOLUTION), "--out", str(tmp_path / "a.zip"),
+                     "--late-penalty", "mucho"]) == 2
+    assert "late penalty 'mucho' not understood" in capsys.readouterr().err

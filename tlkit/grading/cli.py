@@ -104,6 +104,9 @@ def add_commands(subparsers) -> None:
     gs.add_argument("--timeout-cell", type=float, default=default("timeout_cell"), metavar="S")
     gs.add_argument("--timeout-total", type=float, default=default("timeout_total"), metavar="S")
     gs.add_argument("--memory", type=int, default=default("memory_mb"), metavar="MB")
+    gs.add_argument("--late-penalty", default="", metavar="RULE",
+                    help="penalty for submissions after Gradescope's due date: 'zero', "
+                         "'10%%/day' or '10%%/day,cap=50%%' (default: none)")
     gs.set_defaults(func=run_gradescope)
 
 
@@ -194,7 +197,8 @@ def run_gradescope(args: argparse.Namespace) -> int:
         names = build_autograder(args.solution, args.out, frameworks=frameworks,
                                  hidden_visibility=args.hidden_visibility, profile=args.profile,
                                  timeout_cell=args.timeout_cell,
-                                 timeout_total=args.timeout_total, memory_mb=args.memory)
+                                 timeout_total=args.timeout_total, memory_mb=args.memory,
+                                 late_penalty=args.late_penalty)
     except (GradescopeError, SolutionError, ValueError) as exc:
         print(f"tlkit gradescope: {exc}", file=sys.stderr)
         return 2

@@ -16,6 +16,7 @@ from pathlib import Path
 import tlkit
 from tlkit.files import atomic_path
 from tlkit.grading.gradescope.results import VISIBILITIES
+from tlkit.grading.late_policy import parse_rule
 from tlkit.grading.solutions import load_assignment
 
 FRAMEWORKS = {"torch": "torch", "keras": "keras,tensorflow"}  # framework → the kit's extras
@@ -38,6 +39,7 @@ class Settings:
     timeout_cell: float = 60.0
     timeout_total: float = 600.0
     memory_mb: int = 4096
+    late_penalty: str = ""  # a late_policy rule, applied to Gradescope's due date; "" for none
 
 
 def setup_script(frameworks: tuple[str, ...]) -> str:
@@ -99,7 +101,7 @@ def _file(name: str) -> zipfile.ZipInfo:
 def build_autograder(solution: Path, out: Path, *, frameworks: tuple[str, ...] = ("torch", "keras"),
                      hidden_visibility: str = "after_due_date", profile: str = "fast",
                      timeout_cell: float = 60.0, timeout_total: float = 600.0,
-                     memory_mb: int = 4096) -> list[str]:
+                     memory_mb: int = 4096, late_penalty: str = "") -> list[str]:
     """Write the autograder zip for one solution notebook; the names it holds (sorted)."""
     solution = Path(solution)
     unknown = [f for f in frameworks if f not in FRAMEWORKS]
@@ -108,11 +110,13 @@ def build_autograder(solution: Path, out: Path, *, frameworks: tuple[str, ...] =
                               f"{', '.join(FRAMEWORKS)}")
     if hidden_visibility not in VISIBILITIES:
         raise GradescopeError(f"hidden test visibility must be one of {', '.join(VISIBILITIES)}")
+    if late_penalty:
+        parse_rule(late_penalty)  # refused now, not on Gradescope
     if not solution.is_file():
         raise GradescopeError(f"solution notebook not found: {solution}")
     assignment = load_assignment(solution)  # validates it (SolutionError names the cells)
     settings = Settings(assignment.name, hidden_visibility, profile, timeout_cell,
-                        timeout_total, memory_mb)
+                        timeout_total, memory_mb, late_penalty)
     kit = kit_checkout()
     members: dict[str, tuple[zipfile.ZipInfo, bytes]] = {
         "setup.sh": (_executable("setup.sh"), setup_script(tuple(frameworks)).encode()),

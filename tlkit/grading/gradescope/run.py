@@ -19,6 +19,7 @@ from pathlib import Path
 from tlkit.files import atomic_write
 from tlkit.grading.gradescope.build import SETTINGS
 from tlkit.grading.gradescope.results import failure_json, results_json
+from tlkit.grading.late_policy import penalised
 
 NO_NOTEBOOK = ("No se encontró ningún notebook (.ipynb) en tu entrega: sube el archivo "
                "{assignment}.ipynb descargado de Colab o Jupyter.")
@@ -38,6 +39,25 @@ def _student(root: Path) -> str:
         return " + ".join(names) or "entrega"
     except (OSError, ValueError, AttributeError):
         return "entrega"
+
+
+def _late(root: Path, rule_text: str, earned: float) -> tuple[float, str]:
+    """The fraction taken for lateness and its note, from Gradescope's submission metadata
+    (``created_at`` against the assignment's ``due_date``); (0, "") when on time or unknown."""
+    from tlkit.grading.late_policy import LatePolicy, late_note, lateness, parse_due, parse_rule
+
+    if not rule_text:
+        return 0.0, ""
+    try:
+        meta = json.loads((root / "submission_metadata.json").read_text(encoding="utf-8"))
+        due, created = meta["assignment"]["due_date"], meta["created_at"]
+    except (OSError, ValueError, KeyError, TypeError):
+        print("tlkit: no due date or submission time in submission_metadata.json: no late "
+              "penalty applied")
+        return 0.0, ""
+    rule = parse_rule(rule_text)
+    late = lateness(LatePolicy(parse_due(due), rule), parse_due(created), marked_late=False)
+    return late.fraction, late_note(late, rule, earned)
 
 
 def grade_submission(root: Path) -> dict:
@@ -78,9 +98,16 @@ def grade_submission(root: Path) -> dict:
     feedback = render_feedback(_student(root), [shown])
     if hidden:
         feedback += "\n" + HIDDEN_APART + "\n"
-    return results_json(result.rows, hidden, hidden_visibility=settings["hidden_visibility"],
-                        labels=scoring.LABELS, feedback=feedback,
-                        seconds=time.monotonic() - started)
+    earned = sum(r.points for r in result.rows)
+    fraction, note = _late(root, settings.get("late_penalty", ""), earned)
+    if note:
+        feedback += "\n" + note + "\n"
+    results = results_json(result.rows, hidden, hidden_visibility=settings["hidden_visibility"],
+                           labels=scoring.LABELS, feedback=feedback,
+                           seconds=time.monotonic() - started)
+    if fraction:  # Gradescope takes a top-level score over the sum of the tests
+        results["score"] = penalised(earned, fraction)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
