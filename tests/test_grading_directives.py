@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from tlkit import cli
-from tlkit.grading.assign import expected_exercises
+from tlkit.grading.authoring.assign import expected_exercises
 from tlkit.grading.comment_directives import DirectiveError, apply_directives
 from tlkit.grading.notebook_io import from_json
-from tlkit.grading.solutions import load_assignment
+from tlkit.grading.intake.solutions import load_assignment
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "01_congelar_y_entrenar.ipynb"

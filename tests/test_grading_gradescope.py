@@ -16,7 +16,7 @@ import pytest
 
 from tlkit import cli
 from tlkit.grading.gradescope.results import VISIBILITIES
-from tlkit.grading.solutions import load_assignment
+from tlkit.grading.intake.solutions import load_assignment
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 SOLUTION = FIXTURES / "solutions" / "00_ejemplo.ipynb"

@@ -9,12 +9,12 @@ import io
 import pytest
 
 from tlkit.grading.comment_directives import apply_directives
-from tlkit.grading.gradebook import Row
-from tlkit.grading.manual_grades import (ManualError, apply_manual, apply_manual_dicts,
-                                         read_manual)
 from tlkit.grading.notebook_io import from_json
-from tlkit.grading.written_answers import (answers_page, manual_template, student_answer,
-                                           written_questions)
+from tlkit.grading.reports.manual_grades import (ManualError, apply_manual, apply_manual_dicts,
+                                         read_manual)
+from tlkit.grading.reports.written_page import answers_page, manual_template
+from tlkit.grading.scoring.row import Row
+from tlkit.grading.written import student_answer, written_questions
 
 QUESTION = ('<!-- tlkit: respuesta escrita ej4_capas puntos=3 rubrica="3: usa el tamaño; '
             '1: solo una cifra" -->\n'

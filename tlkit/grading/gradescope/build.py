@@ -17,7 +17,7 @@ import tlkit
 from tlkit.files import atomic_path
 from tlkit.grading.gradescope.results import VISIBILITIES
 from tlkit.grading.late_policy import parse_rule
-from tlkit.grading.solutions import load_assignment
+from tlkit.grading.intake.solutions import load_assignment
 
 FRAMEWORKS = {"torch": "torch", "keras": "keras,tensorflow"}  # framework → the kit's extras
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"  # CPU wheels: no 3 GB of CUDA

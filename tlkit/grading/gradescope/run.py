@@ -62,11 +62,11 @@ def _late(root: Path, rule_text: str, earned: float) -> tuple[float, str]:
 
 def grade_submission(root: Path) -> dict:
     """Grade ``root/submission`` against ``root/source``; the ``results.json`` content."""
-    from tlkit.grading import scoring
-    from tlkit.grading.feedback import render_feedback
-    from tlkit.grading.grade import run_grading
+    from tlkit.grading.batch.grader import run_grading
+    from tlkit.grading.intake.solutions import load_assignments
+    from tlkit.grading.messages import LABELS
     from tlkit.grading.options import GradeOptions
-    from tlkit.grading.solutions import load_assignments
+    from tlkit.grading.reports.feedback import render_feedback
 
     started = time.monotonic()
     source, submission = root / "source", root / "submission"
@@ -103,7 +103,7 @@ def grade_submission(root: Path) -> dict:
     if note:
         feedback += "\n" + note + "\n"
     results = results_json(result.rows, hidden, hidden_visibility=settings["hidden_visibility"],
-                           labels=scoring.LABELS, feedback=feedback,
+                           labels=LABELS, feedback=feedback,
                            seconds=time.monotonic() - started)
     if fraction:  # Gradescope takes a top-level score over the sum of the tests
         results["score"] = penalised(earned, fraction)
