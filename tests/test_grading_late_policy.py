@@ -120,7 +120,8 @@ SPANISH_SHEET = (
 
 
 def test_moodle_worksheet_gives_times_and_late_marks(tmp_path):
-    from tlkit.grading.lms.submission_times import Handed, moodle_submission_times
+    from tlkit.grading.late_policy import Handed
+    from tlkit.grading.lms.submission_times import moodle_submission_times
 
     sheet = tmp_path / "hoja.csv"
     sheet.write_text(MOODLE_SHEET, encoding="utf-8")

@@ -51,8 +51,8 @@ def test_questions_answers_and_page():
     assert "&lt;b&gt;Dense&lt;/b&gt;" in page and "<b>Dense" not in page  # escaped, not run
     assert page.index("Ana (101)") < page.index("Luis") and "(sin respuesta)" in page
     assert "Rúbrica" in page and "sobreajusta" in page
-    rows = list(csv.reader(io.StringIO(manual_template("04_x", [question],
-                                                       [("Ana", "101"), ("=Luis", "")]))))
+    rows = list(csv.reader(io.StringIO(manual_template(
+        [("04_x", [question], [("Ana", "101"), ("=Luis", "")])]))))
     assert rows[0] == ["student", "student_id", "assignment", "question", "max_points",
                        "points", "comment"]
     assert rows[1] == ["Ana", "101", "04_x", "ej4_capas", "3", "", ""]

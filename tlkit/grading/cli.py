@@ -75,6 +75,21 @@ def add_commands(subparsers) -> None:
                         "(root only) and reuse it in later runs while the solution, its data, "
                         "tlkit, the libraries, the profile and TLKIT_DATA_DIR are unchanged: "
                         "re-grading and late submissions skip the warm-up")
+    g.add_argument("--manual", type=Path, default=None, metavar="CSV",
+                   help="written answers graded by hand: when CSV does not exist, write it as a "
+                        "template (student, question, points, comment) and, beside it, one "
+                        "HTML page per exercise with every student's answers; when it exists, "
+                        "merge its points and comments (a re-grade keeps them)")
+    g.add_argument("--due", default=None, metavar="WHEN",
+                   help="due date, ISO (2026-12-05T23:59, a zone like +01:00 optional; a bare "
+                        "date means its end): submissions after it are late")
+    g.add_argument("--late-penalty", default="none", metavar="RULE",
+                   help="with --due: 'zero', '10%%/day' or '10%%/day,cap=50%%' of the points "
+                        "earned, per started day (default: none, lateness only recorded)")
+    g.add_argument("--worksheet", type=Path, default=None, metavar="CSV",
+                   help="with --due: Moodle's grading worksheet, whose 'Last modified "
+                        "(submission)' says when each student handed in (Canvas marks late "
+                        "files in its download instead)")
     g.set_defaults(func=run_grade)
 
     m = subparsers.add_parser(
@@ -140,6 +155,21 @@ def run_assign(args: argparse.Namespace) -> int:
     return 0
 
 
+def late_settings(due: str | None, penalty: str, worksheet: Path | None):
+    """The grader's ``LateSettings`` from the command line (None without ``--due``)."""
+    from tlkit.grading.batch.hand_and_late import LateSettings
+    from tlkit.grading.late_policy import LatePolicy, parse_due, parse_rule
+    from tlkit.grading.lms.submission_times import moodle_submission_times
+
+    if due is None:
+        if worksheet is not None or penalty != "none":
+            raise ValueError("--late-penalty and --worksheet need --due")
+        return None
+    when = parse_due(due)
+    times = moodle_submission_times(worksheet, when.tzinfo) if worksheet else {}
+    return LateSettings(LatePolicy(when, parse_rule(penalty)), times)
+
+
 def run_grade(args: argparse.Namespace) -> int:
     from tlkit.grading.batch.grader import GraderError, run_grading
     from tlkit.grading.options import GradeOptions
@@ -149,6 +179,7 @@ def run_grade(args: argparse.Namespace) -> int:
 
     try:
         shard = parse_shard(args.shard) if args.shard else None
+        late = late_settings(args.due, args.late_penalty, args.worksheet)
         options = GradeOptions(
             timeout_cell=args.timeout_cell, timeout_given=args.timeout_given,
             timeout_total=args.timeout_total, memory_mb=args.memory, nproc=args.max_procs,
@@ -156,8 +187,9 @@ def run_grade(args: argparse.Namespace) -> int:
             allow_weaker=args.allow_weaker, warm_kernels=args.warm_kernels,
             warm_cache=args.warm_cache, keep_warm_cache=args.keep_warm_cache)
         batch = run_grading(args.submissions, args.solutions, out=args.out,
-                            feedback_dir=args.feedback, options=options, shard_spec=shard)
-    except (GraderError, OutputError, ValueError) as exc:
+                            feedback_dir=args.feedback, options=options, shard_spec=shard,
+                            manual=args.manual, late=late)
+    except (GraderError, OutputError, ValueError, OSError) as exc:
         print(f"tlkit grade: {exc}", file=sys.stderr)
         return 2
     print_summary(batch)

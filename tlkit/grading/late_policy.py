@@ -65,6 +65,14 @@ class LatePolicy:
 
 
 @dataclass(frozen=True)
+class Handed:
+    """One student's hand-in as the platform recorded it (see ``lms.submission_times``)."""
+
+    submitted: datetime | None
+    marked_late: bool
+
+
+@dataclass(frozen=True)
 class Lateness:
     """How late one submission was, and what it costs."""
 

@@ -14,6 +14,9 @@ LABELS = {
     "crashed": "💥 el kernel se detuvo",
     "invalid": "⚠️ entrega no válida",
     "error": "⚠️ error del corrector",
+    "pending": "📝 por corregir a mano",
+    "manual": "✍️ corregida a mano",
+    "late": "⏰ entrega fuera de plazo",
 }
 FEEDBACK_TITLE = "Corrección de {student}"
 FEEDBACK_SECTION = "{assignment} — {got} / {top} puntos"

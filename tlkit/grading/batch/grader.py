@@ -17,11 +17,12 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tlkit.grading import messages
 from tlkit.grading.batch.collect import assignment_names, assignments_to_warm, one_per_assignment
+from tlkit.grading.batch.hand_and_late import LateSettings, add_written, apply_late
 from tlkit.grading.intake.discover import discover
 from tlkit.grading.intake.identify import find_assignment
 from tlkit.grading.intake.solutions import Assignment, load_assignments
@@ -34,6 +35,7 @@ from tlkit.grading.protocol import FALLBACK, Cell, Job, WorkerRun
 from tlkit.grading.reports import shards
 from tlkit.grading.reports.feedback import write_feedback
 from tlkit.grading.reports.gradebook import gradebook_text, rows_with_submission
+from tlkit.grading.reports.manual_grades import ManualError
 from tlkit.grading.reports.outputs import OutputFolder
 from tlkit.grading.sandbox import bwrap, cgroups, isolation, warm_cache
 from tlkit.grading.sandbox.environment import kernel_threads, sandbox_env
@@ -75,8 +77,8 @@ class Batch:
 def _rows_all(student, assignment, status, reason, flags="", isolation=""):
     if assignment is None:
         return [Row(student, "?", "*", 0, 0, status, reason, flags, isolation)]
-    return [Row(student, assignment.name, t.question, 0, t.points, status, reason, flags,
-                isolation) for t in assignment.tests]
+    return [Row(student, assignment.name, t.question, 0, points, status, reason, flags,
+                isolation, part=part) for t in assignment.tests for part, points in t.graded()]
 
 
 def _timing(run: WorkerRun, plan) -> dict[str, float]:
@@ -265,8 +267,7 @@ class Grader:
                 student, assignment, "error", messages.KERNEL_DID_NOT_START.format(detail=detail),
                 flags, mode), messages.plan_notes(plan))
         scored = score.score(plan, assignment, run, student, options, flags)
-        rows = [Row(r.student, r.assignment, r.question, r.points, r.max_points, r.status,
-                    r.reason, r.flags, mode) for r in scored.rows]
+        rows = [replace(r, isolation=mode) for r in scored.rows]
         return SubmissionResult(submission, assignment.name, rows,
                                 messages.plan_notes(plan) + scored.notes, timing=_timing(run, plan))
 
@@ -422,8 +423,13 @@ class Grader:
 
 def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = None,
                 feedback_dir: Path | None = None, options: GradeOptions | None = None,
-                shard_spec: tuple[int, int] | None = None) -> Batch:
-    """Grade every submission under ``paths``; write the gradebook, feedback and manifest."""
+                shard_spec: tuple[int, int] | None = None, manual: Path | None = None,
+                late: LateSettings | None = None) -> Batch:
+    """Grade every submission under ``paths``; write the gradebook, feedback and manifest.
+
+    ``manual``: the manual grades CSV of written answers (a template is written when it does
+    not exist); ``late``: the late policy. See ``hand_and_late`` (applied in that order).
+    """
     options = options or GradeOptions()
     solutions_dir = Path(solutions_dir)
     if not solutions_dir.is_dir():
@@ -449,6 +455,11 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
         grader.close()
     batch = Batch(results, grader.description, out, feedback_dir, warnings=list(warm_notes),
                   warm_up=warm_runs, notes=list(grader.notes))
+    try:
+        batch.notes += add_written(results, assignments, manual)
+    except ManualError as exc:
+        raise GraderError(str(exc)) from exc
+    batch.notes += apply_late(results, late)
     if feedback_folder is not None:
         _, failed = write_feedback(results, feedback_folder)
         batch.warnings += [f"feedback not written for {item}" for item in failed]

@@ -13,6 +13,8 @@ from tlkit.grading.cells import GIVEN, SOLUTION, TEST, checksum, kind, source, t
 from tlkit.grading.comment_directives import apply_directives
 from tlkit.grading.intake.validate import validate_solution
 from tlkit.grading.notebook_io import read_notebook
+from tlkit.grading.parts import Part, split_parts
+from tlkit.grading.written import WrittenQuestion, written_questions
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,11 @@ class SolutionCell:
     question: str | None = None
     points: float = 0.0
     hidden: bool = False
+    parts: tuple[Part, ...] = ()  # partial credit: the test's check(..., puntos=N) blocks
+
+    def graded(self) -> list[tuple[str, float]]:
+        """``(part name, points)`` of each row this test gives; one ``("", points)`` if whole."""
+        return [(p.name, p.points) for p in self.parts] or [("", self.points)]
 
 
 @dataclass
@@ -36,6 +43,7 @@ class Assignment:
     path: Path
     cells: list[SolutionCell]
     files: list[str] = field(default_factory=list)
+    written: list[WrittenQuestion] = field(default_factory=list)  # graded by hand
 
     @property
     def tests(self) -> list[SolutionCell]:
@@ -57,17 +65,21 @@ def load_assignment(path: Path) -> Assignment:
     nb, _ = apply_directives(read_notebook(path), path.name)
     validate_solution(nb, path.name)
     cells = []
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
         role = kind(cell)
         if role not in (GIVEN, SOLUTION, TEST):
             continue
         meta = tlkit_meta(cell) if role == TEST else {}
+        points = float(meta.get("points", 0))
+        parts = tuple(split_parts(source(cell), points, f"{path.name}, cell {index}")) \
+            if role == TEST else ()
         cells.append(SolutionCell(
             id=cell.id, kind=role, source=source(cell), checksum=checksum(source(cell)),
-            question=meta.get("id"), points=float(meta.get("points", 0)),
-            hidden=bool(meta.get("hidden", False))))
+            question=meta.get("id"), points=points,
+            hidden=bool(meta.get("hidden", False)), parts=parts))
     files = nb.metadata.get("tlkit", {}).get("files", [])
-    return Assignment(name=path.stem, path=path, cells=cells, files=list(files))
+    return Assignment(name=path.stem, path=path, cells=cells, files=list(files),
+                      written=written_questions(nb))
 
 
 def load_assignments(solutions_dir: Path) -> dict[str, Assignment]:

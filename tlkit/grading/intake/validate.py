@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tlkit.grading.cells import (BEGIN, END, ID_PATTERN, META, MarkerError, clear_source, source,
                                  tlkit_meta)
+from tlkit.grading.parts import PartsError, split_parts
 
 
 class SolutionError(ValueError):
@@ -12,6 +13,23 @@ class SolutionError(ValueError):
 
 def _where(index: int, cell) -> str:
     return f"cell {index} (id {cell.get('id', '?')})"
+
+
+def _written_problems(where: str, meta: dict, questions: dict[str, int], index: int) -> list[str]:
+    """What is wrong with a written-answer cell's metadata (its id joins the test ids)."""
+    found = []
+    qid, points = meta.get("id"), meta.get("points")
+    if not (isinstance(qid, str) and ID_PATTERN.match(qid)):
+        found.append(f"{where}: written answer needs {META}.id (letters, digits, '-', '_')")
+    elif qid in questions:
+        found.append(f"{where}: duplicate question id {qid!r} (also cell {questions[qid]})")
+    else:
+        questions[qid] = index
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
+        found.append(f"{where}: written answer {qid!r} needs {META}.points (a number >= 0)")
+    if not isinstance(meta.get("rubric", ""), str):
+        found.append(f"{where}: {META}.rubric must be text")
+    return found
 
 
 def problems(nb) -> list[str]:
@@ -27,6 +45,9 @@ def problems(nb) -> list[str]:
                 clear_source(src)
             except MarkerError as exc:
                 found.append(f"{where}: unbalanced solution markers: {exc}")
+        if meta.get("written") is True:
+            found += _written_problems(where, meta, questions, index)
+            continue
         if not meta.get("grade"):
             continue
         if meta.get("grade") is not True:
@@ -48,6 +69,11 @@ def problems(nb) -> list[str]:
             found.append(f"{where}: test cell {qid!r} needs {META}.points (a number >= 0)")
         if not isinstance(meta.get("hidden", False), bool):
             found.append(f"{where}: {META}.hidden must be true or false")
+        elif cell.cell_type == "code" and isinstance(points, (int, float)):
+            try:
+                split_parts(src, float(points), where)
+            except PartsError as exc:
+                found.append(str(exc))
     if not questions:
         found.append("no graded test cell (metadata tlkit.grade = true)")
     return found

@@ -10,24 +10,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timezone
 from pathlib import Path
 
-from tlkit.grading.late_policy import LatePolicyError, moodle_status_late, parse_moodle_time
+from tlkit.grading.late_policy import (Handed, LatePolicyError, moodle_status_late,
+                                       parse_moodle_time)
 from tlkit.grading.lms.csv_text import read_csv_text
 from tlkit.grading.lms.worksheet import MOODLE, WorksheetError, _find
 
 MODIFIED = ("last modified (submission)", "última modificación (entrega)")
 STATUS = ("status", "estado")
-
-
-@dataclass(frozen=True)
-class Handed:
-    """One student's hand-in as the platform recorded it."""
-
-    submitted: datetime | None
-    marked_late: bool
 
 
 def moodle_submission_times(worksheet: Path, tz: timezone | None = None) -> dict[str, Handed]:

@@ -28,6 +28,7 @@ class Step:
     source: str
     ref: str | None = None
     question: str | None = None
+    part: str | None = None  # partial credit: the part of the test this step runs
 
 
 @dataclass
@@ -123,9 +124,12 @@ def build_plan(assignment: Assignment, cells: list[dict]) -> Plan:
         elif sol.kind == TEST:
             # Order matters: the probe sees the student's runtime (and their ``check``), then
             # the preamble binds a fresh ``check``, then the test runs with it.
-            plan.steps.append(Step("probe", probe_source(), sol.id))
-            plan.steps.append(Step("preamble", fresh_check_source(), sol.id))
-            plan.steps.append(Step("test", sol.source, sol.id, sol.question))
+            # A test with parts runs each part as its own cell, wrapped the same way.
+            for part_source, part in ([(p.source, p.name) for p in sol.parts]
+                                      or [(sol.source, None)]):
+                plan.steps.append(Step("probe", probe_source(), sol.id))
+                plan.steps.append(Step("preamble", fresh_check_source(), sol.id))
+                plan.steps.append(Step("test", part_source, sol.id, sol.question, part))
         if sol.kind in (GIVEN, TEST) and not sol.hidden:
             if mine is None:
                 plan.deleted.append(sol.id)

@@ -25,7 +25,8 @@ def render_feedback(student: str, results: list) -> str:
                   messages.FEEDBACK_FILE.format(name=markdown_cell(result.submission.path.name)),
                   "", messages.FEEDBACK_HEADER, "| --- | --- | --- | --- |"]
         for row in result.rows:
-            lines.append(f"| {markdown_cell(row.question)} | {number(row.points)} / "
+            question = row.question + (f" · {row.part}" if row.part else "")
+            lines.append(f"| {markdown_cell(question)} | {number(row.points)} / "
                          f"{number(row.max_points)} | {messages.LABELS.get(row.status, row.status)}"
                          f" | {markdown_cell(row.reason)} |")
         if result.notes:

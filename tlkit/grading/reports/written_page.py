@@ -58,14 +58,18 @@ def answers_page(assignment: str, questions: list[WrittenQuestion],
     return "\n".join(parts) + "\n"
 
 
-def manual_template(assignment: str, questions: list[WrittenQuestion],
-                    students: list[tuple[str, str]]) -> str:
-    """The CSV the instructor fills: one row per student and written question, points empty."""
+def manual_template(exercises: list[tuple[str, list[WrittenQuestion], list[tuple[str, str]]]]
+                    ) -> str:
+    """The CSV the instructor fills: one row per student and written question, points empty.
+
+    ``exercises``: ``(assignment, its written questions, [(student, student_id), …])``.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(TEMPLATE_COLUMNS)
-    for student, student_id in students:
-        for q in questions:
-            writer.writerow([csv_cell(student), student_id, assignment, q.id, f"{q.points:g}",
-                             "", ""])
+    for assignment, questions, students in exercises:
+        for student, student_id in students:
+            for q in questions:
+                writer.writerow([csv_cell(student), student_id, assignment, q.id,
+                                 f"{q.points:g}", "", ""])
     return buffer.getvalue()

@@ -14,7 +14,7 @@ the first hidden test ran, text a student can choose is cut short (see docs/grad
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tlkit.grading.intake.solutions import Assignment
 from tlkit.grading.messages import EVIDENCE, REDACTED
@@ -141,6 +141,7 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
         if step.kind != "test":
             continue
         test = tests[step.ref]
+        worth = dict(test.graded())[step.part or ""]
         hidden = test.hidden
         status, points, reason = "failed", 0.0, ""
         mine = last_student or {}
@@ -154,7 +155,7 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
             else:
                 status, reason = "crashed", lost
         elif event["status"] == "ok":
-            status, points = "passed", test.points
+            status, points = "passed", worth
         elif event["status"] == "dead":
             status, reason = "crashed", "el kernel se detuvo durante la prueba"
         elif event["status"] == "timeout":
@@ -180,8 +181,8 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
             reason += f"; antes falló una celda del enunciado: {given_error}"
         if hidden:
             late = True
-        rows.append(Row(student, assignment.name, test.question, points, test.points, status,
-                        reason, flags))
+        rows.append(Row(student, assignment.name, test.question, points, worth, status,
+                        reason, flags, part=step.part or ""))
     if tampered or probe_evidence:
         extra_flags.append("tampered-runtime")
         evidence = whole_evidence + [e for found in probe_evidence.values() for e in found]
@@ -193,6 +194,5 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
         notes.append("Tu entrega superó la memoria permitida y el sistema detuvo un proceso.")
     if extra_flags:
         joined = " ".join(filter(None, [flags, *extra_flags]))
-        rows = [Row(r.student, r.assignment, r.question, r.points, r.max_points, r.status,
-                    r.reason, joined) for r in rows]
+        rows = [replace(r, flags=joined) for r in rows]
     return Scored(rows, list(dict.fromkeys(notes)), extra_flags)
