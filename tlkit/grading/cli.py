@@ -99,6 +99,9 @@ def add_commands(subparsers) -> None:
     m.add_argument("gradebooks", nargs="+", type=Path, help="gradebook CSV of each shard")
     m.add_argument("--out", type=Path, required=True, help="merged gradebook CSV")
     m.add_argument("--feedback", type=Path, default=None, help="merged feedback folder")
+    m.add_argument("--manual", type=Path, default=None, metavar="CSV",
+                   help="also merge the written answers graded by hand (the CSV written by "
+                        "`tlkit grade --manual`); each changed student's feedback gets them")
     m.set_defaults(func=run_merge)
 
     gs = subparsers.add_parser(
@@ -210,7 +213,7 @@ def run_merge(args: argparse.Namespace) -> int:
     from tlkit.grading.reports.shards import MergeError, merge
 
     try:
-        report = merge(args.gradebooks, args.out, args.feedback)
+        report = merge(args.gradebooks, args.out, args.feedback, manual=args.manual)
     except (MergeError, OutputError, OSError, ValueError) as exc:
         print(f"tlkit merge-grades: {exc}", file=sys.stderr)
         return 2

@@ -54,9 +54,10 @@ def add_written(results: list, assignments: dict, manual: Path | None) -> list[s
         cells = read_submission(sub.path).cells
         texts = {q.id: student_answer(cells, q) for q in assignment.written}
         students.setdefault(assignment.name, []).append((sub.student, sub.student_id, texts))
+        where = result.rows[0].isolation if result.rows else ""
         result.rows = result.rows + [
             Row(sub.student, assignment.name, q.id, 0.0, q.points, "pending", PENDING_REASON,
-                student_id=sub.student_id) for q in assignment.written]
+                isolation=where, student_id=sub.student_id) for q in assignment.written]
     if manual is None or not students:
         return notes
     manual = Path(manual)
@@ -102,9 +103,8 @@ def apply_late(results: list, late: LateSettings | None) -> list[str]:
             continue
         result.submission = replace(sub, late=True)
         row = penalty_row(result.rows, found, late.policy.rule)
-        if row is not None:
+        if row is not None:  # its reason says the days and the rule, in the feedback's table
             result.rows = result.rows + [row]
-            result.notes = result.notes + [row.reason]
     if unknown:
         return [f"late policy: no hand-in time for {len(unknown)} submission(s) (e.g. "
                 f"{', '.join(unknown[:5])}): counted on time; for Moodle pass the grading "

@@ -14,7 +14,8 @@ VISIBILITIES = ("after_due_date", "hidden", "after_published", "visible")
 def test_entry(row, hidden: bool, hidden_visibility: str, label: str) -> dict:
     """One ``tests`` entry for a gradebook row."""
     output = label + (f": {row.reason}" if row.reason else "")
-    return {"name": row.question, "score": row.points, "max_score": row.max_points,
+    name = row.question + (f" · {row.part}" if row.part else "")  # partial credit
+    return {"name": name, "score": row.points, "max_score": row.max_points,
             "status": "passed" if row.status == "passed" else "failed",
             "output": output, "visibility": hidden_visibility if hidden else "visible"}
 

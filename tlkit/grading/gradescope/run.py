@@ -90,7 +90,8 @@ def grade_submission(root: Path) -> dict:
         return failure_json(NOT_RECOGNISED.format(
             assignment=assignment.name, names=", ".join(p.name for p in notebooks)),
             assignment.max_points, time.monotonic() - started)
-    result = mine[0]
+    # Written answers are Gradescope's own manual questions: the autograder leaves them out.
+    result = replace(mine[0], rows=[r for r in mine[0].rows if r.status != "pending"])
     hidden = {t.question for t in assignment.tests if t.hidden}
     # The summary students see at once leaves hidden tests out: Gradescope shows those
     # entries (and the total) when the instructor's visibility allows.

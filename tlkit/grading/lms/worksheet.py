@@ -37,7 +37,7 @@ FLAG_TEXT = {"edited-locked": "modificaste celdas bloqueadas (contaron las origi
              "matched-by-position": "celdas sin identificador"}
 STATUS_TEXT = {"failed": "incorrectas", "unsolved": "sin resolver", "timeout": "tiempo agotado",
                "crashed": "el kernel se detuvo", "invalid": "entrega no válida",
-               "error": "error del corrector"}
+               "error": "error del corrector", "pending": "por corregir a mano"}
 
 
 class WorksheetError(ValueError):
@@ -63,15 +63,23 @@ class StudentGrade:
                 f"{AUTOMATIC}.")
         by_status: dict[str, list[str]] = {}
         for row in self.rows:
-            if row["status"] != "passed":
-                by_status.setdefault(row["status"], []).append(row["question"])
+            if row["status"] not in ("passed", "manual", "late"):
+                label = row["question"] + (f" ({row['part']})" if row.get("part") else "")
+                by_status.setdefault(row["status"], []).append(label)
         for status, questions in by_status.items():
             text += f" {STATUS_TEXT.get(status, status).capitalize()}: {', '.join(questions)}."
+        for row in self.rows:
+            if row["status"] == "manual":  # a written answer graded by hand, with its comment
+                text += (f" {row['question']} (corregida a mano): {_num(float(row['points']))} "
+                         f"de {_num(float(row['max_points']))}"
+                         + (f", «{row['reason']}»" if row.get("reason") else "") + ".")
+            elif row["status"] == "late":
+                text += f" {row['reason']}"
         flags = {f for row in self.rows for f in str(row.get("flags", "")).split()}
         notes = [FLAG_TEXT[f] for f in FLAG_TEXT if f in flags]
         if notes:
             text += " Avisos: " + "; ".join(notes) + "."
-        if self.late:
+        if self.late and not any(row["status"] == "late" for row in self.rows):
             text += " Entregado fuera de plazo."
         return text + " Detalle en el archivo de corrección."
 

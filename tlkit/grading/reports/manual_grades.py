@@ -127,6 +127,19 @@ def apply_manual(rows: list, grades: list[ManualGrade]) -> tuple[list, list[Manu
     return out, match.unused()
 
 
+def with_manual(rows: list[dict], manual: Path) -> list[dict]:
+    """Gradebook dict rows with the manual CSV merged and late penalties recomputed (what
+    ``lms fill`` and ``merge-grades`` do with ``--manual``); grades matching no written row
+    are an error here: the instructor must see them before grades go out."""
+    from tlkit.grading.reports.late_penalty import refresh_penalties
+
+    merged, unused = apply_manual_dicts(rows, read_manual(manual))
+    if unused:
+        raise ManualError(f"{manual}: no written answer in the gradebook for " + ", ".join(
+            f"{g.student} {g.assignment} {g.question} (line {g.line})" for g in unused[:10]))
+    return refresh_penalties(merged)
+
+
 def apply_manual_dicts(rows: list[dict], grades: list[ManualGrade]) -> tuple[list[dict], list]:
     """:func:`apply_manual` for gradebook rows read as dicts (``read_gradebook``)."""
     match = _Matcher(grades)

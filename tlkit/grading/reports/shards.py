@@ -15,8 +15,12 @@ import re
 from pathlib import Path
 
 from tlkit.grading.intake.submission import Submission
-from tlkit.grading.reports.gradebook import COLUMNS
+from tlkit.grading.messages import MANUAL_SECTION, MANUAL_TOTAL
+from tlkit.grading.reports.feedback import feedback_name
+from tlkit.grading.reports.gradebook import COLUMNS, number
+from tlkit.grading.reports.manual_grades import with_manual
 from tlkit.grading.reports.outputs import OutputFolder
+from tlkit.grading.safe_text import markdown_cell
 
 
 class MergeError(RuntimeError):
@@ -61,8 +65,33 @@ def _read_rows(path: Path) -> list[list[str]]:
     return rows[1:]
 
 
-def merge(gradebooks: list[Path], out: Path, feedback_dir: Path | None = None) -> dict:
-    """Merge shard gradebooks (and their feedback) into ``out``; check coverage first."""
+def _hand_graded_section(rows: list[dict]) -> str:
+    """What merging the manual CSV changed for one student, appended to their feedback."""
+    lines = ["", "## " + MANUAL_SECTION, "", "| Pregunta | Puntos | Comentario |",
+             "| --- | --- | --- |"]
+    for row in rows:
+        if row["status"] in ("manual", "late"):
+            lines.append(f"| {markdown_cell(row['question'])} | {number(float(row['points']))}"
+                         f" / {number(float(row['max_points']))} | "
+                         f"{markdown_cell(row['reason'])} |")
+    by_assignment: dict[str, list[dict]] = {}
+    for row in rows:
+        by_assignment.setdefault(row["assignment"], []).append(row)
+    for name, items in by_assignment.items():
+        got = sum(float(r["points"]) for r in items)
+        top = sum(float(r["max_points"]) for r in items)
+        lines += ["", MANUAL_TOTAL.format(assignment=markdown_cell(name), got=number(got),
+                                          top=number(top))]
+    return "\n".join(lines) + "\n"
+
+
+def merge(gradebooks: list[Path], out: Path, feedback_dir: Path | None = None,
+          manual: Path | None = None) -> dict:
+    """Merge shard gradebooks (and their feedback) into ``out``; check coverage first.
+
+    With ``manual`` (the written answers' CSV), its grades are merged into the rows and the
+    feedback of each student it changed gets a section with them and the new total.
+    """
     manifests = []
     for path in map(Path, gradebooks):
         meta = path.with_name(manifest_name(path.name))
@@ -92,6 +121,19 @@ def merge(gradebooks: list[Path], out: Path, feedback_dir: Path | None = None) -
         raise MergeError(f"students in no shard: {missing[:10]}")
     rows = [row for path, _ in manifests for row in _read_rows(path)]
     rows.sort(key=lambda r: r[0])  # stable: a student's rows keep their order
+    changed: dict[str, list[dict]] = {}
+    if manual is not None:
+        before = [dict(zip(COLUMNS, r)) for r in rows]
+        after = with_manual(before, manual)
+        for old, new in zip(before, after):
+            if (old["points"], old["status"], old["reason"]) != \
+                    (number(float(new["points"])), new["status"], new["reason"]):
+                changed.setdefault(new["student"], [])
+        for new in after:
+            if new["student"] in changed:
+                changed[new["student"]].append(new)
+        rows = [[number(float(d[c])) if c in ("points", "max_points") else d[c]
+                 for c in COLUMNS] for d in after]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
@@ -109,7 +151,11 @@ def merge(gradebooks: list[Path], out: Path, feedback_dir: Path | None = None) -
                 if file.name in names:
                     raise MergeError(f"feedback file {file.name} comes from two shards")
                 names.add(file.name)
-                target.write(file.name, file.read_bytes())
+                data = file.read_bytes()
+                student = next((s for s in changed if feedback_name(s) == file.name), None)
+                if student is not None:
+                    data += _hand_graded_section(changed[student]).encode("utf-8")
+                target.write(file.name, data)
                 copied += 1
     isolation = sorted({m["isolation"] for _, m in manifests})
     folder.write(manifest_name(Path(out).name), json.dumps({
