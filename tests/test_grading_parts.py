@@ -109,3 +109,20 @@ def test_an_outer_check_sums_its_parts_instead_of_saying_correct(capsys, monkeyp
     exec(compile(NESTED, "cell", "exec"), namespace)  # noqa: S102
     assert capsys.readouterr().out.splitlines()[-1] == "✅ ej2: 3 de 3 puntos"
     assert selfcheck.RESULTS["ej2"] == ("passed", "")
+
+
+def test_the_final_check_shows_each_part(monkeypatch):
+    """The student's last cell: one line per part, from where it ran or run again now."""
+    from tlkit.grading.student.final_check import visible_results
+
+    monkeypatch.setattr(selfcheck, "RESULTS", {})
+    tests = [("test-ej2", "ej2", 3, NESTED)]
+    recorded = {"ej2_suma": ("passed", ""), "ej2_valores": ("failed", "no coincide")}
+    results = visible_results({}, tests, recorded)
+    assert [(r.question, r.points, r.max_points, r.status, r.now) for r in results] == [
+        ("ej2 · ej2_suma", 1.0, 1.0, "passed", False),
+        ("ej2 · ej2_valores", 0.0, 2.0, "failed", False)]
+    namespace = {"check": selfcheck.check, "normaliza": lambda v: [1 / len(v)] * len(v)}
+    again = visible_results(namespace, tests, {}, rerun={"test-ej2"})
+    assert [(r.question, r.points, r.status, r.now) for r in again] == [
+        ("ej2 · ej2_suma", 1.0, "passed", True), ("ej2 · ej2_valores", 0.0, "failed", True)]

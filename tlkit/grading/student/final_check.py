@@ -81,12 +81,33 @@ def _one_line(text: str, cap: int = 160) -> str:
     return text if len(text) <= cap else text[: cap - 1] + "…"
 
 
+def _parts(src: str) -> list:
+    """The test's parts (partial credit), or none; a malformed split is graded whole."""
+    from tlkit.grading.parts import PartsError, split_parts
+
+    try:
+        return split_parts(src)
+    except PartsError:
+        return []
+
+
 def visible_results(namespace: dict, tests: list, recorded: dict,
                     rerun: set[str] = frozenset()) -> list[QuestionResult]:
     """Each visible test's verdict: as last run in place (``selfcheck.RESULTS``), else, or
     when its cell was edited or deleted (ids in ``rerun``), by running the original now."""
     results = []
     for cell, question, points, src in tests:
+        parts = _parts(src)
+        for part in parts:  # partial credit: one line per part, as the grader scores it
+            if part.name in recorded and cell not in rerun:
+                (status, detail), now = recorded[part.name], False
+            else:
+                (status, detail), now = run_test(namespace, part.name, part.source), True
+            results.append(QuestionResult(f"{question} · {part.name}",
+                                          part.points if status == "passed" else 0.0,
+                                          part.points, status, detail, now))
+        if parts:
+            continue
         if question in recorded and cell not in rerun:
             status, detail = recorded[question]
             now = False
