@@ -1,12 +1,14 @@
 """``tlkit assign``, ``tlkit grade`` and ``tlkit merge-grades``: parse arguments, call the API.
 
-Every default of ``grade`` comes from ``tlkit.grading.options.GradeOptions``.
+Every flag of ``grade`` that tunes the run is a field of ``tlkit.grading.options.GradeOptions``,
+with the same name, default and help (``add_option_flags``, ``options_from``).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 
@@ -22,8 +24,6 @@ def add_commands(subparsers) -> None:
                    help="exit 1 listing stale, missing or extra files; write nothing")
     p.set_defaults(func=run_assign)
 
-    from tlkit.grading.options import ISOLATIONS, option_default as default
-
     g = subparsers.add_parser(
         "grade", help="grade submitted notebooks in isolated processes",
         description="Grade student notebooks (files or folders of .ipynb) against the "
@@ -36,45 +36,10 @@ def add_commands(subparsers) -> None:
                         "<name>.manifest.json is written beside it for merge-grades)")
     g.add_argument("--feedback", type=Path, default=None,
                    help="folder for per-student Markdown feedback")
-    g.add_argument("-j", "--jobs", type=int, default=default("jobs"),
-                   help="submissions graded in parallel")
     g.add_argument("--shard", default=None, metavar="I/N",
                    help="grade only share I of N (1-based) of the sorted students; merge the "
                         "shards with `tlkit merge-grades`")
-    g.add_argument("--timeout-cell", type=float, default=default("timeout_cell"), metavar="S",
-                   help="seconds per student or test cell (default %(default)s)")
-    g.add_argument("--timeout-given", type=float, default=default("timeout_given"), metavar="S",
-                   help="seconds per given (statement) cell (default %(default)s)")
-    g.add_argument("--timeout-total", type=float, default=default("timeout_total"), metavar="S",
-                   help="seconds per submission (default %(default)s)")
-    g.add_argument("--memory", type=int, default=default("memory_mb"), metavar="MB",
-                   help="memory for the submission's whole process tree in full isolation "
-                        "(memory cgroup), per process in basic (RLIMIT_DATA); 0 for none "
-                        "(default %(default)s)")
-    g.add_argument("--max-procs", type=int, default=default("nproc"), metavar="N",
-                   help="processes and threads of the submission (default %(default)s)")
-    g.add_argument("--disk", type=int, default=default("disk_mb"), metavar="MB",
-                   help="scratch space of the submission in full isolation (default %(default)s)")
-    g.add_argument("--isolation", choices=ISOLATIONS, default=default("isolation"),
-                   help="full: bubblewrap + cgroups + own uid (root, bwrap, cgroup v1); "
-                        "basic: limits and scratch folder only (default %(default)s)")
-    g.add_argument("--allow-weaker", action="store_true", default=default("allow_weaker"),
-                   help="grade with basic isolation when full is unavailable, instead of "
-                        "stopping (recorded in the gradebook's isolation column)")
-    g.add_argument("--no-warm-kernels", dest="warm_kernels", action="store_false",
-                   default=default("warm_kernels"),
-                   help="start every kernel cold instead of forking it from a template that "
-                        "imported TensorFlow/PyTorch once (full isolation only)")
-    g.add_argument("--no-warm-cache", dest="warm_cache", action="store_false",
-                   default=default("warm_cache"),
-                   help="do not run each solution first to fill a cache shared read-only with "
-                        "every submission (full isolation only; basic never shares); the "
-                        "warm-up is also a control run that warns when a solution loses points")
-    g.add_argument("--keep-warm-cache", metavar="DIR", default=default("keep_warm_cache"),
-                   help="keep each sealed warm cache whose control run scored full marks in DIR "
-                        "(root only) and reuse it in later runs while the solution, its data, "
-                        "tlkit, the libraries, the profile and TLKIT_DATA_DIR are unchanged: "
-                        "re-grading and late submissions skip the warm-up")
+    add_option_flags(g)
     g.add_argument("--manual", type=Path, default=None, metavar="CSV",
                    help="written answers graded by hand: when CSV does not exist, write it as a "
                         "template (student, question, points, comment) and, beside it, one "
@@ -104,6 +69,8 @@ def add_commands(subparsers) -> None:
                         "`tlkit grade --manual`); each changed student's feedback gets them")
     m.set_defaults(func=run_merge)
 
+    from tlkit.grading.options import option_default as default
+
     gs = subparsers.add_parser(
         "gradescope", help="build a Gradescope autograder zip for one exercise",
         description="Write an autograder zip (setup.sh, run_autograder, the solution and this "
@@ -119,13 +86,45 @@ def add_commands(subparsers) -> None:
                     help="when students see hidden tests' results (default %(default)s)")
     gs.add_argument("--profile", default="fast", choices=("fast", "full"),
                     help="TLKIT_PROFILE the submissions run with (default %(default)s)")
-    gs.add_argument("--timeout-cell", type=float, default=default("timeout_cell"), metavar="S")
-    gs.add_argument("--timeout-total", type=float, default=default("timeout_total"), metavar="S")
-    gs.add_argument("--memory", type=int, default=default("memory_mb"), metavar="MB")
+    gs.add_argument("--timeout-cell", type=float, default=default("timeout_cell"), metavar="S",
+                    help="seconds per student or test cell (default %(default)s)")
+    gs.add_argument("--timeout-total", type=float, default=default("timeout_total"),
+                    metavar="S", help="seconds per submission (default %(default)s)")
+    gs.add_argument("--memory-mb", "--memory", type=int, default=default("memory_mb"),
+                    dest="memory", metavar="MB",
+                    help="memory of the submission's process tree (default %(default)s)")
     gs.add_argument("--late-penalty", default="", metavar="RULE",
                     help="penalty for submissions after Gradescope's due date: 'zero', "
                          "'10%%/day' or '10%%/day,cap=50%%' (default: none)")
     gs.set_defaults(func=run_gradescope)
+
+
+def add_option_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per field of ``GradeOptions``, named after it, with its default and help."""
+    from tlkit.grading.options import GradeOptions
+
+    for item in fields(GradeOptions):
+        meta = dict(item.metadata)
+        flag = "--" + item.name.replace("_", "-")
+        if isinstance(item.default, bool):
+            flags = [f"--no-{flag[2:]}"] if item.default else [flag]
+            parser.add_argument(*flags, dest=item.name, default=item.default,
+                                action="store_false" if item.default else "store_true",
+                                help=meta["help"])
+            continue
+        kind = type(item.default) if item.default is not None else str
+        parser.add_argument(flag, *meta.get("aliases", ()), dest=item.name, type=kind,
+                            default=item.default, metavar=meta.get("metavar"),
+                            choices=meta.get("choices"),
+                            help=meta["help"] + " (default %(default)s)")
+
+
+def options_from(args: argparse.Namespace):
+    """``GradeOptions`` from parsed arguments, field by field."""
+    from tlkit.grading.options import GradeOptions
+
+    values = {item.name: getattr(args, item.name) for item in fields(GradeOptions)}
+    return GradeOptions(**{**values, "jobs": max(1, values["jobs"])})
 
 
 def run_assign(args: argparse.Namespace) -> int:
@@ -174,8 +173,7 @@ def late_settings(due: str | None, penalty: str, worksheet: Path | None):
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    from tlkit.grading.batch.grader import GraderError, run_grading
-    from tlkit.grading.options import GradeOptions
+    from tlkit.grading.batch.run import GraderError, run_grading
     from tlkit.grading.reports.outputs import OutputError
     from tlkit.grading.reports.shards import parse_shard
     from tlkit.grading.reports.summary import print_summary
@@ -183,15 +181,9 @@ def run_grade(args: argparse.Namespace) -> int:
     try:
         shard = parse_shard(args.shard) if args.shard else None
         late = late_settings(args.due, args.late_penalty, args.worksheet)
-        options = GradeOptions(
-            timeout_cell=args.timeout_cell, timeout_given=args.timeout_given,
-            timeout_total=args.timeout_total, memory_mb=args.memory, nproc=args.max_procs,
-            disk_mb=args.disk, jobs=max(1, args.jobs), isolation=args.isolation,
-            allow_weaker=args.allow_weaker, warm_kernels=args.warm_kernels,
-            warm_cache=args.warm_cache, keep_warm_cache=args.keep_warm_cache)
         batch = run_grading(args.submissions, args.solutions, out=args.out,
-                            feedback_dir=args.feedback, options=options, shard_spec=shard,
-                            manual=args.manual, late=late)
+                            feedback_dir=args.feedback, options=options_from(args),
+                            shard_spec=shard, manual=args.manual, late=late)
     except (GraderError, OutputError, ValueError, OSError) as exc:
         print(f"tlkit grade: {exc}", file=sys.stderr)
         return 2

@@ -62,7 +62,7 @@ def _late(root: Path, rule_text: str, earned: float) -> tuple[float, str]:
 
 def grade_submission(root: Path) -> dict:
     """Grade ``root/submission`` against ``root/source``; the ``results.json`` content."""
-    from tlkit.grading.batch.grader import run_grading
+    from tlkit.grading.batch.run import run_grading
     from tlkit.grading.intake.solutions import load_assignments
     from tlkit.grading.messages import LABELS
     from tlkit.grading.options import GradeOptions

@@ -33,8 +33,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-LABELS = {"passed": "✅ correcto", "failed": "❌ incorrecto", "unsolved": "⏳ sin resolver",
-          "error": "❌ error"}
+from tlkit.grading.messages import FINAL_CHECK, LABELS, MARKS, plan_sentences
+from tlkit.grading.safe_text import short
+
 
 
 @dataclass
@@ -44,7 +45,7 @@ class QuestionResult:
     question: str
     points: float
     max_points: float
-    status: str  # passed, failed, unsolved or error
+    status: str  # passed, failed or unsolved (``selfcheck.verdict``)
     detail: str = ""
     now: bool = False  # run by the last cell (not recorded where the test cell ran)
 
@@ -74,11 +75,6 @@ class Report:
     @property
     def visible_points(self) -> tuple[float, float]:
         return (sum(t.points for t in self.tests), sum(t.max_points for t in self.tests))
-
-
-def _one_line(text: str, cap: int = 160) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= cap else text[: cap - 1] + "…"
 
 
 def _parts(src: str) -> list:
@@ -167,10 +163,10 @@ def read_own_notebook(namespace: dict, assignment: str) -> NotebookSource:
             reply = _message.blocking_request("get_ipynb", request="", timeout_sec=30)
             notebook = reply.get("ipynb") if isinstance(reply, dict) else None
             if isinstance(notebook, dict):
-                return NotebookSource(env, notebook, note="el notebook abierto en Colab")
-            note = "Colab no devolvió el notebook"
+                return NotebookSource(env, notebook, note=FINAL_CHECK["source_colab"])
+            note = FINAL_CHECK["colab_silent"]
         except Exception as exc:  # noqa: BLE001 - the frontend may not answer
-            note = f"Colab no devolvió el notebook ({type(exc).__name__})"
+            note = f"{FINAL_CHECK['colab_silent']} ({type(exc).__name__})"
         return NotebookSource(env, note=note)
     candidates = []
     if namespace.get("__vsc_ipynb_file__"):
@@ -183,14 +179,14 @@ def read_own_notebook(namespace: dict, assignment: str) -> NotebookSource:
         try:
             if path.is_file():
                 return NotebookSource(env, _read_json(path), str(path),
-                                      note=f"la versión guardada de {path.name}")
+                                      note=FINAL_CHECK["source_saved"].format(name=path.name))
         except (OSError, ValueError):
             continue
     renamed = _renamed_copy(assignment)
     if renamed is not None:
         return NotebookSource(env, _read_json(renamed), str(renamed),
-                              note=f"la versión guardada de {renamed.name}")
-    return NotebookSource(env, note="no encuentro el archivo del notebook")
+                              note=FINAL_CHECK["source_saved"].format(name=renamed.name))
+    return NotebookSource(env, note=FINAL_CHECK["source_missing"])
 
 
 def _renamed_copy(assignment: str) -> Path | None:
@@ -236,7 +232,7 @@ def check_integrity(notebook: dict, assignment: str, cells: list,
         path.write_text(json.dumps(notebook, ensure_ascii=False), encoding="utf-8")
         read = read_submission(path)
     if read.problem:
-        return [f"El corrector rechazaría este notebook: {read.problem}."], [], [], set()
+        return [FINAL_CHECK["refused"].format(problem=read.problem)], [], [], set()
     questions = {cell: (question, points) for cell, question, points, _src in tests}
     solution_cells = [SolutionCell(id=cid, kind=role, source="", checksum=digest,
                                    question=questions.get(cid, (None, 0))[0],
@@ -244,33 +240,13 @@ def check_integrity(notebook: dict, assignment: str, cells: list,
                       for cid, role, digest, _label in cells]
     plan = build_plan(Assignment(assignment, path, solution_cells), read.cells)
     names = _labels(cells)
-
-    def listed(ids):
-        return ", ".join(names.get(i, i) for i in ids)
-
-    problems, warnings, infos = [], [], []
-    if plan.edited:
-        problems.append(f"Has modificado celdas bloqueadas: {listed(plan.edited)}. Al corregir se "
-                        "ejecutarán las originales y tus cambios en ellas no contarán: deshazlos.")
-    if plan.deleted:
-        problems.append(f"Faltan celdas bloqueadas (¿borradas?): {listed(plan.deleted)}. Vuelve a "
-                        "copiarlas del ejercicio original, en su sitio.")
-    if plan.missing_solutions:
-        problems.append(f"No encuentro tus celdas de solución {listed(plan.missing_solutions)}: "
-                        "contarán como no resueltas.")
-    if plan.reordered:
-        warnings.append("Las celdas están en otro orden que en el ejercicio: al corregir se "
-                        "ejecutarán en el orden original.")
-    if plan.by_position:
-        warnings.append(f"{plan.by_position} celda(s) han perdido su identificador (¿copiaste el "
-                        "código a otro notebook?): entrega el notebook del ejercicio.")
+    found = {"problem": [], "warning": [], "info": []}
+    for level, text in plan_sentences(plan.facts(), "before", lambda cid: names.get(cid, cid)):
+        found[level].append(text)
+    problems, warnings, infos = found["problem"], found["warning"], found["info"]
     meta = (read.metadata or {}).get("tlkit") or {}
     if meta.get("assignment") != assignment:
-        warnings.append("El notebook ha perdido sus metadatos de tlkit: el corrector reconocerá "
-                        f"el ejercicio solo por el nombre del archivo ({assignment}.ipynb).")
-    if plan.extras:
-        infos.append(f"Has añadido {plan.extras} celda(s): al corregir se ejecutan también, en su "
-                     "sitio (que no tarden ni fallen).")
+        warnings.append(FINAL_CHECK["metadata_lost"].format(assignment=assignment))
     return problems, warnings, infos, set(plan.edited) | set(plan.deleted)
 
 
@@ -283,9 +259,8 @@ def check_history(history: list[str], cells: list) -> tuple[list[str], set[str]]
     if not missing:
         return [], set()
     names = _labels(cells)
-    return (["En esta sesión no se han ejecutado tal cual estas celdas bloqueadas (¿las has "
-             "modificado, o no las has ejecutado?): " + ", ".join(names[i] for i in missing) +
-             "."], set(missing))
+    return ([FINAL_CHECK["history"].format(cells=", ".join(names[i] for i in missing))],
+            set(missing))
 
 
 def summarise(namespace: dict, assignment: str, *, hidden_points: float, cells: list,
@@ -310,19 +285,16 @@ def summarise(namespace: dict, assignment: str, *, hidden_points: float, cells: 
                 report.source.notebook, assignment, cells, tests)
         else:
             history = _history(namespace)
-            partial = (f"No he podido leer el notebook ({report.source.note}), así que la "
-                       "revisión de celdas bloqueadas es parcial")
+            partial = FINAL_CHECK["partial"].format(why=report.source.note)
             if history is None:
-                report.warnings.append(partial + ": comprueba tú que no has cambiado ni "
-                                       "borrado ninguna celda bloqueada.")
+                report.warnings.append(FINAL_CHECK["partial_blind"].format(partial=partial))
             else:
-                report.warnings.append(partial + ": solo miro lo que has ejecutado en esta "
-                                       "sesión.")
+                report.warnings.append(FINAL_CHECK["partial_history"].format(partial=partial))
                 more, untrusted = check_history(history, cells)
                 report.warnings += more
     except Exception as exc:  # noqa: BLE001 - a check must never end in a traceback
-        report.warnings.append("No he podido revisar la integridad del notebook "
-                               f"({type(exc).__name__}: {_one_line(exc, 80)}).")
+        report.warnings.append(FINAL_CHECK["unchecked"].format(
+            error=f"{type(exc).__name__}: {short(exc, 80)}"))
     report.tests = visible_results(namespace, tests, RESULTS if recorded is None else recorded,
                                    untrusted)
     return report
@@ -333,7 +305,7 @@ def _number(value: float) -> str:
 
 
 def _table(tests: list[QuestionResult]) -> list[str]:
-    header = ("Pregunta", "Puntos", "Estado", "Pendiente")
+    header = FINAL_CHECK["table"]
     body = [(t.question + ("*" if t.now else ""), f"{_number(t.points)} / {_number(t.max_points)}",
              LABELS.get(t.status, t.status), t.detail) for t in tests]
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(3)]
@@ -348,52 +320,38 @@ def _table(tests: list[QuestionResult]) -> list[str]:
 def hand_in_text(report: Report) -> list[str]:
     """Spanish instructions on what file to hand in and how, for the environment detected."""
     name = f"{report.assignment}.ipynb"
-    colab = ("En Colab: Archivo → Descargar → Descargar .ipynb. Se descarga "
-             f"«{name}» (si se llama «Copia de {name}», también vale).")
-    jupyter = ("En Jupyter o VS Code: guarda (Ctrl+S) y entrega el archivo "
-               f"«{report.source.path or name}» tal cual.")
+    colab = FINAL_CHECK["colab"].format(name=name)
+    jupyter = FINAL_CHECK["jupyter"].format(path=report.source.path or name)
     env = report.source.environment
-    lines = ["📤 Qué entregar: este notebook completo, en formato .ipynb (no un PDF, ni un .py, "
-             "ni un enlace a Drive)."]
+    lines = [FINAL_CHECK["what"]]
     lines += [colab] if env == "colab" else [jupyter] if env in ("jupyter", "vscode") else [
         colab, jupyter]
-    lines += [f"Conserva el nombre «{name}» y súbelo a la tarea del curso (en Moodle: "
-              "«Agregar entrega»). Puedes volver a entregarlo mientras la tarea esté abierta."]
+    lines += [FINAL_CHECK["keep_name"].format(name=name)]
     return lines
 
 
 def render(report: Report) -> str:
     """The text the last cell prints."""
     got, top = report.visible_points
-    lines = [f"Comprobación final de {report.assignment}", ""] + _table(report.tests) + [""]
-    lines.append(f"Pruebas visibles: {_number(got)} / {_number(top)} puntos.")
+    lines = [FINAL_CHECK["title"].format(assignment=report.assignment), ""]
+    lines += _table(report.tests) + [""]
+    lines.append(FINAL_CHECK["visible"].format(got=_number(got), top=_number(top)))
     if report.hidden_points:
-        lines.append(f"Al corregir se ejecutan además pruebas ocultas que suman "
-                     f"{_number(report.hidden_points)} punto(s) más (total del ejercicio: "
-                     f"{_number(top + report.hidden_points)}); aquí no se pueden comprobar.")
+        lines.append(FINAL_CHECK["hidden"].format(hidden=_number(report.hidden_points),
+                                                  total=_number(top + report.hidden_points)))
     pending = [t.question for t in report.tests if t.status != "passed"]
     if pending:
-        lines.append("Aún no pasan: " + ", ".join(pending) + ".")
-    lines.append("Cada resultado es el de la última vez que se ejecutó la prueba en su sitio (*: "
-                 "no se había ejecutado, o su celda cambió, y se ha ejecutado ahora). El "
-                 "corrector ejecuta el notebook de arriba abajo: si has cambiado algo, ejecuta "
-                 "todo (Colab: Entorno de ejecución → Ejecutar todas; Jupyter: Run → Run All "
-                 "Cells) y después esta celda.")
-    lines.append("")
-    where = report.source.note
-    lines.append(f"Revisión del notebook ({where}):" if report.source.notebook is not None
-                 else "Revisión del notebook:")
+        lines.append(FINAL_CHECK["pending"].format(questions=", ".join(pending)))
+    lines += [FINAL_CHECK["where_results"], ""]
+    lines.append(FINAL_CHECK["review_of"].format(where=report.source.note)
+                 if report.source.notebook is not None else FINAL_CHECK["review"])
     if report.source.notebook is not None and report.source.path:
-        lines.append("  (si has cambiado algo después de guardar, guarda y vuelve a ejecutar "
-                     "esta celda)")
-    for text in report.problems:
-        lines.append(f"  ❌ {text}")
-    for text in report.warnings:
-        lines.append(f"  ⚠️ {text}")
-    for text in report.infos:
-        lines.append(f"  ℹ️ {text}")
+        lines.append("  " + FINAL_CHECK["save_again"])
+    for level, texts in (("problem", report.problems), ("warning", report.warnings),
+                         ("info", report.infos)):
+        lines += [f"  {MARKS[level]} {text}" for text in texts]
     if not (report.problems or report.warnings):
-        lines.append("  ✅ Celdas bloqueadas intactas, nada borrado ni desordenado.")
+        lines.append("  " + FINAL_CHECK["intact"])
     lines += [""] + hand_in_text(report)
     return "\n".join(lines)
 
@@ -405,7 +363,6 @@ def check_submission(namespace: dict, assignment: str, *, hidden_points: float =
         text = render(summarise(namespace, assignment, hidden_points=hidden_points,
                                 cells=list(cells), tests=list(tests)))
     except Exception as exc:  # noqa: BLE001 - never a traceback in the student's last cell
-        text = (f"No he podido completar la comprobación final ({type(exc).__name__}: {exc}). "
-                "Entrega igualmente el notebook .ipynb (Colab: Archivo → Descargar → "
-                f"Descargar .ipynb) con el nombre «{assignment}.ipynb».")
+        text = FINAL_CHECK["failed"].format(error=f"{type(exc).__name__}: {exc}",
+                                            assignment=assignment)
     print(text, flush=True)
