@@ -108,6 +108,7 @@ def _valid(results: dict, assignment) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 @pytest.mark.parametrize("fixture, score, word", [
     ("submission-correct.ipynb", 5, "correcto"), ("submission-unsolved.ipynb", 0,
                                                   "sin resolver")])
@@ -124,6 +125,7 @@ def test_run_autograder_writes_a_valid_results_json(autograder, tmp_path, fixtur
     assert not any(line.strip() in json.dumps(results, ensure_ascii=False) for line in hidden)
 
 
+@pytest.mark.kernel  # run_autograder itself, with no notebook to grade
 def test_a_submission_without_a_notebook_scores_zero_with_the_reason(autograder, tmp_path):
     root = _gradescope_root(tmp_path, autograder, None)
     (root / "submission" / "notas.txt").write_text("olvidé el notebook")
@@ -133,6 +135,7 @@ def test_a_submission_without_a_notebook_scores_zero_with_the_reason(autograder,
 
 
 @pytest.mark.slow
+@pytest.mark.kernel
 def test_a_late_submission_gets_the_configured_penalty(tmp_path):
     zipped = tmp_path / "late.zip"
     assert cli.main(["gradescope", str(SOLUTION), "--out", str(zipped), "--timeout-cell", "20",

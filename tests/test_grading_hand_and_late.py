@@ -20,6 +20,8 @@ from tlkit.grading.reports.feedback import feedback_name
 from tlkit.grading.reports.gradebook import gradebook_text, read_gradebook
 from tlkit.grading.sandbox import isolation
 
+pytestmark = pytest.mark.kernel  # grades through sandboxed kernels (docs/grading.md)
+
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 FULL = isolation.full_isolation_available()
 LIMITS = ["--timeout-cell", "20", "--timeout-total", "120", "--memory", "800", "--max-procs",

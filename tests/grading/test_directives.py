@@ -13,7 +13,7 @@ from tlkit.grading.comment_directives import DirectiveError, apply_directives
 from tlkit.grading.notebook_io import from_json
 from tlkit.grading.intake.solutions import load_assignment
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "01_congelar_y_entrenar.ipynb"
 TEST_KEYS = ("grade", "id", "points", "hidden")
 
