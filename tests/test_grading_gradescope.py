@@ -154,3 +154,20 @@ def test_a_bad_late_rule_is_refused_when_building(tmp_path, capsys):
     assert cli.main(["gradescope", str(SOLUTION), "--out", str(tmp_path / "a.zip"),
                      "--late-penalty", "mucho"]) == 2
     assert "late penalty 'mucho' not understood" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_kit_in_the_zip_builds_the_package_setup_sh_installs(autograder, tmp_path):
+    """What `pip install /autograder/source/kit[…]` installs: a wheel of this kit, run.py in it."""
+    with zipfile.ZipFile(autograder) as archive:
+        archive.extractall(tmp_path / "source")
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                           "--no-build-isolation", "-q", str(tmp_path / "source" / "kit"),
+                           "-w", str(tmp_path / "wheel")], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    [wheel] = (tmp_path / "wheel").glob("tlkit-*.whl")
+    with zipfile.ZipFile(wheel) as built:
+        names = set(built.namelist())
+    assert {"tlkit/grading/gradescope/run.py", "tlkit/grading/selfcheck.py",
+            "tlkit/reference_results.json"} <= names
