@@ -1,9 +1,12 @@
-"""Every Spanish sentence of the grading side that a student reads, written once.
+"""Every Spanish sentence of the grading side that a student reads, written once, by fact.
 
 The verdict labels (the feedback and the student's final check), the feedback's frame, why a
-file cannot be graded (``intake``), and what the matching noticed: one :class:`FactWording`
-per fact of ``plan.matching.FACTS``, said before handing in and after grading, so the two
-cannot disagree.
+file cannot be graded (``intake``), the verdict ladder's reasons and notes (``scoring``), the
+student's final check (``student``), the grade comment sent to the platform (``lms``), and
+what the matching noticed: one :class:`FactWording` per fact of ``plan.matching.FACTS``, said
+before handing in, after grading and in the platform's comment, so they cannot disagree. Only
+``selfcheck`` keeps its own few sentences: a fresh copy of it is loaded by file path inside the
+grader's kernel, and it must import nothing of tlkit.
 """
 
 from __future__ import annotations

@@ -16,13 +16,15 @@ def schedule(entries: list[Entry], assignment_of: dict, warm_ups: list[str], rea
 
     A free thread takes the next warm-up, else the next entry whose assignment
     (``assignment_of[submission]``) is ready or needs no warm-up. An assignment is ready once
-    its warm-up returned or raised (its students then run without the cache it would fill).
+    its warm-up returned or raised (its students then run without the cache it would fill); a
+    warm-up's exception is raised again once every entry is graded.
     """
     warmed = set(warm_ups) | set(ready)
     pending, waiting = list(warm_ups), list(enumerate(entries))
     ready = set(ready)
     results: list = [None] * len(entries)
     condition = threading.Condition()
+    errors: list[BaseException] = []
 
     def next_task():
         with condition:
@@ -46,6 +48,8 @@ def schedule(entries: list[Entry], assignment_of: dict, warm_ups: list[str], rea
                 continue
             try:
                 warm_up(item)
+            except BaseException as exc:  # noqa: BLE001 - raised again after the others
+                errors.append(exc)
             finally:
                 with condition:
                     ready.add(item)
@@ -56,4 +60,6 @@ def schedule(entries: list[Entry], assignment_of: dict, warm_ups: list[str], rea
         thread.start()
     for thread in threads:
         thread.join()
+    if errors:
+        raise errors[0]
     return results

@@ -1,6 +1,6 @@
 """One submission's worker: ``python -m tlkit.grading.inside.worker`` reads a ``Job`` on stdin.
 
-Runs inside the sandbox the grader started (see ``sandbox.supervise``). The job (cells to run, hidden
+Runs inside the sandbox the grader started (``sandbox.supervise``). The job (cells to run, hidden
 tests included) arrives through stdin and lives only in this process's memory; results go back
 as JSON lines on a private copy of stdout, which the kernel does not inherit.
 """

@@ -5,17 +5,9 @@ runs the notebook top to bottom, so that is what counts); a test never run, or w
 edited or deleted, is run now from its original source (marked ``*``).
 
 ``check_submission`` is called by the cell ``tlkit assign`` appends to every exercise (see
-``authoring.add_submission_check``), with the locked cells' checksums and the visible tests embedded in
-the cell, because a kernel cannot always read its own notebook. Where the notebook comes from:
-
-- **Colab**: the live notebook, asked from the browser (``google.colab._message``, request
-  ``get_ipynb``), unsaved edits included.
-- **VS Code**: the file named by ``__vsc_ipynb_file__`` (the saved version).
-- **Jupyter** (Lab, Notebook 7, server >= 2): the file named by ``JPY_SESSION_NAME``, else
-  ``<assignment>.ipynb`` in the working folder, else the newest notebook there whose metadata
-  names the assignment (a renamed copy); always the saved version.
-- **Otherwise** (or when reading fails): IPython's input history, which shows only whether each
-  locked cell was run unchanged in this session; the message says the check is partial.
+``authoring.add_submission_check``), with the locked cells' checksums and the visible tests
+embedded in the cell, because a kernel cannot always read its own notebook (where it finds it:
+``own_notebook``; without it, the check is partial and says so).
 
 Integrity is judged by the grader's own code (``read_submission`` and ``build_plan``), with an
 assignment rebuilt from the embedded data. Hidden tests are never named: only their point total.
@@ -28,14 +20,14 @@ import contextlib
 import io
 import json
 import os
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlkit.grading.messages import FINAL_CHECK, LABELS, MARKS, plan_sentences
 from tlkit.grading.safe_text import short
-
+from tlkit.grading.student.own_notebook import NotebookSource, environment, read_own_notebook
+from tlkit.grading.student.own_notebook import history as session_history
 
 
 @dataclass
@@ -48,16 +40,6 @@ class QuestionResult:
     status: str  # passed, failed or unsolved (``selfcheck.verdict``)
     detail: str = ""
     now: bool = False  # run by the last cell (not recorded where the test cell ran)
-
-
-@dataclass
-class NotebookSource:
-    """The notebook as the kernel could read it, and from where."""
-
-    environment: str  # colab, vscode, jupyter or unknown
-    notebook: dict | None = None
-    path: str | None = None
-    note: str = ""
 
 
 @dataclass
@@ -139,82 +121,6 @@ def run_test(namespace: dict, question: str, src: str) -> tuple[str, str]:
     return "passed", ""
 
 
-def _environment(namespace: dict) -> str:
-    if "google.colab" in sys.modules:
-        return "colab"
-    if namespace.get("__vsc_ipynb_file__"):
-        return "vscode"
-    if os.environ.get("JPY_SESSION_NAME") or "ipykernel" in sys.modules:
-        return "jupyter"
-    return "unknown"
-
-
-def _read_json(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def read_own_notebook(namespace: dict, assignment: str) -> NotebookSource:
-    """The running notebook's JSON, from the first place that answers (see module docstring)."""
-    env = _environment(namespace)
-    if env == "colab":
-        try:
-            from google.colab import _message  # type: ignore[import-not-found]
-
-            reply = _message.blocking_request("get_ipynb", request="", timeout_sec=30)
-            notebook = reply.get("ipynb") if isinstance(reply, dict) else None
-            if isinstance(notebook, dict):
-                return NotebookSource(env, notebook, note=FINAL_CHECK["source_colab"])
-            note = FINAL_CHECK["colab_silent"]
-        except Exception as exc:  # noqa: BLE001 - the frontend may not answer
-            note = f"{FINAL_CHECK['colab_silent']} ({type(exc).__name__})"
-        return NotebookSource(env, note=note)
-    candidates = []
-    if namespace.get("__vsc_ipynb_file__"):
-        candidates.append(Path(str(namespace["__vsc_ipynb_file__"])))
-    session = os.environ.get("JPY_SESSION_NAME", "")
-    if session.endswith(".ipynb"):
-        candidates += [Path(session), Path.cwd() / Path(session).name]
-    candidates.append(Path.cwd() / f"{assignment}.ipynb")
-    for path in candidates:
-        try:
-            if path.is_file():
-                return NotebookSource(env, _read_json(path), str(path),
-                                      note=FINAL_CHECK["source_saved"].format(name=path.name))
-        except (OSError, ValueError):
-            continue
-    renamed = _renamed_copy(assignment)
-    if renamed is not None:
-        return NotebookSource(env, _read_json(renamed), str(renamed),
-                              note=FINAL_CHECK["source_saved"].format(name=renamed.name))
-    return NotebookSource(env, note=FINAL_CHECK["source_missing"])
-
-
-def _renamed_copy(assignment: str) -> Path | None:
-    """The newest notebook in the working folder whose metadata names this assignment."""
-    try:
-        found = sorted(Path.cwd().glob("*.ipynb"), key=lambda p: p.stat().st_mtime, reverse=True)
-    except OSError:
-        return None
-    for path in found[:20]:
-        try:
-            if (_read_json(path).get("metadata", {}).get("tlkit") or {}).get("assignment") == assignment:
-                return path
-        except (OSError, ValueError, AttributeError):
-            continue
-    return None
-
-
-def _history(namespace: dict) -> list[str] | None:
-    """The raw sources of the cells run in this IPython session, if there is one."""
-    shell = namespace.get("get_ipython")
-    try:
-        history = shell().history_manager.input_hist_raw if callable(shell) else None
-    except Exception:  # noqa: BLE001
-        history = None
-    history = history if history is not None else namespace.get("In")
-    return list(history) if isinstance(history, list) else None
-
-
 def _labels(cells: list) -> dict[str, str]:
     return {cid: f"«{label}»" for cid, _role, _sum, label in cells}
 
@@ -278,13 +184,13 @@ def summarise(namespace: dict, assignment: str, *, hidden_points: float, cells: 
         try:
             report.source = read_own_notebook(namespace, assignment)
         except Exception as exc:  # noqa: BLE001
-            report.source = NotebookSource(_environment(namespace), note=type(exc).__name__)
+            report.source = NotebookSource(environment(namespace), note=type(exc).__name__)
     try:
         if report.source.notebook is not None:
             report.problems, report.warnings, report.infos, untrusted = check_integrity(
                 report.source.notebook, assignment, cells, tests)
         else:
-            history = _history(namespace)
+            history = session_history(namespace)
             partial = FINAL_CHECK["partial"].format(why=report.source.note)
             if history is None:
                 report.warnings.append(FINAL_CHECK["partial_blind"].format(partial=partial))
