@@ -109,3 +109,25 @@ def test_a_csv_without_the_columns_is_refused(tmp_path):
     manual.write_text("nombre,nota\nAna,3\n", encoding="utf-8")
     with pytest.raises(ManualError, match="missing column"):
         read_manual(manual)
+
+
+def test_the_final_check_counts_written_questions_and_names_the_unanswered():
+    from tlkit.grading.authoring.add_submission_check import submission_check_data
+    from tlkit.grading.student.final_check import QuestionResult, Report, render, unanswered
+    from tlkit.grading.student.own_notebook import NotebookSource
+
+    data = submission_check_data(_solution(), "04_x")
+    assert data["written"] == [["ej4_capas", 3]]
+    empty = {"cells": _student_cells(None)}
+    answered = {"cells": _student_cells("Todas menos la cabeza.")}
+    assert unanswered(empty, [("ej4_capas", 3)]) == ["ej4_capas"]
+    assert unanswered(answered, [("ej4_capas", 3)]) == []
+    assert unanswered(None, [("ej4_capas", 3)]) == []  # unread notebook: nothing claimed
+    report = Report("04_x", [QuestionResult("ej1", 2, 2, "passed")], 1.0,
+                    NotebookSource("jupyter"), written=[("ej4_capas", 3.0)],
+                    unanswered=["ej4_capas"])
+    text = render(report)
+    assert "Pruebas visibles: 2 / 2 puntos." in text
+    assert "(total del ejercicio: 6)" in text  # 2 visible + 1 hidden + 3 by hand
+    assert "corrige tu profesor a mano (3 punto(s); total del ejercicio: 6): ej4_capas" in text
+    assert "Aún sin responder: ej4_capas." in text

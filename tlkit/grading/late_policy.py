@@ -208,6 +208,6 @@ def parse_moodle_time(text: str, tz: timezone | None = None) -> datetime | None:
 
 
 def moodle_status_late(status: str) -> bool:
-    """True when Moodle's worksheet status says the submission was late ("… late", "… tarde")."""
+    """True when Moodle's worksheet status says the submission was late (… late, … tarde)."""
     folded = _fold(status)
     return bool(re.search(r"\b(late|tarde|retraso)\b", folded))

@@ -130,6 +130,9 @@ FINAL_CHECK = {  # the student's final check, the exercise's last cell (``studen
     "visible": "Pruebas visibles: {got} / {top} puntos.",
     "hidden": "Al corregir se ejecutan además pruebas ocultas que suman {hidden} punto(s) más "
               "(total del ejercicio: {total}); aquí no se pueden comprobar.",
+    "written": "Preguntas escritas que corrige tu profesor a mano ({points} punto(s); total del "
+               "ejercicio: {total}): {questions}.",
+    "unanswered": "Aún sin responder: {questions}.",
     "pending": "Aún no pasan: {questions}.",
     "where_results": "Cada resultado es el de la última vez que se ejecutó la prueba en su sitio "
                      "(*: no se había ejecutado, o su celda cambió, y se ha ejecutado ahora). El "

@@ -24,6 +24,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tlkit.grading.cells import MARKDOWN_PLACEHOLDER
 from tlkit.grading.messages import FINAL_CHECK, LABELS, MARKS, plan_sentences
 from tlkit.grading.safe_text import short
 from tlkit.grading.student.own_notebook import NotebookSource, environment, read_own_notebook
@@ -53,6 +54,8 @@ class Report:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     infos: list[str] = field(default_factory=list)
+    written: list[tuple[str, float]] = field(default_factory=list)  # graded by hand
+    unanswered: list[str] = field(default_factory=list)  # written questions still empty
 
     @property
     def visible_points(self) -> tuple[float, float]:
@@ -169,16 +172,32 @@ def check_history(history: list[str], cells: list) -> tuple[list[str], set[str]]
             set(missing))
 
 
+def unanswered(notebook: dict | None, written: list) -> list[str]:
+    """The written questions whose cell is missing or still holds the placeholder (empty when
+    the notebook could not be read: nothing is claimed then)."""
+    if notebook is None:
+        return []
+    texts = {}
+    for cell in notebook.get("cells", []):
+        meta = (cell.get("metadata") or {}).get("tlkit") or {}
+        if meta.get("written") is True:
+            src = cell.get("source", "")
+            texts[meta.get("id")] = "".join(src) if isinstance(src, list) else str(src)
+    return [qid for qid, _ in written
+            if qid not in texts or MARKDOWN_PLACEHOLDER in texts[qid]]
+
+
 def summarise(namespace: dict, assignment: str, *, hidden_points: float, cells: list,
               tests: list, source: NotebookSource | None = None,
-              recorded: dict | None = None) -> Report:
+              recorded: dict | None = None, written: list = ()) -> Report:
     """Check the notebook and collect the visible tests' verdicts; never raises.
 
     ``recorded`` defaults to what ``check`` recorded in this kernel (``selfcheck.RESULTS``).
     """
     from tlkit.grading.selfcheck import RESULTS
 
-    report = Report(assignment, [], float(hidden_points), source or NotebookSource("unknown"))
+    report = Report(assignment, [], float(hidden_points), source or NotebookSource("unknown"),
+                    written=[(str(q), float(p)) for q, p in written])
     untrusted: set[str] = set()
     if source is None:
         try:
@@ -203,6 +222,7 @@ def summarise(namespace: dict, assignment: str, *, hidden_points: float, cells: 
             error=f"{type(exc).__name__}: {short(exc, 80)}"))
     report.tests = visible_results(namespace, tests, RESULTS if recorded is None else recorded,
                                    untrusted)
+    report.unanswered = unanswered(report.source.notebook, report.written)
     return report
 
 
@@ -242,9 +262,17 @@ def render(report: Report) -> str:
     lines = [FINAL_CHECK["title"].format(assignment=report.assignment), ""]
     lines += _table(report.tests) + [""]
     lines.append(FINAL_CHECK["visible"].format(got=_number(got), top=_number(top)))
+    by_hand = sum(points for _, points in report.written)
+    total = top + report.hidden_points + by_hand
     if report.hidden_points:
         lines.append(FINAL_CHECK["hidden"].format(hidden=_number(report.hidden_points),
-                                                  total=_number(top + report.hidden_points)))
+                                                  total=_number(total)))
+    if report.written:
+        lines.append(FINAL_CHECK["written"].format(
+            points=_number(by_hand), total=_number(total),
+            questions=", ".join(q for q, _ in report.written)))
+    if report.unanswered:
+        lines.append(FINAL_CHECK["unanswered"].format(questions=", ".join(report.unanswered)))
     pending = [t.question for t in report.tests if t.status != "passed"]
     if pending:
         lines.append(FINAL_CHECK["pending"].format(questions=", ".join(pending)))
@@ -263,11 +291,11 @@ def render(report: Report) -> str:
 
 
 def check_submission(namespace: dict, assignment: str, *, hidden_points: float = 0,
-                     cells: list = (), tests: list = ()) -> None:
+                     cells: list = (), tests: list = (), written: list = ()) -> None:
     """Print the student's summary before handing in (called by the exercise's last cell)."""
     try:
         text = render(summarise(namespace, assignment, hidden_points=hidden_points,
-                                cells=list(cells), tests=list(tests)))
+                                cells=list(cells), tests=list(tests), written=list(written)))
     except Exception as exc:  # noqa: BLE001 - never a traceback in the student's last cell
         text = FINAL_CHECK["failed"].format(error=f"{type(exc).__name__}: {exc}",
                                             assignment=assignment)
