@@ -41,9 +41,8 @@ def penalty_row(rows: list[Row], late: Lateness, rule: PenaltyRule) -> Row | Non
 def refresh_penalties(rows: list) -> list:
     """``rows`` (``Row`` s or gradebook dicts) with each penalty recomputed from the points
     of its own submission as they are now; everything else unchanged."""
-    def key(row):
-        return (_get(row, "student"), _get(row, "student_id"), _get(row, "assignment"),
-                str(_get(row, "attempt")))
+    def key(row):  # one submission (names are unique in a run and in a merged gradebook)
+        return (_get(row, "student"), _get(row, "assignment"), str(_get(row, "attempt")))
 
     groups: dict[tuple, list] = {}
     for row in rows:
