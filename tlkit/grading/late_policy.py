@@ -19,6 +19,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from tlkit.grading.messages import LATE
+
 DAY = timedelta(days=1)
 RULE = re.compile(r"^(?P<pct>\d+(?:[.,]\d+)?)\s*%\s*/\s*(?:day|dia|d)"
                   r"(?:\s*,\s*(?:cap|max)\s*=\s*(?P<cap>\d+(?:[.,]\d+)?)\s*%)?$")
@@ -49,11 +51,11 @@ class PenaltyRule:
     def describe(self) -> str:
         """The rule in Spanish, as the feedback states it."""
         if self.zero:
-            return "una entrega fuera de plazo vale 0 puntos"
+            return LATE["zero"]
         if self.per_day == 0:
-            return "sin penalización por retraso"
-        text = f"se resta un {_pct(self.per_day)} % por cada día (o fracción) de retraso"
-        return text + (f", como máximo un {_pct(self.cap)} %" if self.cap < 1 else "")
+            return LATE["none"]
+        text = LATE["per_day"].format(pct=_pct(self.per_day))
+        return text + (LATE["cap"].format(pct=_pct(self.cap)) if self.cap < 1 else "")
 
 
 @dataclass(frozen=True)
@@ -162,13 +164,11 @@ def late_note(late: Lateness, rule: PenaltyRule, points: float) -> str:
     """The Spanish sentence the feedback shows for a late submission ("" when on time)."""
     if not late.late:
         return ""
-    when = (f"Entregado {late.days} día(s) después de la fecha límite"
-            if late.known_time else
-            "La plataforma marcó la entrega como fuera de plazo sin decir cuándo llegó: "
-            "se cuenta 1 día")
-    taken = round(points * late.fraction, 2)
-    return (f"{when}; {rule.describe()}: se restan {taken:g} de {points:g} puntos "
-            f"({_pct(late.fraction)} %).")
+    when = (LATE["known"].format(days=late.days) if late.known_time else LATE["marked"])
+    taken = LATE["taken"].format(taken=f"{round(points * late.fraction, 2):g}",
+                                 points=f"{points:g}")
+    return LATE["note"].format(when=when, rule=rule.describe(), taken=taken,
+                               pct=_pct(late.fraction))
 
 
 # Moodle writes "Last modified (submission)" with the user's language, e.g.

@@ -250,3 +250,24 @@ WRITTEN_NO_ANSWER = "(sin respuesta)"
 PENDING_REASON = "pendiente de corrección a mano"
 MANUAL_SECTION = "Corrección a mano"
 MANUAL_TOTAL = "Total de {assignment} con la corrección a mano: {got} / {top} puntos."
+GRADESCOPE = {  # what Gradescope shows a student (``gradescope.run``)
+    "no_notebook": "No se encontró ningún notebook (.ipynb) en tu entrega: sube el archivo "
+                   "{assignment}.ipynb descargado de Colab o Jupyter.",
+    "not_recognised": "Tu entrega no parece el ejercicio {assignment}: sube el notebook del "
+                      "ejercicio (los notebooks encontrados: {names}).",
+    "hidden_apart": "Las pruebas ocultas no están en este resumen: aparecen en la lista de pruebas "
+                    "cuando tu profesor lo permita (normalmente, después de la fecha límite).",
+    "grader_failed": "No se pudo corregir la entrega por un fallo del corrector (no es culpa "
+                     "tuya); avisa a tu profesor. Detalle: {detail}",
+}
+LATE = {  # the late penalty's sentence (``late_policy``): gradebook reason, feedback, comment
+    "zero": "una entrega fuera de plazo vale 0 puntos",
+    "none": "sin penalización por retraso",
+    "per_day": "se resta un {pct} % por cada día (o fracción) de retraso",
+    "cap": ", como máximo un {pct} %",
+    "known": "Entregado {days} día(s) después de la fecha límite",
+    "marked": "La plataforma marcó la entrega como fuera de plazo sin decir cuándo llegó: se "
+              "cuenta 1 día",
+    "taken": "se restan {taken} de {points} puntos",  # recomputed by reports.late_penalty
+    "note": "{when}; {rule}: {taken} ({pct} %).",
+}

@@ -20,16 +20,7 @@ from tlkit.files import atomic_write
 from tlkit.grading.gradescope.build import SETTINGS
 from tlkit.grading.gradescope.results import failure_json, results_json
 from tlkit.grading.late_policy import penalised
-
-NO_NOTEBOOK = ("No se encontró ningún notebook (.ipynb) en tu entrega: sube el archivo "
-               "{assignment}.ipynb descargado de Colab o Jupyter.")
-NOT_RECOGNISED = ("Tu entrega no parece el ejercicio {assignment}: sube el notebook del "
-                  "ejercicio (los notebooks encontrados: {names}).")
-HIDDEN_APART = ("Las pruebas ocultas no están en este resumen: aparecen en la lista de pruebas "
-                "cuando tu profesor lo permita (normalmente, después de la fecha límite).")
-GRADER_FAILED = ("No se pudo corregir la entrega por un fallo del corrector (no es culpa tuya); "
-                 "avisa a tu profesor. Detalle: {detail}")
-
+from tlkit.grading.messages import GRADESCOPE
 
 def _student(root: Path) -> str:
     """The student's name from Gradescope's ``submission_metadata.json`` (or a neutral one)."""
@@ -76,7 +67,7 @@ def grade_submission(root: Path) -> dict:
     notebooks = sorted(p for p in submission.rglob("*.ipynb")
                        if ".ipynb_checkpoints" not in p.parts)
     if not notebooks:
-        return failure_json(NO_NOTEBOOK.format(assignment=assignment.name),
+        return failure_json(GRADESCOPE["no_notebook"].format(assignment=assignment.name),
                             assignment.max_points, time.monotonic() - started)
     options = GradeOptions(timeout_cell=settings["timeout_cell"],
                            timeout_total=settings["timeout_total"],
@@ -87,7 +78,7 @@ def grade_submission(root: Path) -> dict:
         print(f"tlkit: {line}")  # run_autograder's stdout: the instructor sees it, not students
     mine = [r for r in batch.results if r.assignment == assignment.name]
     if not mine:
-        return failure_json(NOT_RECOGNISED.format(
+        return failure_json(GRADESCOPE["not_recognised"].format(
             assignment=assignment.name, names=", ".join(p.name for p in notebooks)),
             assignment.max_points, time.monotonic() - started)
     # Written answers are Gradescope's own manual questions: the autograder leaves them out.
@@ -98,7 +89,7 @@ def grade_submission(root: Path) -> dict:
     shown = replace(result, rows=[r for r in result.rows if r.question not in hidden])
     feedback = render_feedback(_student(root), [shown])
     if hidden:
-        feedback += "\n" + HIDDEN_APART + "\n"
+        feedback += "\n" + GRADESCOPE["hidden_apart"] + "\n"
     earned = sum(r.points for r in result.rows)
     fraction, note = _late(root, settings.get("late_penalty", ""), earned)
     if note:
@@ -120,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         results = grade_submission(args.root)
     except Exception as exc:  # noqa: BLE001 - Gradescope must always get a results.json
         traceback.print_exc(file=sys.stdout)
-        results = failure_json(GRADER_FAILED.format(detail=f"{type(exc).__name__}: {exc}"), 0,
+        detail = f"{type(exc).__name__}: {exc}"
+        results = failure_json(GRADESCOPE["grader_failed"].format(detail=detail), 0,
                                time.monotonic() - started)
     atomic_write(args.root / "results" / "results.json",
                  json.dumps(results, indent=1, ensure_ascii=False) + "\n")

@@ -12,10 +12,13 @@ import re
 from dataclasses import replace
 
 from tlkit.grading.late_policy import Lateness, PenaltyRule, late_note, penalised
+from tlkit.grading.messages import LATE
 from tlkit.grading.scoring.row import Row
 
 QUESTION = "retraso"
 TOKEN = re.compile(r"\blate-penalty:(?P<fraction>[0-9.]+)\b")
+TAKEN = re.compile(re.escape(LATE["taken"]).replace(re.escape("{taken}"), r"[0-9.]+")
+                   .replace(re.escape("{points}"), r"[0-9.]+"))
 
 
 def _earned(rows) -> float:
@@ -53,8 +56,8 @@ def refresh_penalties(rows: list) -> list:
         if match:
             earned = _earned(groups[key(row)])
             taken = 0.0 - round(earned - penalised(earned, float(match["fraction"])), 2)
-            note = re.sub(r"se restan [0-9.]+ de [0-9.]+ puntos",
-                          f"se restan {-taken:g} de {earned:g} puntos", str(_get(row, "reason")))
+            note = TAKEN.sub(LATE["taken"].format(taken=f"{-taken:g}", points=f"{earned:g}"),
+                             str(_get(row, "reason")))
             row = ({**row, "points": taken, "reason": note} if isinstance(row, dict)
                    else replace(row, points=taken, reason=note))
         out.append(row)
