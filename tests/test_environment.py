@@ -142,6 +142,8 @@ FRAMEWORK = re.compile(
 NOT_IN_COLAB_CHECK = {
     "tests/test_colab.py": "builds its own Python 3.13 environment",
     "tests/test_grading_lms.py": "grades notebooks through the CLI (kernels: the instructor extra)",
+    "tests/test_grading_gradescope.py": "grades notebooks through run_autograder (kernels: the "
+                                        "instructor extra)",
     "tests/test_grading_submission_check.py": "runs the real exercises in kernels (frameworks)",
     "tests/test_grading_report.py": "the instructor's class report (grading host, headless "
                                     "Chromium), nothing a Colab student runs",

@@ -49,6 +49,15 @@ def test_solution_full_marks_and_exercise_zero(solution, tmp_path):
     last = [c for c in partial["cells"] if c["cell_type"] == "code" and BEGIN in source(c)][-1]
     last["source"] = clear_source(source(last))
     (tmp_path / "a-medias" / solution.name).write_bytes(notebook_bytes(partial))
+    inference = solution.stem.startswith("01")
+    if inference:  # partial credit: the step right, but the model called in inference mode
+        (tmp_path / "modo-inferencia").mkdir()
+        wrong = read_notebook(solution)
+        for cell in wrong["cells"]:
+            if "def paso_entrenamiento" in source(cell):
+                assert "training=True" in source(cell)
+                cell["source"] = source(cell).replace("training=True", "training=False")
+        (tmp_path / "modo-inferencia" / solution.name).write_bytes(notebook_bytes(wrong))
     # One folder holding a sub-folder per student: the sub-folders name the students.
     results = grade([tmp_path], SOLUTIONS,
                     # the CLI's default memory and process caps: they must fit the real exercises
@@ -58,15 +67,25 @@ def test_solution_full_marks_and_exercise_zero(solution, tmp_path):
                                          isolation="full" if full_isolation_available() else "basic",
                                          warm_cache=solution.stem.startswith("03")))
     by = {r.submission.student: r.rows for r in results}
-    failed = [(r.question, r.status, r.reason) for r in by["solucion"] if r.status != "passed"]
+    failed = [(r.question, r.status, r.reason) for r in by["solucion"]
+              if r.status not in ("passed", "pending")]  # pending: written, graded by hand
     assert not any("tampered-runtime" in r.flags for rows in by.values() for r in rows)
     assert not failed, f"the solution does not pass its own tests: {failed}"
     assert sum(r.points for r in by["sin-resolver"]) == 0
-    assert all(r.status in ("unsolved", "failed") for r in by["sin-resolver"]), \
+    assert all(r.status in ("unsolved", "failed", "pending") for r in by["sin-resolver"]), \
         [(r.question, r.status, r.reason) for r in by["sin-resolver"]]
     full = sum(r.max_points for r in by["solucion"])
     partial_points = sum(r.points for r in by["a-medias"])
     assert 0 < partial_points < full, [(r.question, r.status, r.reason) for r in by["a-medias"]]
+    if inference:
+        parts = {r.part: r for r in by["modo-inferencia"] if r.question == "ej3_paso"}
+        assert (parts["ej3_solo_entrenables"].points, parts["ej3_solo_entrenables"].status) == \
+            (1, "passed")
+        assert (parts["ej3_modo_entrenamiento"].points, parts["ej3_modo_entrenamiento"].status) \
+            == (0, "failed")
+        assert "media móvil de la BatchNorm no cambió" in parts["ej3_modo_entrenamiento"].reason
+        written = [r for r in by["solucion"] if r.status == "pending"]
+        assert [(r.question, r.max_points) for r in written] == [("ej4_cuantas_capas", 2)]
 
 
 def _given_cell(notebook: Path, marker: str) -> str:

@@ -54,6 +54,21 @@ def add_commands(subparsers) -> None:
                    help="grade only share I of N (1-based) of the sorted students; merge the "
                         "shards with `tlkit merge-grades`")
     add_option_flags(g)
+    g.add_argument("--manual", type=Path, default=None, metavar="CSV",
+                   help="written answers graded by hand: when CSV does not exist, write it as a "
+                        "template (student, question, points, comment) and, beside it, one "
+                        "HTML page per exercise with every student's answers; when it exists, "
+                        "merge its points and comments (a re-grade keeps them)")
+    g.add_argument("--due", default=None, metavar="WHEN",
+                   help="due date, ISO (2026-12-05T23:59, a zone like +01:00 optional; a bare "
+                        "date means its end): submissions after it are late")
+    g.add_argument("--late-penalty", default="none", metavar="RULE",
+                   help="with --due: 'zero', '10%%/day' or '10%%/day,cap=50%%' of the points "
+                        "earned, per started day (default: none, lateness only recorded)")
+    g.add_argument("--worksheet", type=Path, default=None, metavar="CSV",
+                   help="with --due: Moodle's grading worksheet, whose 'Last modified "
+                        "(submission)' says when each student handed in (Canvas marks late "
+                        "files in its download instead)")
     g.set_defaults(func=run_grade)
 
     m = subparsers.add_parser(
@@ -63,7 +78,39 @@ def add_commands(subparsers) -> None:
     m.add_argument("gradebooks", nargs="+", type=Path, help="gradebook CSV of each shard")
     m.add_argument("--out", type=Path, required=True, help="merged gradebook CSV")
     m.add_argument("--feedback", type=Path, default=None, help="merged feedback folder")
+    m.add_argument("--manual", type=Path, default=None, metavar="CSV",
+                   help="also merge the written answers graded by hand (the CSV written by "
+                        "`tlkit grade --manual`); each changed student's feedback gets them")
     m.set_defaults(func=run_merge)
+
+    from tlkit.grading.options import option_default as default
+
+    gs = subparsers.add_parser(
+        "gradescope", help="build a Gradescope autograder zip for one exercise",
+        description="Write an autograder zip (setup.sh, run_autograder, the solution and this "
+                    "kit) whose run_autograder grades /autograder/submission as `tlkit grade` "
+                    "does and writes /autograder/results/results.json.")
+    gs.add_argument("solution", type=Path, help="the solution notebook of the exercise")
+    gs.add_argument("--out", type=Path, default=Path("autograder.zip"),
+                    help="zip to write (default: autograder.zip)")
+    gs.add_argument("--frameworks", default="torch,keras",
+                    help="frameworks setup.sh installs: torch, keras or both (default %(default)s)")
+    gs.add_argument("--hidden-visibility", default="after_due_date",
+                    choices=("after_due_date", "hidden", "after_published"),
+                    help="when students see hidden tests' results (default %(default)s)")
+    gs.add_argument("--profile", default="fast", choices=("fast", "full"),
+                    help="TLKIT_PROFILE the submissions run with (default %(default)s)")
+    gs.add_argument("--timeout-cell", type=float, default=default("timeout_cell"), metavar="S",
+                    help="seconds per student or test cell (default %(default)s)")
+    gs.add_argument("--timeout-total", type=float, default=default("timeout_total"),
+                    metavar="S", help="seconds per submission (default %(default)s)")
+    gs.add_argument("--memory-mb", "--memory", type=int, default=default("memory_mb"),
+                    dest="memory", metavar="MB",
+                    help="memory of the submission's process tree (default %(default)s)")
+    gs.add_argument("--late-penalty", default="", metavar="RULE",
+                    help="penalty for submissions after Gradescope's due date: 'zero', "
+                         "'10%%/day' or '10%%/day,cap=50%%' (default: none)")
+    gs.set_defaults(func=run_gradescope)
 
 
 def add_option_flags(parser: argparse.ArgumentParser) -> None:
@@ -103,6 +150,8 @@ def run_assign(args: argparse.Namespace) -> int:
     except (SolutionError, FileNotFoundError, ValueError) as exc:
         print(f"tlkit assign: {exc}", file=sys.stderr)
         return 2
+    for line in report.directives:
+        print(f"read '# tlkit:' comment: {args.solutions / line}")
     if args.check:
         for name in report.stale:
             print(f"stale: {args.exercises / name} (run: tlkit assign "
@@ -122,6 +171,21 @@ def run_assign(args: argparse.Namespace) -> int:
     return 0
 
 
+def late_settings(due: str | None, penalty: str, worksheet: Path | None):
+    """The grader's ``LateSettings`` from the command line (None without ``--due``)."""
+    from tlkit.grading.batch.hand_and_late import LateSettings
+    from tlkit.grading.late_policy import LatePolicy, parse_due, parse_rule
+    from tlkit.grading.lms.submission_times import moodle_submission_times
+
+    if due is None:
+        if worksheet is not None or penalty != "none":
+            raise ValueError("--late-penalty and --worksheet need --due")
+        return None
+    when = parse_due(due)
+    times = moodle_submission_times(worksheet, when.tzinfo) if worksheet else {}
+    return LateSettings(LatePolicy(when, parse_rule(penalty)), times)
+
+
 def run_grade(args: argparse.Namespace) -> int:
     from tlkit.grading.batch.run import GraderError, run_grading
     from tlkit.grading.reports.outputs import OutputError
@@ -130,10 +194,11 @@ def run_grade(args: argparse.Namespace) -> int:
 
     try:
         shard = parse_shard(args.shard) if args.shard else None
+        late = late_settings(args.due, args.late_penalty, args.worksheet)
         batch = run_grading(args.submissions, args.solutions, out=args.out,
                             feedback_dir=args.feedback, options=options_from(args),
-                            shard_spec=shard)
-    except (GraderError, OutputError, ValueError) as exc:
+                            shard_spec=shard, manual=args.manual, late=late)
+    except (GraderError, OutputError, ValueError, OSError) as exc:
         print(f"tlkit grade: {exc}", file=sys.stderr)
         return 2
     print_summary(batch)
@@ -154,11 +219,33 @@ def run_merge(args: argparse.Namespace) -> int:
     from tlkit.grading.reports.shards import MergeError, merge
 
     try:
-        report = merge(args.gradebooks, args.out, args.feedback)
+        report = merge(args.gradebooks, args.out, args.feedback, manual=args.manual)
     except (MergeError, OutputError, OSError, ValueError) as exc:
         print(f"tlkit merge-grades: {exc}", file=sys.stderr)
         return 2
     print(f"merged {report['shards']} shard(s): {report['students']} students, "
           f"{report['rows']} rows, {report['feedback']} feedback file(s) -> {args.out}")
     print(f"isolation: {'; '.join(report['isolation'])}")
+    return 0
+
+
+def run_gradescope(args: argparse.Namespace) -> int:
+    from tlkit.grading.gradescope.build import GradescopeError, build_autograder
+    from tlkit.grading.intake.validate import SolutionError
+
+    frameworks = tuple(f.strip() for f in args.frameworks.split(",") if f.strip())
+    try:
+        names = build_autograder(args.solution, args.out, frameworks=frameworks,
+                                 hidden_visibility=args.hidden_visibility, profile=args.profile,
+                                 timeout_cell=args.timeout_cell,
+                                 timeout_total=args.timeout_total, memory_mb=args.memory,
+                                 late_penalty=args.late_penalty)
+    except (GradescopeError, SolutionError, ValueError) as exc:
+        print(f"tlkit gradescope: {exc}", file=sys.stderr)
+        return 2
+    kit = sum(1 for n in names if n.startswith("kit/"))
+    print(f"wrote {args.out}: setup.sh, run_autograder, solutions/{args.solution.name}, "
+          f"{kit} file(s) of the kit; frameworks: {', '.join(frameworks)}; hidden tests "
+          f"visible {args.hidden_visibility}")
+    print("Upload it in Gradescope: Configure Autograder → Zip file upload.")
     return 0

@@ -24,6 +24,9 @@ LABELS = {
     "invalid": "⚠️ entrega no válida",
     "wrong-assignment": "🔀 otro ejercicio",
     "error": "⚠️ error del corrector",
+    "pending": "📝 por corregir a mano",
+    "manual": "✍️ corregida a mano",
+    "late": "⏰ entrega fuera de plazo",
 }
 FEEDBACK_TITLE = "Corrección de {student}"
 FEEDBACK_SECTION = "{assignment} — {got} / {top} puntos"
@@ -100,13 +103,16 @@ REASONS = {  # a test's row in the gradebook and the feedback (``scoring.score``
 STATUS_COMMENT = {  # the platform's grade comment (``lms``): which questions did not pass
     "failed": "incorrectas", "unsolved": "sin resolver", "timeout": "tiempo agotado",
     "crashed": "el kernel se detuvo", "invalid": "entrega no válida",
-    "wrong-assignment": "otro ejercicio", "error": "error del corrector"}
+    "wrong-assignment": "otro ejercicio", "error": "error del corrector",
+    "pending": "por corregir a mano"}
 AUTOMATIC = "(corrección automática)"
 COMMENT = {  # the platform's grade comment and the feedback file sent back to it (``lms``)
     "score": "{assignment}: {points} de {top} puntos " + AUTOMATIC + ".",
     "status": " {status}: {questions}.",
     "flags": " Avisos: {notes}.",
     "late": " Entregado fuera de plazo.",
+    "manual": " {question} (corregida a mano): {points} de {top}{comment}.",
+    "manual_comment": ", «{comment}»",
     "detail": " Detalle en el archivo de corrección.",
     "late_feedback": "Entregado fuera de plazo (según la plataforma).",
 }
@@ -148,6 +154,9 @@ FINAL_CHECK = {  # the student's final check, the exercise's last cell (``studen
     "visible": "Pruebas visibles: {got} / {top} puntos.",
     "hidden": "Al corregir se ejecutan además pruebas ocultas que suman {hidden} [punto|puntos] "
               "más (total del ejercicio: {total}); aquí no se pueden comprobar.",
+    "written": "Preguntas escritas que corrige tu profesor a mano ({points} [punto|puntos]; total "
+               "del ejercicio: {total}): {questions}.",
+    "unanswered": "Aún sin responder: {questions}.",
     "pending": "Aún no pasan: {questions}.",
     "where_results": "Cada resultado es el de la última vez que se ejecutó la prueba en su sitio "
                      "(*: no se había ejecutado, o su celda cambió, y se ha ejecutado ahora). El "
@@ -267,3 +276,34 @@ def flag_comments() -> dict[str, str]:
 def plan_notes(facts: dict[str, dict]) -> list[str]:
     """The feedback's sentences for what the matching noticed."""
     return [text for _, text in plan_sentences(facts, "after")]
+
+
+# Written answers graded by hand (reports/written_page.py, reports/manual_grades.py)
+WRITTEN_TITLE = "Respuestas escritas — {assignment}"
+WRITTEN_RUBRIC = "Rúbrica"
+WRITTEN_MODEL = "Respuesta de referencia"
+WRITTEN_NO_ANSWER = "(sin respuesta)"
+PENDING_REASON = "pendiente de corrección a mano"
+MANUAL_SECTION = "Corrección a mano"
+MANUAL_TOTAL = "Total de {assignment} con la corrección a mano: {got} / {top} puntos."
+GRADESCOPE = {  # what Gradescope shows a student (``gradescope.run``)
+    "no_notebook": "No se encontró ningún notebook (.ipynb) en tu entrega: sube el archivo "
+                   "{assignment}.ipynb descargado de Colab o Jupyter.",
+    "not_recognised": "Tu entrega no parece el ejercicio {assignment}: sube el notebook del "
+                      "ejercicio (los notebooks encontrados: {names}).",
+    "hidden_apart": "Las pruebas ocultas no están en este resumen: aparecen en la lista de pruebas "
+                    "cuando tu profesor lo permita (normalmente, después de la fecha límite).",
+    "grader_failed": "No se pudo corregir la entrega por un fallo del corrector (no es culpa "
+                     "tuya); avisa a tu profesor. Detalle: {detail}",
+}
+LATE = {  # the late penalty's sentence (``late_policy``): gradebook reason, feedback, comment
+    "zero": "una entrega fuera de plazo vale 0 puntos",
+    "none": "sin penalización por retraso",
+    "per_day": "se resta un {pct} % por cada día (o fracción) de retraso",
+    "cap": ", como máximo un {pct} %",
+    "known": "Entregado {days} día(s) después de la fecha límite",
+    "marked": "La plataforma marcó la entrega como fuera de plazo sin decir cuándo llegó: se "
+              "cuenta 1 día",
+    "taken": "se restan {taken} de {points} puntos",  # recomputed by reports.late_penalty
+    "note": "{when}; {rule}: {taken} ({pct} %).",
+}

@@ -27,15 +27,24 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def _message(question: str, exc: BaseException, pista: str | None) -> str:
+def _worth(puntos: float | None, got: bool) -> str:
+    """`` (1 punto)`` / `` (0 de 2 puntos)`` for a part worth ``puntos``; "" for a whole test."""
+    if puntos is None:
+        return ""
+    unit = "punto" if puntos == 1 else "puntos"
+    return f" ({puntos:g} {unit})" if got else f" (0 de {puntos:g} {unit})"
+
+
+def _message(question: str, exc: BaseException, pista: str | None,
+             puntos: float | None = None) -> str:
     if isinstance(exc, NotImplementedError):
-        return f"⏳ {question}: {NOT_SOLVED}."
+        return f"⏳ {question}{_worth(puntos, False)}: {NOT_SOLVED}."
     if isinstance(exc, AssertionError):
         text = _one_line(exc)
-        line = f"❌ {question}: incorrecto" + (f". {text}" if text else ".")
+        line = f"❌ {question}{_worth(puntos, False)}: incorrecto" + (f". {text}" if text else ".")
     else:
         detail = f"{type(exc).__name__}: {_one_line(exc)}".rstrip(": ")
-        line = f"❌ {question}: error al comprobar ({detail})"
+        line = f"❌ {question}{_worth(puntos, False)}: error al comprobar ({detail})"
         if isinstance(exc, NameError):
             line += ". ¿Has ejecutado las celdas anteriores?"
     return line + (f"\n   Pista: {pista}" if pista else "")
@@ -54,19 +63,50 @@ def verdict(exc: BaseException) -> tuple[str, str]:
     return "failed", detail
 
 
+def _tally_text(question: str, tally: list[tuple[str, float, bool]]) -> tuple[str, str]:
+    """The outer check's line and detail when its parts already spoke: points got of total."""
+    got = sum(p for _, p, ok in tally if ok)
+    total = sum(p for _, p, _ in tally)
+    failed = [name for name, _, ok in tally if not ok]
+    detail = f"{got:g} de {total:g} puntos" + (f"; falla: {', '.join(failed)}" if failed else "")
+    return f"{'❌' if failed else '✅'} {question}: {detail}", detail
+
+
+# The checks open in this kernel, innermost last: a part (``puntos=``) reports to the check
+# around it, so an outer check does not say ✅ when one of its parts failed (not strict).
+_OPEN: list[list[tuple[str, float, bool]]] = []
+
+
 @contextmanager
-def check(question: str, pista: str | None = None) -> Iterator[None]:
+def check(question: str, pista: str | None = None,
+          puntos: float | None = None) -> Iterator[None]:
     """Run a visible test block and print the verdict instead of a traceback.
 
-    ``question`` is the exercise id shown to the student; ``pista`` a hint shown on failure.
+    ``question`` is the exercise id (or the part's name) shown to the student; ``pista`` a hint
+    shown on failure; ``puntos`` makes the block one part of a test cell worth that many
+    points (partial credit, see ``tlkit.grading.parts``).
     """
+    parent = _OPEN[-1] if _OPEN else None
+    tally: list[tuple[str, float, bool]] = []
+    _OPEN.append(tally)
     try:
         yield
     except Exception as exc:  # noqa: BLE001 - every failure becomes a one-line verdict
         RESULTS[question] = verdict(exc)
-        print(_message(question, exc, pista), flush=True)
+        print(_message(question, exc, pista, puntos), flush=True)
+        if parent is not None and puntos is not None:
+            parent.append((question, float(puntos), False))
         if strict():
             raise
         return
+    finally:
+        _OPEN.pop()
+    if parent is not None and puntos is not None:
+        parent.append((question, float(puntos), True))
+    if tally:
+        line, detail = _tally_text(question, tally)
+        RESULTS[question] = ("passed", "") if line.startswith("✅") else ("failed", detail)
+        print(line, flush=True)
+        return
     RESULTS[question] = ("passed", "")
-    print(f"✅ {question}: correcto", flush=True)
+    print(f"✅ {question}{_worth(puntos, True)}: correcto", flush=True)

@@ -35,10 +35,12 @@ def _label(src: str) -> str:
 
 def submission_check_data(nb, name: str) -> dict:
     """What the last cell embeds: the visible structure, checksums and the hidden total."""
-    cells, tests, hidden = [], [], 0.0
+    cells, tests, hidden, written = [], [], 0.0, []
     for cell in nb.cells:
         role = kind(cell)
         meta = tlkit_meta(cell)
+        if meta.get("written") is True:  # graded by hand: the student sees it counts
+            written.append([meta["id"], meta["points"]])
         if role not in (GIVEN, SOLUTION, TEST) or meta.get(SUBMISSION_CHECK_FLAG):
             continue
         if role == TEST and meta.get("hidden") is True:
@@ -48,7 +50,8 @@ def submission_check_data(nb, name: str) -> dict:
         cells.append([cell.id, role, checksum(src) if role != SOLUTION else "", _label(src)])
         if role == TEST:
             tests.append([cell.id, meta["id"], meta["points"], src])
-    return {"assignment": name, "cells": cells, "tests": tests, "hidden_points": hidden}
+    return {"assignment": name, "cells": cells, "tests": tests, "hidden_points": hidden,
+            "written": written}
 
 
 def call_source(data: dict) -> str:
@@ -57,7 +60,9 @@ def call_source(data: dict) -> str:
         return "".join(f"    {tuple(item)!r},\n" for item in items)
     return (f"check_submission(globals(), {data['assignment']!r}, "
             f"hidden_points={data['hidden_points']:g}, cells=[\n{rows(data['cells'])}], "
-            f"tests=[\n{rows(data['tests'])}])\n")
+            f"tests=[\n{rows(data['tests'])}]"
+            + (f", written=[\n{rows(data['written'])}]" if data.get("written") else "")
+            + ")\n")
 
 
 def add_submission_check(nb, name: str):

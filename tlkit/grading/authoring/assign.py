@@ -12,16 +12,20 @@ from tlkit.grading.authoring.clear_solutions import clear_solutions
 from tlkit.grading.authoring.lock_cells import lock_cells
 from tlkit.grading.authoring.stable_ids import stable_ids
 from tlkit.grading.authoring.strip_hidden_tests import strip_hidden_tests
+from tlkit.grading.authoring.strip_rubrics import strip_rubrics
 from tlkit.grading.cells import META
+from tlkit.grading.comment_directives import apply_directives
 from tlkit.grading.intake.solutions import solution_notebooks
 from tlkit.grading.intake.validate import validate_solution
 from tlkit.grading.notebook_io import notebook_bytes, read_notebook
 
-# The steps of ``assign``, in order. ``add_submission_check`` needs the ids (``stable_ids``) and
-# the solution marks (``clear_solutions``) and must count the hidden points before
-# ``strip_hidden_tests`` removes them; its cell is then cleaned and locked like the others.
-STEPS = (stable_ids, clear_solutions, add_submission_check, strip_hidden_tests, clear_outputs,
-         lock_cells)
+# The steps of ``assign``, in order. ``build_exercise`` reads ``# tlkit:`` comments into
+# metadata (``apply_directives``) before any step. ``add_submission_check`` needs the ids
+# (``stable_ids``) and the solution marks (``clear_solutions``) and must count the hidden points
+# before ``strip_hidden_tests`` removes them; its cell is then cleaned and locked like the
+# others. ``strip_rubrics`` may run anywhere after the directives: the rubric is never shown.
+STEPS = (stable_ids, clear_solutions, add_submission_check, strip_hidden_tests, strip_rubrics,
+         clear_outputs, lock_cells)
 
 
 @dataclass
@@ -32,6 +36,7 @@ class AssignReport:
     unchanged: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
+    directives: list[str] = field(default_factory=list)  # "name: cell N: test ej1, …" read
 
     @property
     def fresh(self) -> bool:
@@ -40,6 +45,7 @@ class AssignReport:
 
 def build_exercise(solution, name: str):
     """The student version of a (validated) solution notebook: the :data:`STEPS` in order."""
+    solution, _ = apply_directives(solution, name)
     validate_solution(solution, name)
     nb, stem = solution, Path(name).stem
     for step in STEPS:
@@ -48,10 +54,19 @@ def build_exercise(solution, name: str):
     return nb
 
 
-def expected_exercises(solutions_dir: Path) -> dict[str, bytes]:
-    """File name → exact bytes of every exercise notebook ``assign`` would write."""
-    return {path.name: notebook_bytes(build_exercise(read_notebook(path), path.name))
-            for path in solution_notebooks(solutions_dir)}
+def expected_exercises(solutions_dir: Path,
+                       directives: list[str] | None = None) -> dict[str, bytes]:
+    """File name → exact bytes of every exercise notebook ``assign`` would write.
+
+    ``directives``, when given, receives one line per ``# tlkit:`` comment read.
+    """
+    out = {}
+    for path in solution_notebooks(solutions_dir):
+        solution, read = apply_directives(read_notebook(path), path.name)
+        if directives is not None:
+            directives += [f"{path.name}: {d.describe()}" for d in read]
+        out[path.name] = notebook_bytes(build_exercise(solution, path.name))
+    return out
 
 
 def _existing(exercises_dir: Path) -> list[str]:
@@ -70,8 +85,8 @@ def assign(solutions_dir: Path, exercises_dir: Path, *, check: bool = False) -> 
     solutions_dir, exercises_dir = Path(solutions_dir), Path(exercises_dir)
     if not solutions_dir.is_dir():
         raise FileNotFoundError(f"solutions folder not found: {solutions_dir}")
-    expected = expected_exercises(solutions_dir)
     report = AssignReport()
+    expected = expected_exercises(solutions_dir, report.directives)
     for name, data in expected.items():
         target = exercises_dir / name
         current = target.read_bytes() if target.is_file() else None

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tlkit.grading import messages
 from tlkit.grading.batch.sandboxes import Sandboxes
@@ -50,11 +50,12 @@ class SubmissionResult:
 
 def rows_for_all(student: str, assignment: Assignment | None, status: str, reason: str,
                  flags: str = "", isolation: str = "") -> list[Row]:
-    """One row per test of ``assignment`` (one ``*`` row when unknown), all with ``status``."""
+    """One row per test (per part, with partial credit) of ``assignment`` (one ``*`` row when
+    unknown), all with ``status``."""
     if assignment is None:
         return [Row(student, "?", "*", 0, 0, status, reason, flags, isolation)]
-    return [Row(student, assignment.name, t.question, 0, t.points, status, reason, flags,
-                isolation) for t in assignment.tests]
+    return [Row(student, assignment.name, t.question, 0, points, status, reason, flags,
+                isolation, part=part) for t in assignment.tests for part, points in t.graded()]
 
 
 def timing(run: WorkerRun, plan: Plan) -> dict[str, float]:
@@ -123,8 +124,7 @@ def _grade(entry: Entry, sandboxes: Sandboxes, options: GradeOptions, known: lis
             student, assignment, "error", messages.GRADER_FAILED.format(detail=short(verdicts)),
             flags, mode), notes)
     scored = score.score(plan, assignment, run, student, options, flags, verdicts)
-    rows = [Row(r.student, r.assignment, r.question, r.points, r.max_points, r.status,
-                r.reason, r.flags, mode) for r in scored.rows]
+    rows = [replace(r, isolation=mode) for r in scored.rows]
     return SubmissionResult(submission, assignment.name, rows, notes + scored.notes,
                             timing={**timing(run, plan), "verifier": judged})
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tlkit.grading.batch.collect import assignments_to_warm, collect
 from tlkit.grading.batch.grader import Grader, GraderError
+from tlkit.grading.batch.hand_and_late import LateSettings, add_written, apply_late, page_path
 from tlkit.grading.batch.one_submission import SubmissionResult
 from tlkit.grading.intake.discover import discover
 from tlkit.grading.intake.solutions import load_assignments
@@ -24,6 +25,7 @@ from tlkit.grading.reports import shards
 from tlkit.grading.reports.class_report import ReportInput, relative_link, render, report_path
 from tlkit.grading.reports.feedback import write_feedback
 from tlkit.grading.reports.gradebook import gradebook_text, rows_with_submission
+from tlkit.grading.reports.manual_grades import ManualError
 from tlkit.grading.reports.outputs import OutputFolder
 from tlkit.grading.reports.wide import student_lines, wide_path, wide_text
 
@@ -45,8 +47,13 @@ class Batch:
 
 def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = None,
                 feedback_dir: Path | None = None, options: GradeOptions | None = None,
-                shard_spec: tuple[int, int] | None = None) -> Batch:
-    """Grade every submission under ``paths``; write the gradebook, feedback and manifest."""
+                shard_spec: tuple[int, int] | None = None, manual: Path | None = None,
+                late: LateSettings | None = None) -> Batch:
+    """Grade every submission under ``paths``; write the gradebook, feedback and manifest.
+
+    ``manual``: the manual grades CSV of written answers (a template is written when it does
+    not exist); ``late``: the late policy. See ``hand_and_late`` (applied in that order).
+    """
     options = options or GradeOptions()
     solutions_dir = Path(solutions_dir)
     if not solutions_dir.is_dir():
@@ -74,6 +81,11 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
         grader.close()
     batch = Batch(results, grader.description, out, feedback_dir, warnings=list(warm_notes),
                   warm_up=warm_runs, notes=list(grader.notes))
+    try:
+        batch.notes += add_written(results, assignments, manual)
+    except ManualError as exc:
+        raise GraderError(str(exc)) from exc
+    batch.notes += apply_late(results, late)
     links: dict[tuple[str, str], str] = {}
     if feedback_folder is not None:
         written, failed = write_feedback(results, feedback_folder, assignments, options.scale)
@@ -84,8 +96,12 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
     if out_folder is not None:
         rows = rows_with_submission(results)
         out_folder.write(Path(out).name, gradebook_text(rows))
+        pages = [(name, relative_link(page_path(manual, name), report_path(out)))
+                 for name in sorted(assignments) if manual is not None
+                 and page_path(manual, name).exists()
+                 and any(r.assignment == name for r in results)]
         write_class_report(out_folder, Path(out), results, rows, links, options.scale,
-                           grader.description)
+                           grader.description, pages)
         out_folder.write(shards.manifest_name(Path(out).name), shards.manifest_text(
             everyone, (index, count), Path(out).name,
             os.path.relpath(feedback_dir, Path(out).parent) if feedback_dir else None,
@@ -94,15 +110,17 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
 
 
 def write_class_report(folder: OutputFolder, out: Path, results: list[SubmissionResult],
-                       rows: list, links: dict, scale: float, isolation: str) -> None:
-    """The wide gradebook and the HTML class report beside the gradebook ``out``."""
+                       rows: list, links: dict, scale: float, isolation: str,
+                       written: list[tuple[str, str]] | None = None) -> None:
+    """The wide gradebook and the HTML class report beside the gradebook ``out`` (linking
+    ``written``: each assignment's page of written answers, relative to the report)."""
     columns, lines = student_lines(rows, links)
     folder.write(wide_path(out).name, wide_text(columns, lines, scale))
     names = sorted({r.assignment for r in results if r.assignment != "?"})
     seconds = {r.submission.key: r.seconds for r in results}
     folder.write(report_path(out).name, render(ReportInput(
         f"{', '.join(names) or 'tlkit grade'}: class report", columns, lines, scale, seconds,
-        isolation, out.name, wide_path(out).name)))
+        isolation, out.name, wide_path(out).name, written or [])))
 
 
 def grade(paths: list[Path], solutions_dir: Path, **kwargs) -> list[SubmissionResult]:

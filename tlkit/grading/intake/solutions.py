@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlkit.grading.cells import GIVEN, SOLUTION, TEST, checksum, kind, source, tlkit_meta
+from tlkit.grading.comment_directives import apply_directives
 from tlkit.grading.intake.validate import validate_solution
 from tlkit.grading.notebook_io import read_notebook
+from tlkit.grading.parts import Part, split_parts
+from tlkit.grading.written import WrittenQuestion, written_questions
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,11 @@ class SolutionCell:
     hidden: bool = False
     title: str = ""  # tests: the heading above them in the solution ("Ejercicio 1 · …")
     hint: str = ""  # tests: the ``pista=`` given to ``check`` (shown when the test fails)
+    parts: tuple[Part, ...] = ()  # partial credit: the test's check(..., puntos=N) blocks
+
+    def graded(self) -> list[tuple[str, float]]:
+        """``(part name, points)`` of each row this test gives; one ``("", points)`` if whole."""
+        return [(p.name, p.points) for p in self.parts] or [("", self.points)]
 
 
 HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.M)
@@ -63,6 +71,7 @@ class Assignment:
     path: Path
     cells: list[SolutionCell]
     files: list[str] = field(default_factory=list)
+    written: list[WrittenQuestion] = field(default_factory=list)  # graded by hand
 
     @property
     def tests(self) -> list[SolutionCell]:
@@ -81,25 +90,29 @@ def solution_notebooks(solutions_dir: Path) -> list[Path]:
 def load_assignment(path: Path) -> Assignment:
     """Read and validate one solution notebook (raises ``SolutionError`` when malformed)."""
     path = Path(path)
-    nb = read_notebook(path)
+    nb, _ = apply_directives(read_notebook(path), path.name)
     validate_solution(nb, path.name)
     cells = []
     title = ""
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
         role = kind(cell)
         if cell.cell_type == "markdown":
             title = heading(source(cell)) or title
         if role not in (GIVEN, SOLUTION, TEST):
             continue
         meta = tlkit_meta(cell) if role == TEST else {}
+        points = float(meta.get("points", 0))
+        parts = tuple(split_parts(source(cell), points, f"{path.name}, cell {index}")) \
+            if role == TEST else ()
         cells.append(SolutionCell(
             id=cell.id, kind=role, source=source(cell), checksum=checksum(source(cell)),
-            question=meta.get("id"), points=float(meta.get("points", 0)),
-            hidden=bool(meta.get("hidden", False)),
+            question=meta.get("id"), points=points,
+            hidden=bool(meta.get("hidden", False)), parts=parts,
             title=title if role == TEST else "",
             hint=hint_of(source(cell)) if role == TEST else ""))
     files = nb.metadata.get("tlkit", {}).get("files", [])
-    return Assignment(name=path.stem, path=path, cells=cells, files=list(files))
+    return Assignment(name=path.stem, path=path, cells=cells, files=list(files),
+                      written=written_questions(nb))
 
 
 def load_assignments(solutions_dir: Path) -> dict[str, Assignment]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tlkit.grading.cells import (BEGIN, END, ID_PATTERN, META, MarkerError, clear_source, source,
                                  tlkit_meta)
 from tlkit.grading.judging import SplitError, split_test
+from tlkit.grading.parts import PartsError, split_parts
 
 
 class SolutionError(ValueError):
@@ -13,6 +14,23 @@ class SolutionError(ValueError):
 
 def _where(index: int, cell) -> str:
     return f"cell {index} (id {cell.get('id', '?')})"
+
+
+def _written_problems(where: str, meta: dict, questions: dict[str, int], index: int) -> list[str]:
+    """What is wrong with a written-answer cell's metadata (its id joins the test ids)."""
+    found = []
+    qid, points = meta.get("id"), meta.get("points")
+    if not (isinstance(qid, str) and ID_PATTERN.match(qid)):
+        found.append(f"{where}: written answer needs {META}.id (letters, digits, '-', '_')")
+    elif qid in questions:
+        found.append(f"{where}: duplicate question id {qid!r} (also cell {questions[qid]})")
+    else:
+        questions[qid] = index
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
+        found.append(f"{where}: written answer {qid!r} needs {META}.points (a number >= 0)")
+    if not isinstance(meta.get("rubric", ""), str):
+        found.append(f"{where}: {META}.rubric must be text")
+    return found
 
 
 def problems(nb) -> list[str]:
@@ -28,6 +46,9 @@ def problems(nb) -> list[str]:
                 clear_source(src)
             except MarkerError as exc:
                 found.append(f"{where}: unbalanced solution markers: {exc}")
+        if meta.get("written") is True:
+            found += _written_problems(where, meta, questions, index)
+            continue
         if not meta.get("grade"):
             continue
         if meta.get("grade") is not True:
@@ -47,12 +68,21 @@ def problems(nb) -> list[str]:
         points = meta.get("points")
         if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
             found.append(f"{where}: test cell {qid!r} needs {META}.points (a number >= 0)")
-        try:
-            split_test(src)
-        except SplitError as exc:
-            found.append(f"{where}: test cell {qid!r}: {exc}")
         if not isinstance(meta.get("hidden", False), bool):
             found.append(f"{where}: {META}.hidden must be true or false")
+        parts = []
+        if cell.cell_type == "code" and isinstance(points, (int, float)):
+            try:
+                parts = split_parts(src, float(points), where)
+            except PartsError as exc:
+                found.append(str(exc))
+        # each part is judged on its own (collect in the kernel, verdict in the verifier)
+        for name, part_source in [(p.name, p.source) for p in parts] or [(None, src)]:
+            try:
+                split_test(part_source)
+            except SplitError as exc:
+                what = f"test cell {qid!r}" + (f", part {name!r}" if name else "")
+                found.append(f"{where}: {what}: {exc}")
     if not questions:
         found.append("no graded test cell (metadata tlkit.grade = true)")
     return found

@@ -31,6 +31,9 @@ def add_commands(subparsers) -> None:
                    help="Moodle: also write per-student feedback files in a zip for "
                         "'Upload multiple feedback files in a zip' ('Subir múltiples archivos de "
                         "retroalimentación en un ZIP'): the pages tlkit grade --feedback wrote")
+    f.add_argument("--manual", type=Path, default=None, metavar="CSV",
+                   help="merge the written answers graded by hand (the CSV `tlkit grade "
+                        "--manual` wrote as a template) before filling")
     f.set_defaults(func=run_fill)
 
 
@@ -38,12 +41,15 @@ def run_fill(args: argparse.Namespace) -> int:
     from tlkit.grading.reports.gradebook import read_gradebook
     from tlkit.grading.lms.feedback_zip import feedback_folder, write_moodle_feedback_zip
     from tlkit.grading.lms.worksheet import WorksheetError, fill_worksheet, student_grades
+    from tlkit.grading.reports.manual_grades import ManualError, with_manual
 
     try:
         rows = read_gradebook(args.gradebook)
+        if args.manual is not None:
+            rows = with_manual(rows, args.manual)
         report = fill_worksheet(args.worksheet, rows, args.out, assignment=args.assignment,
                                 column=args.column)
-    except (OSError, KeyError, WorksheetError) as exc:
+    except (OSError, KeyError, WorksheetError, ManualError) as exc:
         detail = f"missing column {exc}" if isinstance(exc, KeyError) else str(exc)
         print(f"tlkit lms fill: {detail}", file=sys.stderr)
         return 2

@@ -58,16 +58,26 @@ class StudentGrade:
                                        top=_num(self.max_points))
         by_status: dict[str, list[str]] = {}
         for row in self.rows:
-            if row["status"] != "passed":
-                by_status.setdefault(row["status"], []).append(row["question"])
+            if row["status"] not in ("passed", "manual", "late"):
+                label = row["question"] + (f" ({row['part']})" if row.get("part") else "")
+                by_status.setdefault(row["status"], []).append(label)
         for status, questions in by_status.items():
             text += COMMENT["status"].format(status=STATUS_COMMENT.get(status, status).capitalize(),
                                              questions=", ".join(questions))
+        for row in self.rows:
+            if row["status"] == "manual":  # a written answer graded by hand, with its comment
+                text += COMMENT["manual"].format(
+                    question=row["question"], points=_num(float(row["points"])),
+                    top=_num(float(row["max_points"])),
+                    comment=COMMENT["manual_comment"].format(comment=row["reason"])
+                    if row.get("reason") else "")
+            elif row["status"] == "late":  # its reason says the days, the rule and the points
+                text += " " + row["reason"]
         flags = {f for row in self.rows for f in str(row.get("flags", "")).split()}
         notes = [FLAG_TEXT[f] for f in FLAG_TEXT if f in flags]
         if notes:
             text += COMMENT["flags"].format(notes="; ".join(notes))
-        if self.late:
+        if self.late and not any(row["status"] == "late" for row in self.rows):
             text += COMMENT["late"]
         return text + COMMENT["detail"]
 

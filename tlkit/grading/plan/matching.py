@@ -8,7 +8,8 @@ the cell they followed, and the hidden tests in their place, in the solution's o
 added before the first given cell are not run (``cells-before-start``). A test runs in two
 places (``judging``): its collect part in the student's kernel, ending in a hand-over of the
 values its verdict reads (plus, for a visible test, the verdict itself, whose result only serves
-to notice a kernel that passes what the verifier fails); its verdict in the verifier.
+to notice a kernel that passes what the verifier fails); its verdict in the verifier. A test
+with partial credit (``parts``) becomes one such step per part, each judged on its own.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Step:
     constants: tuple[tuple[str, str], ...] = ()
     hint: str = ""
     hidden: bool = False
+    part: str | None = None  # partial credit: the part of the test this step runs
 
 
 @dataclass
@@ -154,7 +156,7 @@ def build_plan(assignment: Assignment, cells: list[dict], *, solution_run: bool 
             else:
                 plan.steps.append(Step("student", mine["source"], sol.id))
         elif sol.kind == TEST:
-            plan.steps.append(test_step(sol, known))
+            plan.steps.extend(test_steps(sol, known))
         if sol.kind in (GIVEN, TEST) and not sol.hidden:
             if mine is None:
                 plan.deleted.append(sol.id)
@@ -164,11 +166,22 @@ def build_plan(assignment: Assignment, cells: list[dict], *, solution_run: bool 
     return plan
 
 
-def test_step(sol, known: dict[str, str]) -> Step:
-    """The step of test cell ``sol`` (see module docstring)."""
-    if not sol.source:  # the student's final check rebuilds cells without their source
-        return Step("test", "", sol.id, sol.question, hidden=sol.hidden)
-    parts = split_test(sol.source)
+def test_steps(sol, known: dict[str, str]) -> list[Step]:
+    """The steps of test cell ``sol``: one, or one per part when it gives partial credit
+    (each part its own kernel cell, its verdict judged on its own by the verifier)."""
+    if not sol.parts:
+        return [test_step(sol, known)]
+    return [test_step(sol, known, part.source, part.name) for part in sol.parts]
+
+
+def test_step(sol, known: dict[str, str], source: str | None = None,
+              part: str | None = None) -> Step:
+    """The step of test cell ``sol``, or of its part ``part`` whose source is ``source`` (see
+    module docstring)."""
+    source = sol.source if source is None else source
+    if not source:  # the student's final check rebuilds cells without their source
+        return Step("test", "", sol.id, sol.question, hidden=sol.hidden, part=part)
+    parts = split_test(source)
     names = tuple(n for n in parts.names if n not in known)
     kernel = [parts.collect, HAND_OVER.format(names=names)]
     if not sol.hidden:
@@ -176,4 +189,4 @@ def test_step(sol, known: dict[str, str]) -> Step:
     return Step("test", "\n".join(filter(None, kernel)), sol.id, sol.question,
                 verdict=parts.verdict, names=names,
                 constants=tuple((n, known[n]) for n in parts.names if n in known),
-                hint=parts.hint, hidden=sol.hidden)
+                hint=parts.hint, hidden=sol.hidden, part=part)

@@ -33,7 +33,7 @@ th,td{border-bottom:1px solid #e4e4e4;padding:.3em .6em;text-align:left;vertical
 th{background:#f6f6f6} td.n{text-align:right;font-variant-numeric:tabular-nums}
 .hard{color:#b00020;font-weight:bold} .status-graded{color:#2e7d32}
 .status-invalid,.status-error,.status-wrong-assignment,.status-timeout,
-.status-crashed{color:#b00020}
+.status-crashed{color:#b00020} .status-pending,.status-late{color:#e65100}
 figure{margin:1em 0} figure img{max-width:100%;border:1px solid #eee}
 """
 
@@ -50,6 +50,7 @@ class ReportInput:
     isolation: str = ""
     gradebook: str = ""  # file names relative to the report, linked at the top
     wide: str = ""
+    written: list[tuple[str, str]] = field(default_factory=list)  # (assignment, answers page)
 
 
 def _figure(width: float = 7, height: float = 3.2):
@@ -113,11 +114,16 @@ def seconds_histogram(seconds: list[float]) -> str:
 
 
 def pass_rates(columns: list[str], lines: list[StudentLine]) -> list[dict]:
-    """Per question: students who answered it, how many got full marks, mean points."""
+    """Per question: students who answered it, how many got full marks, mean points. Written
+    answers still to grade by hand (``pending``) count only once graded; a late penalty's
+    column (``late``) is no question."""
     out = []
     for column in columns:
-        took = [l for l in lines if column in l.maxima and l.status not in
-                ("invalid", "wrong-assignment", "error")]
+        asked = [l for l in lines if column in l.maxima]
+        if asked and all(l.statuses.get(column) in ("pending", "late") for l in asked):
+            continue
+        took = [l for l in asked if l.status not in ("invalid", "wrong-assignment", "error")
+                and l.statuses.get(column) not in ("pending", "late")]
         full = [l for l in took if l.maxima[column] and l.points[column] >= l.maxima[column]]
         top = max((l.maxima[column] for l in took), default=0.0)
         mean = statistics.fmean(l.points[column] for l in took) if took else 0.0
@@ -160,7 +166,9 @@ def render(data: ReportInput) -> str:
              f"<h1>{_e(data.title)}</h1>"]
     links = [f'<a href="{html.escape(name)}">{html.escape(label)}</a>'
              for name, label in ((data.gradebook, "gradebook (long)"),
-                                 (data.wide, "gradebook (one row per student)")) if name]
+                                 (data.wide, "gradebook (one row per student)"),
+                                 *((page, f"written answers of {assignment}")
+                                   for assignment, page in data.written)) if name]
     meta = " · ".join(filter(None, [" · ".join(links), _e(data.isolation)]))
     parts.append(f"<p class='meta'>{meta}</p>")
     parts.append("<div class='cards'>" + "".join(

@@ -102,7 +102,11 @@ def build_page(student: str, student_id: str, results: list, assignments: dict,
             title = messages.FEEDBACK_QUESTION.format(
                 title=(test.title if test and test.title else row.question),
                 kind=messages.FEEDBACK_HIDDEN if hidden else messages.FEEDBACK_VISIBLE)
+            if row.part:  # partial credit: each part its own line
+                title += f" · {row.part}"
             hint = test.hint if test and row.status not in ("passed", *NOT_GRADED) else ""
+            if hint and hint in row.reason:  # the verdict already gave it (a quiet failure)
+                hint = ""
             reason = "" if part.problem and row.reason == part.problem else row.reason
             part.questions.append(QuestionLine(row.question, title, row.points, row.max_points,
                                                row.status, reason, hint, hidden))

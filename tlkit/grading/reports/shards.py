@@ -10,14 +10,19 @@ cover the class exactly once and writes one gradebook and one feedback folder.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
 from pathlib import Path
 
 from tlkit.grading.intake.submission import Submission
-from tlkit.grading.reports.gradebook import COLUMNS
+from tlkit.grading.messages import MANUAL_SECTION, MANUAL_TOTAL
+from tlkit.grading.reports.feedback import feedback_stem
+from tlkit.grading.reports.gradebook import COLUMNS, number
+from tlkit.grading.reports.manual_grades import with_manual
 from tlkit.grading.reports.outputs import OutputFolder
+from tlkit.grading.safe_text import markdown_cell
 
 
 class MergeError(RuntimeError):
@@ -62,8 +67,56 @@ def _read_rows(path: Path) -> list[list[str]]:
     return rows[1:]
 
 
-def merge(gradebooks: list[Path], out: Path, feedback_dir: Path | None = None) -> dict:
-    """Merge shard gradebooks (and their feedback) into ``out``; check coverage first."""
+def _hand_graded(rows: list[dict]) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """What merging the manual CSV changed for one student: ``(question, points, comment)``
+    of each hand-graded or late row, and ``(assignment, "got / top")`` totals."""
+    graded = [(row["question"], f"{number(float(row['points']))} / "
+               f"{number(float(row['max_points']))}", row["reason"])
+              for row in rows if row["status"] in ("manual", "late")]
+    by_assignment: dict[str, list[dict]] = {}
+    for row in rows:
+        by_assignment.setdefault(row["assignment"], []).append(row)
+    totals = [(name, f"{number(sum(float(r['points']) for r in items))} / "
+               f"{number(sum(float(r['max_points']) for r in items))}")
+              for name, items in by_assignment.items()]
+    return graded, totals
+
+
+def _hand_graded_section(rows: list[dict]) -> str:
+    """The Markdown section appended to a student's feedback (``.md``)."""
+    graded, totals = _hand_graded(rows)
+    lines = ["", "## " + MANUAL_SECTION, "", "| Pregunta | Puntos | Comentario |",
+             "| --- | --- | --- |"]
+    lines += [f"| {markdown_cell(q)} | {p} | {markdown_cell(c)} |" for q, p, c in graded]
+    for name, score in totals:
+        got, top = score.split(" / ")
+        lines += ["", MANUAL_TOTAL.format(assignment=markdown_cell(name), got=got, top=top)]
+    return "\n".join(lines) + "\n"
+
+
+def _hand_graded_html(rows: list[dict]) -> str:
+    """The same section for the HTML page (inserted before its end)."""
+    graded, totals = _hand_graded(rows)
+    e = html.escape
+    out = [f"<h2>{e(MANUAL_SECTION)}</h2><table><tr><th>Pregunta</th><th>Puntos</th>"
+           "<th>Comentario</th></tr>"]
+    out += [f"<tr><td>{e(q)}</td><td class='n'>{e(p)}</td><td>{e(c)}</td></tr>"
+            for q, p, c in graded]
+    out.append("</table>")
+    for name, score in totals:
+        got, top = score.split(" / ")
+        out.append("<p>" + e(MANUAL_TOTAL.format(assignment=name, got=got, top=top)
+                             .replace("**", "")) + "</p>")
+    return "\n".join(out) + "\n"
+
+
+def merge(gradebooks: list[Path], out: Path, feedback_dir: Path | None = None,
+          manual: Path | None = None) -> dict:
+    """Merge shard gradebooks (and their feedback) into ``out``; check coverage first.
+
+    With ``manual`` (the written answers' CSV), its grades are merged into the rows and the
+    feedback of each student it changed gets a section with them and the new total.
+    """
     manifests = []
     for path in map(Path, gradebooks):
         meta = path.with_name(manifest_name(path.name))
@@ -93,6 +146,21 @@ def merge(gradebooks: list[Path], out: Path, feedback_dir: Path | None = None) -
         raise MergeError(f"students in no shard: {missing[:10]}")
     rows = [row for path, _ in manifests for row in _read_rows(path)]
     rows.sort(key=lambda r: r[0])  # stable: a student's rows keep their order
+    changed: dict[str, list[dict]] = {}
+    if manual is not None:
+        before = [dict(zip(COLUMNS, r)) for r in rows]
+        after = with_manual(before, manual)
+        for old, new in zip(before, after):
+            if (old["points"], old["status"], old["reason"]) != \
+                    (number(float(new["points"])), new["status"], new["reason"]):
+                changed.setdefault(feedback_stem(new["student"], new.get("student_id", "")),
+                                   [])
+        for new in after:
+            stem = feedback_stem(new["student"], new.get("student_id", ""))
+            if stem in changed:
+                changed[stem].append(new)
+        rows = [[number(float(d[c])) if c in ("points", "max_points") else d[c]
+                 for c in COLUMNS] for d in after]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
@@ -111,7 +179,16 @@ def merge(gradebooks: list[Path], out: Path, feedback_dir: Path | None = None) -
                 if file.name in names:
                     raise MergeError(f"feedback file {file.name} comes from two shards")
                 names.add(file.name)
-                target.write(file.name, file.read_bytes())
+                data = file.read_bytes()
+                if file.stem in changed and file.suffix == ".md":
+                    data += _hand_graded_section(changed[file.stem]).encode("utf-8")
+                elif file.stem in changed:  # the HTML page: the section before its end
+                    page = data.decode("utf-8")
+                    cut = page.rfind("<p><small>")
+                    cut = cut if cut >= 0 else page.rfind("</body>")
+                    data = (page[:cut] + _hand_graded_html(changed[file.stem])
+                            + page[cut:]).encode("utf-8")
+                target.write(file.name, data)
                 copied += 1
     isolation = sorted({m["isolation"] for _, m in manifests})
     folder.write(manifest_name(Path(out).name), json.dumps({

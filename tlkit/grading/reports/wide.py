@@ -16,8 +16,10 @@ from pathlib import Path
 from tlkit.files import atomic_write
 from tlkit.grading.safe_text import csv_cell
 
-# A student's status is the most serious of their rows'; passed/failed/unsolved are "graded".
-SERIOUSNESS = ("error", "invalid", "wrong-assignment", "timeout", "crashed")
+# A student's status is the most serious of their rows'; passed/failed/unsolved are "graded",
+# and so is ``manual`` (a written answer graded by hand); ``pending`` (a written answer still to
+# grade by hand) needs the instructor; ``late`` (the penalty row) marks a late submission.
+SERIOUSNESS = ("error", "invalid", "wrong-assignment", "timeout", "crashed", "pending", "late")
 GRADED = "graded"
 FIXED_COLUMNS = ("student", "student_id", "lms", "assignment", "status")
 TAIL_COLUMNS = ("total", "max_total", "grade", "scale", "late", "flags", "feedback")
@@ -75,7 +77,9 @@ class StudentLine:
 
 
 def _column(row, several: bool) -> str:
-    return f"{row.assignment}/{row.question}" if several else row.question
+    """A question's column (``assignment/`` first when several; `` · part`` for partial credit)."""
+    name = f"{row.assignment}/{row.question}" if several else row.question
+    return f"{name} · {row.part}" if getattr(row, "part", "") else name
 
 
 def student_lines(rows: list, feedback: dict[tuple[str, str], str] | None = None
@@ -96,7 +100,8 @@ def student_lines(rows: list, feedback: dict[tuple[str, str], str] | None = None
         if row.reason and row.status not in ("passed",) and row.reason not in line.reasons:
             line.reasons.append(row.reason)
         line.flags += [f for f in str(row.flags).split() if f not in line.flags]
-        line.late = line.late or str(getattr(row, "late", "")) in ("yes", "True", "true")
+        line.late = line.late or row.status == "late" or \
+            str(getattr(row, "late", "")) in ("yes", "True", "true")
         name = "*" if row.question == "*" else _column(row, several)
         if name != "*" and name not in columns:
             columns.append(name)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# ``pending``/``manual``: a written answer, to grade by hand / graded from the manual CSV;
+# ``late``: the row of a late submission's penalty (negative points, see ``late_policy``).
 STATUSES = ("passed", "failed", "unsolved", "timeout", "crashed", "invalid", "wrong-assignment",
-            "error")
+            "error", "pending", "manual", "late")
 
 
 @dataclass(frozen=True)
@@ -25,3 +27,4 @@ class Row:
     lms: str = ""  # moodle, canvas or folder
     attempt: int = 1
     late: str = ""  # "yes" when the platform marked the submission late
+    part: str = ""  # the part of the question (partial credit, ``parts``); "" for all of it

@@ -103,9 +103,11 @@ def _note_cell(step: Step, event: CellRun | None, seen: _Seen, options: GradeOpt
 
 
 def _ladder(event: CellRun | None, verdict: dict, test: SolutionCell, seen: _Seen,
-            run: WorkerRun, index: int, options: GradeOptions) -> tuple[str, float, str]:
-    """``(status, points, reason)`` of one test: the first rung that matches. Sets
-    ``seen.tampered`` when only tampering explains what the kernel reported."""
+            run: WorkerRun, index: int, options: GradeOptions,
+            worth: float) -> tuple[str, float, str]:
+    """``(status, points, reason)`` of one test (or of its part worth ``worth``): the first
+    rung that matches. Sets ``seen.tampered`` when only tampering explains what the kernel
+    reported."""
     mine, hidden = seen.last_student, test.hidden
     quiet = hidden or seen.late  # no student-chosen text in this row
     if event is None:
@@ -122,7 +124,7 @@ def _ladder(event: CellRun | None, verdict: dict, test: SolutionCell, seen: _See
         return "timeout", 0.0, REASONS["test_timeout"].format(seconds=options.timeout_cell)
     if event.status == "ok":
         if verdict.get("status") == "passed":
-            return "passed", test.points, ""
+            return "passed", worth, ""
         if index in run.too_big:
             return "failed", 0.0, REASONS["too_big"]
         if verdict.get("status") == "missing":  # hand_over ran without error, yet nothing came
@@ -185,12 +187,14 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
             continue
         test = tests[step.ref]
         verdict = verdicts.get(index, MISSING)
+        worth = dict(test.graded())[step.part or ""]  # the part's points (partial credit)
         status, points, reason = _overruled(
-            _ladder(event, verdict, test, seen, run, index, options), seen, step, test.hidden)
+            _ladder(event, verdict, test, seen, run, index, options, worth), seen, step,
+            test.hidden)
         if test.hidden and event is not None:
             seen.late = True
-        rows.append(Row(student, assignment.name, test.question, points, test.points, status,
-                        reason, flags))
+        rows.append(Row(student, assignment.name, test.question, points, worth, status,
+                        reason, flags, part=step.part or ""))
     notes, extra_flags = seen.notes, []
     if seen.tampered:
         extra_flags.append("tampered-runtime")

@@ -24,6 +24,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tlkit.grading.cells import MARKDOWN_PLACEHOLDER
 from tlkit.grading.messages import FINAL_CHECK, LABELS, MARKS, agree, plan_sentences
 from tlkit.grading.safe_text import short
 from tlkit.grading.student.own_notebook import NotebookSource, environment, read_own_notebook
@@ -53,10 +54,22 @@ class Report:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     infos: list[str] = field(default_factory=list)
+    written: list[tuple[str, float]] = field(default_factory=list)  # graded by hand
+    unanswered: list[str] = field(default_factory=list)  # written questions still empty
 
     @property
     def visible_points(self) -> tuple[float, float]:
         return (sum(t.points for t in self.tests), sum(t.max_points for t in self.tests))
+
+
+def _parts(src: str) -> list:
+    """The test's parts (partial credit), or none; a malformed split is graded whole."""
+    from tlkit.grading.parts import PartsError, split_parts
+
+    try:
+        return split_parts(src)
+    except PartsError:
+        return []
 
 
 def visible_results(namespace: dict, tests: list, recorded: dict,
@@ -65,6 +78,17 @@ def visible_results(namespace: dict, tests: list, recorded: dict,
     when its cell was edited or deleted (ids in ``rerun``), by running the original now."""
     results = []
     for cell, question, points, src in tests:
+        parts = _parts(src)
+        for part in parts:  # partial credit: one line per part, as the grader scores it
+            if part.name in recorded and cell not in rerun:
+                (status, detail), now = recorded[part.name], False
+            else:
+                (status, detail), now = run_test(namespace, part.name, part.source), True
+            results.append(QuestionResult(f"{question} · {part.name}",
+                                          part.points if status == "passed" else 0.0,
+                                          part.points, status, detail, now))
+        if parts:
+            continue
         if question in recorded and cell not in rerun:
             status, detail = recorded[question]
             now = False
@@ -148,16 +172,32 @@ def check_history(history: list[str], cells: list) -> tuple[list[str], set[str]]
             set(missing))
 
 
+def unanswered(notebook: dict | None, written: list) -> list[str]:
+    """The written questions whose cell is missing or still holds the placeholder (empty when
+    the notebook could not be read: nothing is claimed then)."""
+    if notebook is None:
+        return []
+    texts = {}
+    for cell in notebook.get("cells", []):
+        meta = (cell.get("metadata") or {}).get("tlkit") or {}
+        if meta.get("written") is True:
+            src = cell.get("source", "")
+            texts[meta.get("id")] = "".join(src) if isinstance(src, list) else str(src)
+    return [qid for qid, _ in written
+            if qid not in texts or MARKDOWN_PLACEHOLDER in texts[qid]]
+
+
 def summarise(namespace: dict, assignment: str, *, hidden_points: float, cells: list,
               tests: list, source: NotebookSource | None = None,
-              recorded: dict | None = None) -> Report:
+              recorded: dict | None = None, written: list = ()) -> Report:
     """Check the notebook and collect the visible tests' verdicts; never raises.
 
     ``recorded`` defaults to what ``check`` recorded in this kernel (``selfcheck.RESULTS``).
     """
     from tlkit.grading.selfcheck import RESULTS
 
-    report = Report(assignment, [], float(hidden_points), source or NotebookSource("unknown"))
+    report = Report(assignment, [], float(hidden_points), source or NotebookSource("unknown"),
+                    written=[(str(q), float(p)) for q, p in written])
     untrusted: set[str] = set()
     if source is None:
         try:
@@ -182,6 +222,7 @@ def summarise(namespace: dict, assignment: str, *, hidden_points: float, cells: 
             error=f"{type(exc).__name__}: {short(exc, 80)}"))
     report.tests = visible_results(namespace, tests, RESULTS if recorded is None else recorded,
                                    untrusted)
+    report.unanswered = unanswered(report.source.notebook, report.written)
     return report
 
 
@@ -221,10 +262,17 @@ def render(report: Report) -> str:
     lines = [FINAL_CHECK["title"].format(assignment=report.assignment), ""]
     lines += _table(report.tests) + [""]
     lines.append(FINAL_CHECK["visible"].format(got=_number(got), top=_number(top)))
+    by_hand = sum(points for _, points in report.written)
+    total = top + report.hidden_points + by_hand
     if report.hidden_points:
         lines.append(agree(FINAL_CHECK["hidden"].format(
-            hidden=_number(report.hidden_points), total=_number(top + report.hidden_points)),
-            report.hidden_points))
+            hidden=_number(report.hidden_points), total=_number(total)), report.hidden_points))
+    if report.written:
+        lines.append(agree(FINAL_CHECK["written"].format(
+            points=_number(by_hand), total=_number(total),
+            questions=", ".join(q for q, _ in report.written)), by_hand))
+    if report.unanswered:
+        lines.append(FINAL_CHECK["unanswered"].format(questions=", ".join(report.unanswered)))
     pending = [t.question for t in report.tests if t.status != "passed"]
     if pending:
         lines.append(FINAL_CHECK["pending"].format(questions=", ".join(pending)))
@@ -243,11 +291,11 @@ def render(report: Report) -> str:
 
 
 def check_submission(namespace: dict, assignment: str, *, hidden_points: float = 0,
-                     cells: list = (), tests: list = ()) -> None:
+                     cells: list = (), tests: list = (), written: list = ()) -> None:
     """Print the student's summary before handing in (called by the exercise's last cell)."""
     try:
         text = render(summarise(namespace, assignment, hidden_points=hidden_points,
-                                cells=list(cells), tests=list(tests)))
+                                cells=list(cells), tests=list(tests), written=list(written)))
     except Exception as exc:  # noqa: BLE001 - never a traceback in the student's last cell
         text = FINAL_CHECK["failed"].format(error=f"{type(exc).__name__}: {exc}",
                                             assignment=assignment)
