@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tlkit.grading import cgroup2
+from tlkit.grading.sandbox import cgroup2
 
 ROOT = Path(__file__).resolve().parents[1]
 INTERFACE = {"memory": ("memory.max", "memory.swap.max", "memory.events", "memory.peak"),
@@ -154,7 +154,7 @@ def test_stale_groups_of_dead_graders_are_removed(fake):
 REAL = textwrap.dedent("""
     import os, subprocess, sys, time
     from pathlib import Path
-    from tlkit.grading import cgroup2
+    from tlkit.grading.sandbox import cgroup2
     mount = Path(sys.argv[1])
     tree = cgroup2.locate()
     assert tree is not None and tree.mount == mount, (tree, mount)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tlkit.grading.gradebook import COLUMNS
-from tlkit.grading.shards import MergeError, manifest_name, manifest_text, merge, shard
-from tlkit.grading.submissions import Submission
+from tlkit.grading.reports.gradebook import COLUMNS
+from tlkit.grading.reports.shards import MergeError, manifest_name, manifest_text, merge, shard
+from tlkit.grading.intake.submission import Submission
 
 CLASS = [Submission(name, Path(f"/x/{name}.ipynb")) for name in ("ana", "bea", "carla", "dani")]
 

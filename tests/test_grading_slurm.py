@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from tlkit.grading import sandbox
+from tlkit.grading.sandbox import isolation
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "grading"
 RECIPE = ROOT / "docs" / "recipes" / "grade-slurm.sh"
 TLKIT = ROOT / ".venv" / "bin" / "tlkit"
 GRADE_OPTS = "--timeout-cell 10 --memory 500 --isolation " + (
-    "full" if sandbox.full_isolation_available() else "basic")
+    "full" if isolation.full_isolation_available() else "basic")
 
 
 @pytest.fixture(scope="module")

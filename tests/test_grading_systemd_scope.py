@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import pytest
 
-from tlkit.grading import cgroup2, systemd_scope
+from tlkit.grading.sandbox import cgroup2, systemd_scope
 
 
 @pytest.fixture

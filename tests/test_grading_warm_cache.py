@@ -14,15 +14,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tlkit.grading import sandbox, warm_cache
-from tlkit.grading.grade import Grader, assignments_to_warm, run_grading
+from tlkit.grading.batch.collect import assignments_to_warm
+from tlkit.grading.batch.grader import Grader, run_grading
+from tlkit.grading.intake.solutions import load_assignments
+from tlkit.grading.intake.submission import Submission
 from tlkit.grading.options import GradeOptions, option_default
-from tlkit.grading.solutions import load_assignments
-from tlkit.grading.submissions import Submission
+from tlkit.grading.sandbox import isolation, warm_cache
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
-FULL = sandbox.full_isolation_available()
-NEEDS_FULL = pytest.mark.skipif(not FULL, reason=f"full isolation: {sandbox.missing_for_full()}")
+FULL = isolation.full_isolation_available()
+NEEDS_FULL = pytest.mark.skipif(not FULL, reason=f"full isolation: {isolation.missing_for_full()}")
 OPTIONS = dict(timeout_cell=20, timeout_total=90, memory_mb=1000, jobs=1, isolation="full")
 
 # The given cell: fills the cache when it is empty, and says whether it found it warm.

@@ -88,8 +88,8 @@ def add_commands(subparsers) -> None:
 
 
 def run_assign(args: argparse.Namespace) -> int:
-    from tlkit.grading.assign import assign
-    from tlkit.grading.validate import SolutionError
+    from tlkit.grading.authoring.assign import assign
+    from tlkit.grading.intake.validate import SolutionError
 
     try:
         report = assign(args.solutions, args.exercises, check=args.check)
@@ -116,11 +116,11 @@ def run_assign(args: argparse.Namespace) -> int:
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    from tlkit.grading.grade import GraderError, run_grading
+    from tlkit.grading.batch.grader import GraderError, run_grading
     from tlkit.grading.options import GradeOptions
-    from tlkit.grading.outputs import OutputError
-    from tlkit.grading.shards import parse_shard
-    from tlkit.grading.summary import print_summary
+    from tlkit.grading.reports.outputs import OutputError
+    from tlkit.grading.reports.shards import parse_shard
+    from tlkit.grading.reports.summary import print_summary
 
     try:
         shard = parse_shard(args.shard) if args.shard else None
@@ -136,7 +136,7 @@ def run_grade(args: argparse.Namespace) -> int:
         print(f"tlkit grade: {exc}", file=sys.stderr)
         return 2
     print_summary(batch)
-    from tlkit.grading.lms.detect import describe_paths
+    from tlkit.grading.intake.downloads import describe_paths
 
     for line in describe_paths(args.submissions):  # platform, late, superseded attempts
         print(line)
@@ -149,8 +149,8 @@ def run_grade(args: argparse.Namespace) -> int:
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    from tlkit.grading.outputs import OutputError
-    from tlkit.grading.shards import MergeError, merge
+    from tlkit.grading.reports.outputs import OutputError
+    from tlkit.grading.reports.shards import MergeError, merge
 
     try:
         report = merge(args.gradebooks, args.out, args.feedback)

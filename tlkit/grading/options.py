@@ -1,7 +1,7 @@
 """The options of a grading run and the resource limits of one submission: one source of defaults.
 
 The CLI reads its defaults from :class:`GradeOptions` (``option_default``), the worker and the
-kernel receive :class:`Limits` through ``tlkit.grading.job``; no default is written twice.
+kernel receive :class:`Limits` through ``tlkit.grading.protocol``; no default is written twice.
 """
 
 from __future__ import annotations

@@ -1,0 +1,23 @@
+"""Which assignment a submission answers: its metadata, then its file name, then the only one."""
+
+from __future__ import annotations
+
+from tlkit.grading.intake.solutions import Assignment
+from tlkit.grading.intake.submission import ReadResult, Submission
+
+
+def find_assignment(read: ReadResult, submission: Submission,
+                    assignments: dict[str, Assignment]) -> Assignment | None:
+    """The assignment a submission answers: metadata, then file name, then the only one."""
+    name = (read.metadata.get("tlkit") or {}).get("assignment") if read.metadata else None
+    if isinstance(name, str) and name in assignments:
+        return assignments[name]
+    stem = submission.path.stem
+    if stem in assignments:
+        return assignments[stem]
+    hits = [a for n, a in assignments.items() if n in stem]
+    if len(hits) == 1:
+        return hits[0]
+    if len(assignments) == 1:
+        return next(iter(assignments.values()))
+    return None
