@@ -143,7 +143,7 @@ NOT_IN_COLAB_CHECK = {
     "tests/test_colab.py": "builds its own Python 3.13 environment",
     "tests/test_grading_lms.py": "grades notebooks through the CLI (kernels: the instructor extra)",
     "tests/test_grading_submission_check.py": "runs the real exercises in kernels (frameworks)",
-    "tests/test_grading_cgroup2.py": "the grading host's cgroups (Linux, root): not Colab's road",
+    "tests/test_grading_cgroups.py": "the grading host's cgroups (Linux, root): not Colab's road",
     "tests/test_grading_systemd_scope.py": "the grading host's systemd scopes: not Colab's road",
     "tests/test_grading_merge.py": "the instructor's merge of shards (reports): not Colab's road",
     "tests/test_recipes.py": "lints CI workflows and recipes with the actionlint binary",

@@ -117,10 +117,12 @@ class Grader:
         self.templates: dict[str, Template | None] = {}
         self.template_lock = threading.Lock()
         self.notes: list[str] = []
-        if self.mode == "full" and options.warm_kernels:
+        # Warm kernels and the shared cache enter namespaces and mount overlays: root only.
+        self.warm_root = self.mode == "full" and not isolation.rootless()
+        if self.warm_root and options.warm_kernels:
             self.description += ("; warm kernels: forked into the submission's sandbox from a "
                                  "template that imported TensorFlow or PyTorch once")
-        self.warm_enabled = (self.mode == "full" and options.warm_cache
+        self.warm_enabled = (self.warm_root and options.warm_cache
                              and warm_cache.WarmCache.usable_path(self.root))
         self.warm: dict[str, warm_cache.WarmCache] = {}  # assignment -> its shared cache
 
@@ -132,7 +134,7 @@ class Grader:
 
     def _template_socket(self, assignment: Assignment) -> str | None:
         """The socket of the warm template for this assignment's libraries (started once)."""
-        if self.mode != "full" or not self.options.warm_kernels:
+        if not self.warm_root or not self.options.warm_kernels:
             return None
         kind = kind_of([c.source for c in assignment.cells])
         if kind is None:
@@ -156,11 +158,13 @@ class Grader:
             template = self.templates[kind]
         return str(template.socket) if template is not None else None
 
-    def _uid(self, slot: int) -> int | None:
-        """The slot's throw-away uid: always in full mode; in basic mode when it works."""
-        if os.geteuid() != 0:
+    def _uid(self, number: int) -> int | None:
+        """The submission's own throw-away uid (root): always in full mode; in basic mode when
+        it works. Without root the sandbox's user namespace stands in for it."""
+        if isolation.rootless():
             return None
-        return isolation.slot_uid(slot) if isolation.process_cap_enforced(self.mode) else None
+        return (isolation.submission_uid(number) if isolation.process_cap_enforced(self.mode)
+                else None)
 
     def _files(self, assignment: Assignment) -> list[tuple[str, str]]:
         """(host path, name) of the data files the solution's metadata lists."""
@@ -218,18 +222,20 @@ class Grader:
         files = self._files(assignment)
         slot = self.slots.get()
         try:
-            uid = self._uid(slot)
             with self.lock:
                 self.counter += 1
                 number = self.counter
+            uid = self._uid(number)
             cgroup = None
             template = self._template_socket(assignment)
-            if mode == "full":
+            threads = kernel_threads(options.jobs)
+            if mode in isolation.SANDBOXED:
                 scratch, cwd = INSIDE_SCRATCH, "/"
                 inner = [f"{scratch}/files/{name}" for _, name in files]
-                cgroup = cgroups.SubmissionCgroup(f"tlkit-{os.getpid()}-{uuid.uuid4().hex[:12]}",
-                                                  limits.memory_mb, limits.nproc)
-            else:
+            if mode == "full":
+                cgroup = cgroups.for_submission(f"tlkit-{os.getpid()}-{uuid.uuid4().hex[:12]}",
+                                                limits.memory_mb, limits.nproc, cpus=threads)
+            if mode not in isolation.SANDBOXED:
                 host = self.root / f"{number:05d}"
                 host.mkdir(mode=0o711)
                 scratch, cwd, inner = str(host), str(host), [src for src, _ in files]
@@ -238,7 +244,7 @@ class Grader:
                       isolation=mode, limits=limits, uid=uid, files=tuple(inner),
                       template_socket=INSIDE_SOCKET if template else None)
             command = worker_command(mode, files, job, template)
-            env = sandbox_env(scratch, kernel_threads(options.jobs))
+            env = sandbox_env(scratch, threads)
             cache = self.warm.get(assignment.name) if mode == "full" else None
             if cache is not None and (warming or cache.sealed):
                 command, env = cache.wrap(command, env, writable=warming, size_mb=limits.disk_mb)
@@ -248,7 +254,7 @@ class Grader:
             finally:
                 if cgroup is not None:
                     cgroup.kill_and_remove()  # already done unless run_worker failed early
-                if mode != "full":
+                if mode not in isolation.SANDBOXED:
                     shutil.rmtree(scratch, ignore_errors=True)
         finally:
             self.slots.put(slot)

@@ -225,3 +225,40 @@ def test_the_v2_code_path_on_a_real_cgroup2_mount(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     print(result.stdout)
     assert "killed them with cgroup.kill" in result.stdout
+
+
+# -- the facade: v1 here (root), nested in the grader's own groups, with a CPU quota ------------
+
+def test_v1_groups_are_nested_in_the_callers_and_carry_a_cpu_quota():
+    from tlkit.grading.sandbox import cgroups
+
+    if cgroups.backend() != "v1":
+        pytest.skip(f"not a cgroup v1 host with root (backend: {cgroups.backend() or 'none'})")
+    name = f"tlkit-{os.getpid()}-test"
+    group = cgroups.for_submission(name, memory_mb=300, nproc=16, cpus=1.5)
+    try:
+        assert group.folders[0] == cgroups.v1_base("memory") / name
+        assert group.folders[0].parent == cgroups.v1_base("memory")
+        memory = group.folders[0]
+        assert int((memory / "memory.limit_in_bytes").read_text()) == 300 * 2**20
+        assert int((group.folders[1] / "pids.max").read_text()) == 16
+        cpu = group.folders[2:]  # memory, pids, then cpu when the host mounts it
+        if cpu:
+            period = int((cpu[0] / "cpu.cfs_period_us").read_text())
+            assert int((cpu[0] / "cpu.cfs_quota_us").read_text()) == int(1.5 * period)
+        proc = subprocess.Popen(["sleep", "300"], preexec_fn=group.attach_self)
+        for folder in group.folders:
+            assert str(proc.pid) in (folder / "cgroup.procs").read_text().split()
+    finally:
+        group.kill_and_remove()
+    proc.wait(timeout=10)
+    assert not any(f.exists() for f in group.folders)
+
+
+def test_v1_base_reads_the_callers_group_per_controller():
+    from tlkit.grading.sandbox import cgroups
+
+    text = "12:pids:/slurm/job_7\n4:memory:/slurm/job_7/step_0\n3:cpu,cpuacct:/\n0::/\n"
+    assert cgroups.v1_base("memory", text) == cgroups.ROOT / "memory/slurm/job_7/step_0"
+    assert cgroups.v1_base("pids", text) == cgroups.ROOT / "pids/slurm/job_7"
+    assert cgroups.v1_base("cpu", text) == cgroups.ROOT / "cpu"
