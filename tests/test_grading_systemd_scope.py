@@ -47,7 +47,24 @@ def test_delegation_is_read_from_systemds_xattr(tree):
     assert systemd_scope.is_delegated(tree.base)
 
 
+def test_only_the_tlkit_grade_command_re_runs_itself(tree, monkeypatch):
+    monkeypatch.setattr(systemd_scope.cgroup2, "locate", lambda: tree)
+    monkeypatch.setattr(systemd_scope, "reason_to_enter", lambda t: "not delegated")
+    monkeypatch.setattr(systemd_scope, "probe", lambda user: "")
+    ran = []
+    monkeypatch.setattr(systemd_scope.os, "execvpe", lambda *a: ran.append(a))
+    monkeypatch.setattr(systemd_scope.sys, "argv", ["pytest", "tests"])
+    systemd_scope.enter_if_needed()
+    assert ran == []  # an in-process caller is never replaced
+    monkeypatch.setattr(systemd_scope.sys, "argv", ["tlkit", "grade", "entregas tarde/"])
+    systemd_scope.enter_if_needed()
+    (program, argv, env), = ran
+    assert program == "systemd-run" and argv[-2:] == ["grade", "entregas tarde/"]
+    assert "Delegate=yes" in argv and env[systemd_scope.MARK] == "1"
+
+
 def test_a_failed_probe_is_a_note_and_the_grader_goes_on(tree, monkeypatch):
+    monkeypatch.setattr(systemd_scope.sys, "argv", ["tlkit", "grade", "x"])
     monkeypatch.setattr(systemd_scope.cgroup2, "locate", lambda: tree)
     monkeypatch.setattr(systemd_scope, "reason_to_enter", lambda t: "not delegated")
     monkeypatch.setattr(systemd_scope, "probe", lambda user: "Failed to connect to bus")

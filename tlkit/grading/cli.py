@@ -38,6 +38,9 @@ def add_commands(subparsers) -> None:
                    help="folder for per-student Markdown feedback")
     g.add_argument("-j", "--jobs", type=int, default=default("jobs"),
                    help="submissions graded in parallel")
+    g.add_argument("--run-id", default="", metavar="ID",
+                   help="the run's id, written in the manifest: merge-grades refuses shards of "
+                        "different runs (give every shard of one run the same id)")
     g.add_argument("--shard", default=None, metavar="I/N",
                    help="grade only share I of N (1-based) of the sorted students; merge the "
                         "shards with `tlkit merge-grades`")
@@ -84,6 +87,8 @@ def add_commands(subparsers) -> None:
     m.add_argument("gradebooks", nargs="+", type=Path, help="gradebook CSV of each shard")
     m.add_argument("--out", type=Path, required=True, help="merged gradebook CSV")
     m.add_argument("--feedback", type=Path, default=None, help="merged feedback folder")
+    m.add_argument("--run-id", default=None,
+                   help="merge only shards graded with this --run-id (the recipes pass theirs)")
     m.set_defaults(func=run_merge)
 
 
@@ -117,6 +122,8 @@ def run_assign(args: argparse.Namespace) -> int:
 
 def run_grade(args: argparse.Namespace) -> int:
     from tlkit.grading.batch.grader import GraderError, run_grading
+    from tlkit.grading.safe_text import terminal
+    from tlkit.grading.sandbox.systemd_scope import enter_if_needed
     from tlkit.grading.options import GradeOptions
     from tlkit.grading.reports.outputs import OutputError
     from tlkit.grading.reports.shards import parse_shard
@@ -130,32 +137,37 @@ def run_grade(args: argparse.Namespace) -> int:
             disk_mb=args.disk, jobs=max(1, args.jobs), isolation=args.isolation,
             allow_weaker=args.allow_weaker, warm_kernels=args.warm_kernels,
             warm_cache=args.warm_cache, keep_warm_cache=args.keep_warm_cache)
+        enter_if_needed(lambda text: print(text, file=sys.stderr))
         batch = run_grading(args.submissions, args.solutions, out=args.out,
-                            feedback_dir=args.feedback, options=options, shard_spec=shard)
+                            feedback_dir=args.feedback, options=options, shard_spec=shard,
+                            run_id=args.run_id)
     except (GraderError, OutputError, ValueError) as exc:
-        print(f"tlkit grade: {exc}", file=sys.stderr)
+        print(f"tlkit grade: {terminal(str(exc))}", file=sys.stderr)
         return 2
     print_summary(batch)
     from tlkit.grading.intake.downloads import describe_paths
 
     for line in describe_paths(args.submissions):  # platform, late, superseded attempts
-        print(line)
+        print(terminal(line))
     broken = [r for r in batch.results if any(row.status == "error" for row in r.rows)]
-    if broken or batch.warnings:
+    if broken:
         print(f"tlkit grade: the grader failed on {len(broken)} submission(s) "
-              "(status 'error' in the gradebook)", file=sys.stderr)
-        return 1
-    return 0
+              "(status 'error' in the gradebook; the other rows are complete)", file=sys.stderr)
+    if batch.warnings:
+        print(f"tlkit grade: {len(batch.warnings)} warning(s) above (e.g. a control run that "
+              "lost points)", file=sys.stderr)
+    return 1 if broken or batch.warnings else 0
 
 
 def run_merge(args: argparse.Namespace) -> int:
+    from tlkit.grading.safe_text import terminal
     from tlkit.grading.reports.outputs import OutputError
     from tlkit.grading.reports.shards import MergeError, merge
 
     try:
-        report = merge(args.gradebooks, args.out, args.feedback)
+        report = merge(args.gradebooks, args.out, args.feedback, run_id=args.run_id)
     except (MergeError, OutputError, OSError, ValueError) as exc:
-        print(f"tlkit merge-grades: {exc}", file=sys.stderr)
+        print(f"tlkit merge-grades: {terminal(str(exc))}", file=sys.stderr)
         return 2
     print(f"merged {report['shards']} shard(s): {report['students']} students, "
           f"{report['rows']} rows, {report['feedback']} feedback file(s) -> {args.out}")

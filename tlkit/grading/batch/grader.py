@@ -9,6 +9,8 @@ worker itself is ``inside``), ``scoring`` (rows), ``reports`` (gradebook, feedba
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import queue
 import shutil
@@ -20,6 +22,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tlkit.files import Busy, FileLock
 from tlkit.grading import messages
 from tlkit.grading.batch.collect import assignment_names, assignments_to_warm, one_per_assignment
 from tlkit.grading.intake.discover import discover
@@ -125,8 +128,11 @@ class Grader:
         self.warm_enabled = (self.warm_root and options.warm_cache
                              and warm_cache.WarmCache.usable_path(self.root))
         self.warm: dict[str, warm_cache.WarmCache] = {}  # assignment -> its shared cache
+        self.kept_lock: FileLock | None = None  # held on --keep-warm-cache while this run lives
 
     def close(self) -> None:
+        if self.kept_lock is not None:
+            self.kept_lock.release()
         for template in self.templates.values():
             if template is not None:
                 template.stop()
@@ -378,6 +384,15 @@ class Grader:
             return None
         folder = Path(self.options.keep_warm_cache).absolute()
         problem = warm_cache.kept_folder_problem(folder)
+        if not problem:
+            # One grader at a time: another run's clean-up would delete a folder this one mounts.
+            try:
+                if not folder.exists():
+                    folder.mkdir(mode=0o700, parents=True)
+                    os.chmod(folder, 0o700)
+                self.kept_lock = FileLock(folder, "--keep-warm-cache")
+            except (Busy, OSError) as exc:
+                problem = str(exc)
         if problem:
             self.notes.append(f"--keep-warm-cache {folder}: {problem}; caches are not kept "
                               f"or reused")
@@ -428,8 +443,11 @@ class Grader:
 
 def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = None,
                 feedback_dir: Path | None = None, options: GradeOptions | None = None,
-                shard_spec: tuple[int, int] | None = None) -> Batch:
-    """Grade every submission under ``paths``; write the gradebook, feedback and manifest."""
+                shard_spec: tuple[int, int] | None = None, run_id: str = "") -> Batch:
+    """Grade every submission under ``paths``; write the gradebook, feedback and manifest.
+
+    ``run_id`` names the run in the manifest: ``merge-grades`` merges only shards of one run.
+    """
     options = options or GradeOptions()
     solutions_dir = Path(solutions_dir)
     if not solutions_dir.is_dir():
@@ -446,6 +464,24 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
     submissions, notes, flags = one_per_assignment(submissions, assignments)
     out_folder = OutputFolder(Path(out).parent) if out is not None else None
     feedback_folder = OutputFolder(feedback_dir) if feedback_dir is not None else None
+    with contextlib.ExitStack() as held:  # two graders on one --out or --feedback: one refused
+        try:
+            if out_folder is not None:
+                held.enter_context(FileLock(Path(out_folder.real) / f".{Path(out).name}.lock",
+                                            "the gradebook"))
+            if feedback_folder is not None:
+                held.enter_context(FileLock(feedback_folder.real, "the feedback folder"))
+        except Busy as exc:
+            raise GraderError(str(exc)) from exc
+        batch = _grade_and_write(everyone, submissions, notes, flags, assignments, solutions_dir,
+                                 options, (index, count), out, out_folder, feedback_dir,
+                                 feedback_folder, run_id)
+    return batch
+
+
+def _grade_and_write(everyone, submissions, notes, flags, assignments, solutions_dir, options,
+                     spec, out, out_folder, feedback_dir, feedback_folder, run_id) -> Batch:
+    """Grade, then write the feedback, the gradebook and its manifest (outputs locked)."""
     grader = Grader(assignments, solutions_dir, options)
     try:
         results, warm_runs, warm_notes = grader.run(
@@ -459,11 +495,14 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
         _, failed = write_feedback(results, feedback_folder)
         batch.warnings += [f"feedback not written for {item}" for item in failed]
     if out_folder is not None:
-        out_folder.write(Path(out).name, gradebook_text(rows_with_submission(results)))
+        text = gradebook_text(rows_with_submission(results))
+        out_folder.write(Path(out).name, text)
+        versions = {name: hashlib.sha256(a.path.read_bytes()).hexdigest()[:16]
+                    for name, a in sorted(assignments.items())}
         out_folder.write(shards.manifest_name(Path(out).name), shards.manifest_text(
-            everyone, (index, count), Path(out).name,
+            everyone, spec, Path(out).name,
             os.path.relpath(feedback_dir, Path(out).parent) if feedback_dir else None,
-            grader.description))
+            grader.description, run_id=run_id, versions=versions, gradebook_text=text))
     return batch
 
 

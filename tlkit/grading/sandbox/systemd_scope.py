@@ -77,7 +77,13 @@ def self_command() -> list[str]:
 
 def enter_if_needed(note=print) -> None:
     """Re-run this command in a delegated scope when systemd manages our cgroup (never returns
-    then); otherwise return, after a note when a scope was needed but could not be made."""
+    then); otherwise return, after a note when a scope was needed but could not be made.
+
+    Only the ``tlkit grade`` command re-runs itself (``sys.argv`` is then its own); a program
+    that calls the CLI or the API in-process (tests, notebooks) is never replaced.
+    """
+    if sys.argv[1:2] != ["grade"]:
+        return
     reason = reason_to_enter(cgroup2.locate())
     if not reason:
         return
