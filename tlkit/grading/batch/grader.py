@@ -39,7 +39,7 @@ from tlkit.grading.reports.feedback import write_feedback
 from tlkit.grading.reports.gradebook import gradebook_text, rows_with_submission
 from tlkit.grading.reports.outputs import OutputFolder
 from tlkit.grading.sandbox import bwrap, cgroups, isolation, warm_cache
-from tlkit.grading.sandbox.environment import kernel_threads, sandbox_env
+from tlkit.grading.sandbox.environment import kernel_threads, sandbox_env, usable_cpus
 from tlkit.grading.sandbox.supervise import run_worker, worker_command
 from tlkit.grading.sandbox.templates import Template, kind_of
 from tlkit.grading.scoring import score
@@ -239,8 +239,11 @@ class Grader:
                 scratch, cwd = INSIDE_SCRATCH, "/"
                 inner = [f"{scratch}/files/{name}" for _, name in files]
             if mode == "full":
+                # Its own cpu group: a fork storm competes as one group, at equal weight with
+                # each neighbour, and never beyond the CPUs this grader was given.
                 cgroup = cgroups.for_submission(f"tlkit-{os.getpid()}-{uuid.uuid4().hex[:12]}",
-                                                limits.memory_mb, limits.nproc, cpus=threads)
+                                                limits.memory_mb, limits.nproc,
+                                                cpus=usable_cpus())
             if mode not in isolation.SANDBOXED:
                 host = self.root / f"{number:05d}"
                 host.mkdir(mode=0o711)

@@ -73,6 +73,17 @@ def missing() -> str:
     return f"cgroup v1: {v1}; cgroup v2: {v2}"
 
 
+def controllers() -> set[str]:
+    """The budgets a submission gets here (``memory``, ``pids``, ``cpu``)."""
+    kind = backend()
+    if kind == "v2":
+        return cgroup2.locate().enabled() & set(cgroup2.WANTED)
+    if kind == "v1":
+        return {"memory", "pids"} | ({"cpu"} if (v1_base("cpu") / "cpu.cfs_quota_us").exists()
+                                     else set())
+    return set()
+
+
 def describe() -> str:
     """Which cgroups a run uses, for the isolation line."""
     kind = backend()

@@ -110,8 +110,11 @@ def describe(mode: str, limits: Limits) -> str:
     if mode == "full":
         who = ("rootless: a user namespace per submission (one mapped uid, fresh keyrings)"
                if rootless() else "a fresh throw-away uid and keyring per submission")
+        cpu = ("its own cpu group (equal weight, at most the grader's CPUs)"
+               if "cpu" in cgroups.controllers()
+               else "no CPU budget (cpu controller not delegated)")
         return (f"full: {sandbox}, {cgroups.describe()}: memory {limits.memory_mb} MB (no "
-                f"swap) for the whole tree, pids {limits.nproc}, a CPU quota; {who}")
+                f"swap) for the whole tree, pids {limits.nproc}, {cpu}; {who}")
     if mode == "rootless":
         return (f"rootless: {sandbox}, a user namespace per submission (one mapped uid, fresh "
                 "keyrings); NO whole-tree budgets (no delegated cgroup: "
