@@ -42,7 +42,9 @@ def test_cpu_max_is_a_quota_of_the_given_cpus():
 def test_limit_files_only_for_enabled_controllers():
     everything = cgroup2.limit_files({"memory", "pids", "cpu"}, 512, 64, 1)
     assert everything == {"memory.max": str(512 * 2**20), "memory.swap.max": "0",
-                          "pids.max": "64", "cpu.max": "100000 100000"}
+                          "pids.max": "64", "cpu.max": "100000 100000", "cpu.weight": "100"}
+    assert cgroup2.cpu_weight(2) == 200 and cgroup2.cpu_weight(0.4) == 100
+    assert cgroup2.cpu_weight(512) == 10000
     assert cgroup2.limit_files({"pids"}, 512, 64, 1) == {"pids.max": "64"}
     assert cgroup2.limit_files({"memory", "pids", "cpu"}, 0, 0, 0) == {}
 
@@ -114,6 +116,7 @@ def test_a_fake_tree_nested_under_the_callers_group_gets_every_budget(fake):
     assert (group.folder / "memory.swap.max").read_text() == "0"
     assert (group.folder / "pids.max").read_text() == "32"
     assert (group.folder / "cpu.max").read_text() == "100000 100000"
+    assert (group.folder / "cpu.weight").read_text() == "100"
     assert group.swap_capped
     (group.folder / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 2\n")
     (group.folder / "memory.peak").write_text(str(150 * 2**20))
@@ -246,6 +249,7 @@ def test_v1_groups_are_nested_in_the_callers_and_carry_a_cpu_quota():
         if cpu:
             period = int((cpu[0] / "cpu.cfs_period_us").read_text())
             assert int((cpu[0] / "cpu.cfs_quota_us").read_text()) == int(1.5 * period)
+            assert int((cpu[0] / "cpu.shares").read_text()) == 2048
         proc = subprocess.Popen(["sleep", "300"], preexec_fn=group.attach_self)
         for folder in group.folders:
             assert str(proc.pid) in (folder / "cgroup.procs").read_text().split()

@@ -135,7 +135,14 @@ def limit_files(enabled: set[str], memory_mb: int, nproc: int, cpus: float) -> d
         files["pids.max"] = str(nproc)
     if "cpu" in enabled and cpus:
         files["cpu.max"] = cpu_max(cpus)
+        files["cpu.weight"] = str(cpu_weight(cpus))
     return files
+
+
+def cpu_weight(cpus: float) -> int:
+    """``cpu.weight`` worth ``cpus`` ordinary processes (100 each): the group competes with the
+    rest of the machine as the CPUs it may use, and a fork storm inside it gets no more."""
+    return min(10000, 100 * max(1, round(cpus)))
 
 
 def _make_group(path: Path) -> None:

@@ -141,6 +141,8 @@ class SubmissionCgroupV1:
         if cpus and len(self.folders) > 2:
             period = int((self.folders[2] / "cpu.cfs_period_us").read_text())
             _write(self.folders[2] / "cpu.cfs_quota_us", str(max(1000, int(cpus * period))))
+            # worth ``cpus`` ordinary processes (1024 each), as cgroup2.cpu_weight
+            _write(self.folders[2] / "cpu.shares", str(1024 * max(1, round(cpus))))
         if memory_mb:
             limit = str(memory_mb * 1024 * 1024)
             _write(memory / "memory.limit_in_bytes", limit)

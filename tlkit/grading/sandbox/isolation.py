@@ -110,7 +110,7 @@ def describe(mode: str, limits: Limits) -> str:
     if mode == "full":
         who = ("rootless: a user namespace per submission (one mapped uid, fresh keyrings)"
                if rootless() else "a fresh throw-away uid and keyring per submission")
-        cpu = ("its own cpu group (equal weight, at most the grader's CPUs)"
+        cpu = ("its own cpu group (weight and quota: the grader's CPUs)"
                if "cpu" in cgroups.controllers()
                else "no CPU budget (cpu controller not delegated)")
         return (f"full: {sandbox}, {cgroups.describe()}: memory {limits.memory_mb} MB (no "
