@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tlkit import cli
-from tlkit.grading.batch.grader import grade
+from tlkit.grading.batch.run import grade
 from tlkit.grading.inside.worker import write_kernelspec
 from tlkit.grading.intake.discover import discover
 from tlkit.grading.options import GradeOptions, Limits
@@ -24,6 +24,8 @@ from tlkit.grading.reports.shards import parse_shard, shard
 from tlkit.grading.sandbox import isolation
 from tlkit.grading.sandbox.environment import sandbox_env
 from tlkit.grading.scoring.row import Row
+
+pytestmark = pytest.mark.kernel  # grades through sandboxed kernels (docs/grading.md)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 SOLUTIONS = FIXTURES / "solutions"
@@ -343,7 +345,7 @@ def test_grader_errors_exit_nonzero(tmp_path, capsys):
 
 
 def test_grader_failure_on_a_submission_exits_one(tmp_path, monkeypatch, capsys):
-    from tlkit.grading.batch import grader as grade_module
+    from tlkit.grading.batch import one_submission as grade_module
 
     def broken(*args, **kwargs):
         raise RuntimeError("worker could not start")
@@ -367,24 +369,6 @@ def test_job_crosses_the_process_boundary_through_one_serialiser():
     assert limits_from_json(dumps(job.limits)) == job.limits
     with pytest.raises(TypeError):  # an unknown key is an error, not silently dropped
         limits_from_json('{"memory_mb": 1, "memroy_mb": 2}')
-
-
-def test_cli_defaults_come_from_the_options_type():
-    import argparse
-
-    from tlkit.grading.cli import add_commands
-    from tlkit.grading.options import option_default
-
-    root = argparse.ArgumentParser()
-    add_commands(root.add_subparsers())
-    args = root.parse_args(["grade", "x.ipynb"])
-    defaults = GradeOptions()
-    assert (args.timeout_cell, args.timeout_given, args.timeout_total, args.memory,
-            args.max_procs, args.disk, args.jobs, args.isolation, args.allow_weaker) == (
-        defaults.timeout_cell, defaults.timeout_given, defaults.timeout_total,
-        defaults.memory_mb, defaults.nproc, defaults.disk_mb, defaults.jobs,
-        defaults.isolation, defaults.allow_weaker)
-    assert option_default("memory_mb") == Limits().memory_mb
 
 
 def test_kernel_environment_and_kernelspec(tmp_path, monkeypatch):

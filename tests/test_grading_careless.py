@@ -112,7 +112,7 @@ def test_a_kept_warm_cache_in_use_is_left_alone(tmp_path):
         grader = Grader(load_assignments(SOLUTIONS), SOLUTIONS,
                         GradeOptions(isolation="basic", keep_warm_cache=str(kept)))
         try:
-            assert grader._kept_folder() is None
+            assert grader.caches.kept is None
             assert any("in use by another run" in note for note in grader.notes)
         finally:
             grader.close()
@@ -122,7 +122,7 @@ def test_a_kept_warm_cache_in_use_is_left_alone(tmp_path):
     grader = Grader(load_assignments(SOLUTIONS), SOLUTIONS,
                     GradeOptions(isolation="basic", keep_warm_cache=str(kept)))
     try:
-        assert grader._kept_folder() == kept  # free again: used
+        assert grader.caches.kept == kept  # free again: used
     finally:
         grader.close()
 

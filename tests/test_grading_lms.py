@@ -19,6 +19,8 @@ from tlkit.grading.intake.moodle import parse_entry
 from tlkit.grading.lms.worksheet import fill_worksheet
 from tlkit.grading.reports.gradebook import read_gradebook
 
+pytestmark = pytest.mark.kernel  # grades through sandboxed kernels (docs/grading.md)
+
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 SOLUTIONS = FIXTURES / "solutions"
 SUBS = FIXTURES / "submissions"

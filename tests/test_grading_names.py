@@ -18,6 +18,8 @@ from tlkit.grading.reports.outputs import OutputError, OutputFolder
 from tlkit.grading.safe_text import csv_cell, file_stem
 from tlkit.grading.sandbox import isolation
 
+pytestmark = pytest.mark.kernel  # grades through sandboxed kernels (docs/grading.md)
+
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 SOLUTIONS = FIXTURES / "solutions"
 SUBMISSIONS = FIXTURES / "submissions"

@@ -17,6 +17,8 @@ from tlkit import cli
 from tlkit.grading.reports.shards import MergeError, merge
 from tlkit.grading.sandbox import isolation
 
+pytestmark = pytest.mark.kernel  # grades through sandboxed kernels (docs/grading.md)
+
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 SOLUTIONS = FIXTURES / "solutions"
 SUBMISSIONS = FIXTURES / "submissions"

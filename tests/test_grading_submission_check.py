@@ -226,6 +226,7 @@ def _call_arguments(nb) -> dict:
     return captured
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("edit", [False, True])
 def test_cell_runs_in_a_real_kernel(tmp_path, edit):
     """One Jupyter kernel: the cell finds its saved notebook in the working folder."""
@@ -247,6 +248,7 @@ def _execute(nb, folder: Path, name: str, timeout: int) -> str:
     return "".join(o.get("text", "") for o in nb.cells[-1].outputs)
 
 
+@pytest.mark.kernel
 @pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.parametrize("solution", REAL, ids=[p.stem for p in REAL])

@@ -22,7 +22,8 @@ from tlkit.grading.sandbox.environment import kernel_threads
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 FULL = isolation.full_isolation_available()
-pytestmark = pytest.mark.skipif(not FULL, reason=f"full isolation: {isolation.missing_for_full()}")
+pytestmark = [pytest.mark.kernel, pytest.mark.skipif(
+    not FULL, reason=f"full isolation: {isolation.missing_for_full()}")]
 
 SNAPSHOT = '''import os, socket, sys
 PRECARGADO = "numpy" in sys.modules  # the template imported it; a cold kernel has not

@@ -22,7 +22,7 @@ def __getattr__(name: str):
 
         return assign
     if name in ("grade", "run_grading"):
-        from tlkit.grading.batch import grader
+        from tlkit.grading.batch import run
 
-        return getattr(grader, name)
+        return getattr(run, name)
     raise AttributeError(f"module 'tlkit.grading' has no attribute {name!r}")

@@ -15,6 +15,7 @@ from nbformat.v4 import new_code_cell
 
 from tlkit.grading.cells import (GIVEN, META, SOLUTION, SUBMISSION_CHECK_FLAG, SUBMISSION_CHECK_ID,
                                  TEST, checksum, kind, source, tlkit_meta)
+from tlkit.grading.safe_text import short
 
 HEADER = (
     "# Comprobación final antes de entregar (celda generada por `tlkit assign`: no la cambies).\n"
@@ -28,7 +29,7 @@ def _label(src: str) -> str:
     for line in src.splitlines():
         text = line.strip()
         if text and not text.startswith("#"):
-            return text if len(text) <= 48 else text[:47] + "…"
+            return short(text, 48)
     return "(celda vacía)"
 
 

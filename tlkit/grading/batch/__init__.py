@@ -1,1 +1,1 @@
-"""The grader host, the whole run: collect the submissions once, schedule them, warm caches, control runs."""
+"""The grader host, the whole run: collect once, schedule, warm caches, control runs."""

@@ -1,52 +1,57 @@
-"""Collect a run's submissions once: one notebook per student and assignment, what to warm up."""
+"""Collect a run's submissions once: each read and identified once, one notebook per student and
+assignment, and the assignments worth a warm-up."""
 
 from __future__ import annotations
 
-from tlkit.grading.intake.identify import find_assignment
-from tlkit.grading.intake.submission import Submission, read_submission
+from dataclasses import replace
+
+from tlkit.grading.intake.identify import Entry, identify
+from tlkit.grading.intake.solutions import Assignment
+from tlkit.grading.intake.submission import Submission
 from tlkit.grading.messages import DUPLICATE
 from tlkit.grading.sandbox import warm_cache
 
 
-def assignment_names(submissions: list[Submission], assignments) -> list[tuple[Submission, str]]:
-    """(submission, assignment name) for the readable submissions that answer an assignment."""
-    found = []
-    for sub in submissions:
-        read = read_submission(sub.path)
-        assignment = None if read.problem else find_assignment(read, sub, assignments)
-        if assignment is not None:
-            found.append((sub, assignment.name))
-    return found
+def collect(submissions: list[Submission], assignments: dict[str, Assignment]) -> list[Entry]:
+    """Every submission read and identified once, then one per student and assignment."""
+    return one_per_assignment([identify(sub, assignments) for sub in submissions])
 
 
-def assignments_to_warm(submissions: list[Submission], assignments) -> list[str]:
-    """The assignments handed in by at least ``warm_cache.MIN_SUBMISSIONS`` readable
-    submissions (below that, the warm-up would cost what it saves), sorted."""
-    counts: dict[str, int] = {}
-    for _, name in assignment_names(submissions, assignments):
-        counts[name] = counts.get(name, 0) + 1
-    return sorted(n for n, k in counts.items() if k >= warm_cache.MIN_SUBMISSIONS)
-
-
-def one_per_assignment(submissions: list[Submission], assignments) -> tuple[list, dict, dict]:
-    """Keep one notebook per student and assignment; notes and flags for the kept ones.
+def one_per_assignment(entries: list[Entry]) -> list[Entry]:
+    """Keep one notebook per student and assignment; the kept one's notes and flags say so.
 
     Preference: a readable notebook, then one named after the assignment, then the shortest
     path, then the first in sorted order (deterministic).
     """
-    groups: dict[tuple[str, str], list[tuple[bool, Submission]]] = {}
-    for sub in submissions:
-        read = read_submission(sub.path)
-        found = find_assignment(read, sub, assignments)
-        key = (sub.student, found.name if found else f"?{sub.path}")
-        groups.setdefault(key, []).append((bool(read.problem), sub))
-    kept, notes, flags = [], {}, {}
+    groups: dict[tuple[str, str], list[Entry]] = {}
+    for entry in entries:
+        sub = entry.submission
+        name = entry.assignment.name if entry.assignment else f"?{sub.path}"
+        groups.setdefault((sub.student, name), []).append(entry)
+    kept = []
     for (_, name), items in groups.items():
-        subs = [s for _, s in sorted(items, key=lambda item: (
-            item[0], item[1].path.stem != name, len(str(item[1].path)), str(item[1].path)))]
-        kept.append(subs[0])
-        if len(subs) > 1:
-            others = ", ".join(f"«{s.path.name}»" for s in subs[1:])
-            notes[subs[0]] = [DUPLICATE.format(chosen=subs[0].path.name, others=others)]
-            flags[subs[0]] = ["duplicate-submission"]
-    return sorted(kept), notes, flags
+        items = sorted(items, key=lambda e: (bool(e.read.problem), e.submission.path.stem != name,
+                                             len(str(e.submission.path)), str(e.submission.path)))
+        first, others = items[0], items[1:]
+        if others:
+            left = ", ".join(f"«{e.submission.path.name}»" for e in others)
+            first = replace(first, notes=(DUPLICATE.format(
+                chosen=first.submission.path.name, others=left),),
+                flags=("duplicate-submission",))
+        kept.append(first)
+    return sorted(kept, key=lambda e: e.submission)
+
+
+def gradable(entries: list[Entry]) -> dict[Submission, str]:
+    """Submission → the assignment it answers, for the readable ones that answer one."""
+    return {e.submission: e.assignment.name for e in entries
+            if e.assignment is not None and not e.read.problem}
+
+
+def assignments_to_warm(entries: list[Entry]) -> list[str]:
+    """The assignments handed in by at least ``warm_cache.MIN_SUBMISSIONS`` readable
+    submissions (below that, the warm-up would cost what it saves), sorted."""
+    counts: dict[str, int] = {}
+    for name in gradable(entries).values():
+        counts[name] = counts.get(name, 0) + 1
+    return sorted(n for n, k in counts.items() if k >= warm_cache.MIN_SUBMISSIONS)

@@ -15,7 +15,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 
-from tlkit.grading.protocol import Job
+from tlkit.grading.protocol import CellRun, Event, Job, KernelStarted, Stuck
+from tlkit.grading.safe_text import short
 
 TIMEOUT_ENAME = "TLKitCellTimeout"
 TEXT_CAP = 1500
@@ -49,23 +50,15 @@ def _text(cell, cap: int) -> str:
     return text if len(text) <= cap else text[:cap] + "…"
 
 
-def _short(value: str, cap: int = 600) -> str:
-    value = " ".join(str(value).split())
-    return value if len(value) <= cap else value[:cap] + "…"
-
-
 def cell_timeout(job: Job, kind: str) -> float:
     """The time budget of one cell: the given cells' own, or the student's per-cell limit."""
     return job.timeout_given if kind in GIVEN_KINDS else job.timeout_cell
 
 
-def run_cells(job: Job, *, emit: Callable[[dict], None], kernel_name: str = "python3") -> None:
-    """Execute the job's cells in order, calling ``emit`` with an event per cell.
-
-    Events: ``{"event": "kernel", "pid", "seconds"}`` once started, ``{"event": "cell",
-    "index", "status", "ename", "evalue", "output", "truncated", "seconds"}`` per cell run, and
-    ``{"event": "stuck"}`` when two cells in a row time out (the kernel ignores interrupts).
-    """
+def run_cells(job: Job, *, emit: Callable[[Event], None], kernel_name: str = "python3") -> None:
+    """Execute the job's cells in order, calling ``emit`` with each event (``protocol``):
+    :class:`KernelStarted` once, a :class:`CellRun` per cell run, :class:`Stuck` when two cells
+    in a row time out (the kernel ignores interrupts)."""
     nb = new_notebook(cells=[new_code_cell(c.source) for c in job.cells])
     client = CappedClient(
         nb, timeout=max(1, int(round(job.timeout_cell))), kernel_name=kernel_name,
@@ -76,33 +69,35 @@ def run_cells(job: Job, *, emit: Callable[[dict], None], kernel_name: str = "pyt
     client.cap = job.limits.output_kb * 1024
     start = time.monotonic()
     with client.setup_kernel():
-        emit({"event": "kernel", "pid": client.km.provisioner.pid,
-              "seconds": time.monotonic() - start})
+        emit(KernelStarted(client.km.provisioner.pid, time.monotonic() - start))
         in_a_row = 0
         for index, (cell, spec) in enumerate(zip(nb.cells, job.cells)):
-            budget = cell_timeout(job, spec.kind)
-            client.timeout = max(1, int(round(budget)))
-            client.error_on_timeout = {"ename": TIMEOUT_ENAME, "evalue": f"{budget:g} s",
-                                       "traceback": []}
-            event = {"event": "cell", "index": index, "status": "ok"}
-            began = time.monotonic()
-            try:
-                client.execute_cell(cell, index, store_history=spec.kind != "probe")
-            except CellExecutionError as exc:
-                timed_out = exc.ename == TIMEOUT_ENAME
-                event.update(status="timeout" if timed_out else "error", ename=exc.ename,
-                             evalue=_short(exc.evalue))
-            except CellTimeoutError as exc:
-                event.update(status="timeout", ename=TIMEOUT_ENAME, evalue=_short(exc))
-            except DeadKernelError as exc:
-                event.update(status="dead", ename="DeadKernelError", evalue=_short(exc))
-            cap = PROBE_CAP if spec.kind == "probe" else TEXT_CAP
-            event.update(output=_text(cell, cap), truncated=index in client.truncated,
-                         seconds=round(time.monotonic() - began, 3))
+            event = _run_one(client, cell, index, spec.kind, cell_timeout(job, spec.kind))
             emit(event)
-            if event["status"] == "dead":
+            if event.status == "dead":
                 return
-            in_a_row = in_a_row + 1 if event["status"] == "timeout" else 0
+            in_a_row = in_a_row + 1 if event.status == "timeout" else 0
             if in_a_row >= 2:
-                emit({"event": "stuck"})
+                emit(Stuck())
                 return
+
+
+def _run_one(client: CappedClient, cell, index: int, kind: str, budget: float) -> CellRun:
+    """Run one cell within ``budget`` seconds; its verdict."""
+    client.timeout = max(1, int(round(budget)))
+    client.error_on_timeout = {"ename": TIMEOUT_ENAME, "evalue": f"{budget:g} s", "traceback": []}
+    status, ename, evalue = "ok", "", ""
+    began = time.monotonic()
+    try:
+        client.execute_cell(cell, index, store_history=kind != "probe")
+    except CellExecutionError as exc:
+        status = "timeout" if exc.ename == TIMEOUT_ENAME else "error"
+        ename, evalue = exc.ename, short(exc.evalue, 600)
+    except CellTimeoutError as exc:
+        status, ename, evalue = "timeout", TIMEOUT_ENAME, short(exc, 600)
+    except DeadKernelError as exc:
+        status, ename, evalue = "dead", "DeadKernelError", short(exc, 600)
+    return CellRun(index, status, ename, evalue,
+                   output=_text(cell, PROBE_CAP if kind == "probe" else TEXT_CAP),
+                   truncated=index in client.truncated,
+                   seconds=round(time.monotonic() - began, 3))

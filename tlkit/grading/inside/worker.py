@@ -1,6 +1,6 @@
 """One submission's worker: ``python -m tlkit.grading.inside.worker`` reads a ``Job`` on stdin.
 
-Runs inside the sandbox the grader started (see ``sandbox.supervise``). The job (cells to run, hidden
+Runs inside the sandbox the grader started (``sandbox.supervise``). The job (cells to run, hidden
 tests included) arrives through stdin and lives only in this process's memory; results go back
 as JSON lines on a private copy of stdout, which the kernel does not inherit.
 """
@@ -15,15 +15,14 @@ import sys
 from pathlib import Path
 
 from tlkit.grading.inside.limits import set_not_dumpable
-from tlkit.grading.protocol import Job, dumps, job_from_json
-
-SCRATCH_FOLDERS = ("work", "runtime", "jupyter", "config", "ipython")
-
+from tlkit.grading.layout import SCRATCH_FOLDERS, in_scratch
+from tlkit.grading.protocol import (Done, Event, Job, KernelStarted, dumps, event_line,
+                                    job_from_json)
 
 def make_scratch(job: Job) -> None:
     """The scratch folders (owned by the kernel's uid) and the data files in ``work``."""
     for name in SCRATCH_FOLDERS:
-        folder = Path(job.scratch) / name
+        folder = Path(in_scratch(job.scratch, name))
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if job.uid is not None:
             os.chown(folder, job.uid, job.uid)
@@ -58,8 +57,8 @@ def main() -> int:
     os.dup2(devnull, 1)
     set_not_dumpable()
 
-    def emit(event: dict) -> None:
-        channel.write(json.dumps(event) + "\n")
+    def emit(event: Event) -> None:
+        channel.write(event_line(event) + "\n")
         channel.flush()
 
     make_scratch(job)
@@ -68,10 +67,10 @@ def main() -> int:
 
     kernel_pid = None
 
-    def remember(event: dict) -> None:
+    def remember(event: Event) -> None:
         nonlocal kernel_pid
-        if event.get("event") == "kernel":
-            kernel_pid = event.get("pid")
+        if isinstance(event, KernelStarted):
+            kernel_pid = event.pid
         emit(event)
 
     try:
@@ -82,7 +81,7 @@ def main() -> int:
                 os.killpg(kernel_pid, signal.SIGKILL)
             except OSError:
                 pass
-    emit({"event": "done"})
+    emit(Done())
     return 0
 
 

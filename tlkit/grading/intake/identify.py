@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from tlkit.grading.intake.solutions import Assignment
-from tlkit.grading.intake.submission import ReadResult, Submission
+from tlkit.grading.intake.submission import ReadResult, Submission, read_submission
 
 
 def find_assignment(read: ReadResult, submission: Submission,
@@ -21,3 +23,21 @@ def find_assignment(read: ReadResult, submission: Submission,
     if len(assignments) == 1:
         return next(iter(assignments.values()))
     return None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A submission read once, the assignment it answers (None: unknown), and what collecting
+    the batch noticed about it (notes for its feedback, flags for the gradebook)."""
+
+    submission: Submission
+    read: ReadResult
+    assignment: Assignment | None
+    notes: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+
+
+def identify(submission: Submission, assignments: dict[str, Assignment]) -> Entry:
+    """Read ``submission`` (once) and find the assignment it answers."""
+    read = read_submission(submission.path)
+    return Entry(submission, read, find_assignment(read, submission, assignments))

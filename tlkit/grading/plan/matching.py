@@ -18,6 +18,10 @@ from tlkit.grading.cells import GIVEN, SOLUTION, TEST, checksum, is_submission_c
 from tlkit.grading.intake.solutions import Assignment
 from tlkit.grading.plan.tamper import canary_source, fresh_check_source, probe_source
 
+# What the matching can notice about a submission (``Plan.facts``), in the order it is reported.
+FACTS = ("edited-locked", "deleted-locked", "missing-solution", "reordered", "matched-by-position",
+         "extra-cells", "cells-before-start")
+
 
 @dataclass(frozen=True)
 class Step:
@@ -43,13 +47,23 @@ class Plan:
     reordered: bool = False
     before_start: int = 0  # cells added before the first given cell: not run
 
+    def facts(self) -> dict[str, dict]:
+        """What the matching noticed, in :data:`FACTS` order: fact → its cells or count
+        (``messages.PLAN_FACTS`` words each one, for the student and for the feedback)."""
+        noticed = (
+            ("edited-locked", self.edited, {"cells": self.edited}),
+            ("deleted-locked", self.deleted, {"cells": self.deleted}),
+            ("missing-solution", self.missing_solutions, {"cells": self.missing_solutions}),
+            ("reordered", self.reordered, {}),
+            ("matched-by-position", self.by_position, {"count": self.by_position}),
+            ("extra-cells", self.extras, {"count": self.extras}),
+            ("cells-before-start", self.before_start, {"count": self.before_start}))
+        return {fact: values for fact, on, values in noticed if on}
+
     def flags(self) -> list[str]:
-        """Short English codes for the gradebook and the terminal summary."""
-        return [name for name, on in (
-            ("edited-locked", self.edited), ("deleted-locked", self.deleted),
-            ("missing-solution", self.missing_solutions), ("reordered", self.reordered),
-            ("matched-by-position", self.by_position),
-            ("cells-before-start", self.before_start)) if on]
+        """Short English codes for the gradebook and the terminal summary (every fact but
+        ``extra-cells``: adding cells is allowed)."""
+        return [fact for fact in self.facts() if fact != "extra-cells"]
 
 
 def _match(assignment: Assignment, code: list[dict]) -> tuple[dict[str, int], int]:
@@ -87,9 +101,16 @@ def _match(assignment: Assignment, code: list[dict]) -> tuple[dict[str, int], in
     return matched, by_position
 
 
-def build_plan(assignment: Assignment, cells: list[dict]) -> Plan:
-    """What to run for a submission's cells (plain dicts, see ``intake.submission.read_submission``)."""
-    code = [c for c in cells if c.get("cell_type") == "code" and not is_submission_check(c)]
+def build_plan(assignment: Assignment, cells: list[dict], *, solution_run: bool = False) -> Plan:
+    """What to run for a submission's cells (plain dicts, see ``intake.submission``).
+
+    ``solution_run``: the cells are the instructor's solution itself (a control run, the warm-up
+    of a shared cache): its hidden tests, present as cells, are not added cells, so they run
+    once, in their place, like any submission's.
+    """
+    hidden = {t.source for t in assignment.tests if t.hidden} if solution_run else set()
+    code = [c for c in cells if c.get("cell_type") == "code" and not is_submission_check(c)
+            and c["source"] not in hidden]
     matched, by_position = _match(assignment, code)
     plan = Plan(by_position=by_position)
     student_order = [matched[c.id] for c in assignment.cells if c.id in matched]

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import tlkit
+from tlkit.grading.layout import in_scratch
 
 PASSTHROUGH = ("TLKIT_PROFILE", "TLKIT_DEVICE", "TLKIT_DATA_DIR", "TF_CPP_MIN_LOG_LEVEL",
                "MPLBACKEND", "CUDA_VISIBLE_DEVICES", "TZ")
@@ -37,7 +38,7 @@ def sandbox_env(scratch: str, threads: int = 1) -> dict[str, str]:
     ``KERAS_HOME``, ``TORCH_HOME``) start empty in it, so a submission can neither read nor
     poison the instructor's; official dataset files are read from ``TLKIT_DATA_DIR`` (DESIGN §3).
     """
-    work = f"{scratch}/work"
+    work = in_scratch(scratch, "work")
     env = {k: os.environ[k] for k in PASSTHROUGH if k in os.environ}
     env.update(python_env())
     env.update({
@@ -46,9 +47,11 @@ def sandbox_env(scratch: str, threads: int = 1) -> dict[str, str]:
         "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1",
         "TLKIT_CHECK_STRICT": "1", "TLKIT_OFFLINE": "1",
         "MPLBACKEND": env.get("MPLBACKEND", "Agg"), "MPLCONFIGDIR": f"{work}/.mpl",
-        "JUPYTER_PATH": f"{scratch}/jupyter", "JUPYTER_RUNTIME_DIR": f"{scratch}/runtime",
-        "JUPYTER_CONFIG_DIR": f"{scratch}/config", "JUPYTER_DATA_DIR": f"{scratch}/jupyter",
-        "JUPYTER_PLATFORM_DIRS": "1", "IPYTHONDIR": f"{scratch}/ipython",
+        "JUPYTER_PATH": in_scratch(scratch, "jupyter"),
+        "JUPYTER_RUNTIME_DIR": in_scratch(scratch, "runtime"),
+        "JUPYTER_CONFIG_DIR": in_scratch(scratch, "config"),
+        "JUPYTER_DATA_DIR": in_scratch(scratch, "jupyter"),
+        "JUPYTER_PLATFORM_DIRS": "1", "IPYTHONDIR": in_scratch(scratch, "ipython"),
         "OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads),
         "MKL_NUM_THREADS": str(threads), "TF_NUM_INTRAOP_THREADS": str(threads),
         "PYDEVD_DISABLE_FILE_VALIDATION": "1", "MALLOC_ARENA_MAX": "2",

@@ -7,14 +7,13 @@ cgroups; when it ends or runs out of time every process left in those cgroups is
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 
-from tlkit.grading.protocol import Job, WorkerRun, dumps
+from tlkit.grading.protocol import Job, WorkerRun, dumps, parse_event
 from tlkit.grading.sandbox.bwrap import bwrap_command
 from tlkit.grading.sandbox.cgroups import SubmissionCgroup
 
@@ -36,20 +35,9 @@ def run_worker(job: Job, *, command: list[str], env: dict, total: float,
     err_parts: list[str] = []
 
     def on_line(text: str) -> None:
-        try:
-            event = json.loads(text)
-        except ValueError:
-            return
-        kind = event.get("event")
-        if kind == "kernel":
-            run.started = True
-            run.kernel_seconds = float(event.get("seconds", 0.0))
-        elif kind == "cell":
-            run.cells[int(event["index"])] = event
-        elif kind == "stuck":
-            run.stuck = True
-        elif kind == "done":
-            run.done = True
+        event = parse_event(text)
+        if event is not None:
+            run.record(event)
 
     cmd = command + [sys.executable, "-m", "tlkit.grading.inside.worker"]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -42,7 +42,8 @@ class Template:
         self.log = folder / f"{kind}.log"
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
-                command + [sys.executable, "-m", "tlkit.grading.inside.zygote", str(self.socket), kind],
+                [*command, sys.executable, "-m", "tlkit.grading.inside.zygote", str(self.socket),
+                 kind],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, env=env,
                 start_new_session=True)
         line = ""

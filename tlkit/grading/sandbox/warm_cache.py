@@ -81,7 +81,8 @@ class WarmCache:
         """True when ``path`` can be named in overlayfs' mount options as it is."""
         return not (set(str(path)) & UNSAFE_IN_MOUNT_OPTIONS)
 
-    def env(self, env: dict[str, str]) -> dict[str, str]:
+    @staticmethod
+    def env(env: dict[str, str]) -> dict[str, str]:
         """``env`` with the kit's, Keras', torch's and matplotlib's caches in the shared folder."""
         return {**env, **{var: f"{INSIDE_CACHE}/{sub}" for var, sub in FOLDERS}}
 

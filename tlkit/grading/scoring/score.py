@@ -14,20 +14,21 @@ the first hidden test ran, text a student can choose is cut short (see docs/grad
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from tlkit.grading.intake.solutions import Assignment
-from tlkit.grading.messages import EVIDENCE, REDACTED
+from tlkit.grading.intake.solutions import Assignment, SolutionCell
+from tlkit.grading.messages import EVIDENCE, NOTES, REASONS, REDACTED
 from tlkit.grading.options import GradeOptions
-from tlkit.grading.plan.matching import Plan
+from tlkit.grading.plan.matching import Plan, Step
 from tlkit.grading.plan.tamper import differences, parse_probe
-from tlkit.grading.protocol import WorkerRun
+from tlkit.grading.protocol import CellRun, WorkerRun
+from tlkit.grading.safe_text import short
 from tlkit.grading.scoring.row import Row
 
 ERROR_NAMES_UNSOLVED = ("NotImplementedError",)
 LATE_TEXT_CAP = 160
-
 HARMLESS_EVIDENCE = ("user.check",)
+NOT_RUN = CellRun(index=-1, status="")  # "the student's cell before this test": none ran
 
 
 @dataclass
@@ -37,12 +38,6 @@ class Scored:
     rows: list[Row]
     notes: list[str]
     flags: list[str]
-
-
-def short(text: str, cap: int = 300) -> str:
-    """One line of at most ``cap`` characters."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= cap else text[:cap] + "…"
 
 
 class Redactor:
@@ -59,10 +54,24 @@ class Redactor:
         return short(flat, LATE_TEXT_CAP if late else 300)
 
 
-def _error(event: dict, redact: Redactor, late: bool, hidden: bool = False) -> str:
+@dataclass
+class _Seen:
+    """What the cells before a test established (the ladder reads it)."""
+
+    tampered: list[str]
+    last_student: CellRun = NOT_RUN
+    given_error: str = ""  # the first error in a cell of the statement: it explains what follows
+    grader_fault: str = ""  # a given cell failed before any student code, or ran out of budget
+    student_ran: bool = False
+    late: bool = False  # a hidden test has started: student-chosen text is suspect from here on
+    lost: str = REASONS["lost"]
+    notes: list[str] = field(default_factory=list)
+
+
+def _error(event: CellRun, redact: Redactor, late: bool, hidden: bool = False) -> str:
     if hidden:
-        return short(str(event.get("ename", "")), 80)
-    return redact(f"{event.get('ename', '')}: {event.get('evalue', '')}".strip(": "), late)
+        return short(event.ename, 80)
+    return redact(f"{event.ename}: {event.evalue}".strip(": "), late)
 
 
 def _tampering(plan: Plan, run: WorkerRun) -> tuple[dict[int, list[str]], list[str]]:
@@ -75,27 +84,86 @@ def _tampering(plan: Plan, run: WorkerRun) -> tuple[dict[int, list[str]], list[s
         if event is None:
             continue
         if step.kind == "probe":
-            seen = parse_probe(event.get("output", ""))
+            seen = parse_probe(event.output)
             if baseline is None:
                 baseline = seen or {}
                 continue
             changed = differences(baseline, seen)
             if changed:
                 found[index] = changed
-        elif step.kind == "canary" and event["status"] == "ok":
-            whole.append("el kernel dio por buena una celda que falla")
+        elif step.kind == "canary" and event.status == "ok":
+            whole.append("canary")
     return found, whole
 
 
 def tamper_note(evidence: list[str], counted: bool) -> str:
     """The feedback sentence for tampering evidence (tests after it count or not)."""
     what = ", ".join(evidence[:12]) + ("…" if len(evidence) > 12 else "")
-    if not counted:
-        return (f"Se ha detectado que tu código modificó el entorno del que dependen las pruebas "
-                f"({what}): las pruebas se han ejecutado con el original.")
-    return (f"Se ha detectado que tu código modificó el entorno del que dependen las pruebas "
-            f"({what}): las pruebas posteriores no cuentan. Si crees que es un error, avisa a tu "
-            "profesor.")
+    return NOTES["tampered_counted" if counted else "tampered_replaced"].format(what=what)
+
+
+def _note_cell(step: Step, event: CellRun | None, seen: _Seen, redact: Redactor,
+               options: GradeOptions) -> None:
+    """Update what is known before the next test from one cell (a kernel that died in a test
+    explains why the later tests never ran)."""
+    if step.kind in ("student", "extra"):
+        seen.student_ran = True
+        seen.last_student = event or NOT_RUN
+        if event and event.status == "timeout":
+            seen.notes.append(NOTES["cell_timeout"].format(seconds=options.timeout_cell))
+        if event and event.truncated:
+            seen.notes.append(NOTES["truncated"])
+    if step.kind == "given" and event and event.status == "timeout" and not seen.grader_fault:
+        seen.grader_fault = REASONS["given_timeout"].format(seconds=options.timeout_given)
+    if step.kind == "given" and event and event.status == "error" and not seen.given_error:
+        seen.given_error = _error(event, redact, seen.late)
+        if not seen.student_ran:
+            seen.grader_fault = REASONS["given_failed"].format(error=seen.given_error)
+        else:
+            seen.notes.append(NOTES["given_failed"].format(error=seen.given_error))
+    if event and event.status == "dead":
+        seen.lost = REASONS["lost_in"].format(kind=step.kind)
+
+
+def _ladder(event: CellRun | None, test: SolutionCell, seen: _Seen, run: WorkerRun,
+            redact: Redactor, options: GradeOptions) -> tuple[str, float, str]:
+    """``(status, points, reason)`` of one test: the first rung that matches."""
+    mine, late, hidden = seen.last_student, seen.late, test.hidden
+    if event is None:
+        if run.killed:
+            return "timeout", 0.0, REASONS["total_timeout"].format(seconds=options.timeout_total)
+        if run.stuck:
+            return "timeout", 0.0, REASONS["stuck"]
+        return "crashed", 0.0, seen.lost
+    if event.status == "ok":
+        return "passed", test.points, ""
+    if event.status == "dead":
+        return "crashed", 0.0, REASONS["died"]
+    if event.status == "timeout":
+        return "timeout", 0.0, REASONS["test_timeout"].format(seconds=options.timeout_cell)
+    if event.ename in ERROR_NAMES_UNSOLVED or mine.ename in ERROR_NAMES_UNSOLVED:
+        return "unsolved", 0.0, REASONS["unsolved"]
+    error = _error(event, redact, late, hidden)
+    if mine.status == "timeout":
+        return "timeout", 0.0, REASONS["own_timeout"].format(seconds=options.timeout_cell,
+                                                             error=error)
+    if mine.status == "error":
+        return "failed", 0.0, REASONS["own_error"].format(mine=_error(mine, redact, late),
+                                                          error=error)
+    return "failed", 0.0, REASONS["hidden_failed"].format(error=error) if hidden else error
+
+
+def _overruled(verdict: tuple[str, float, str], seen: _Seen) -> tuple[str, float, str]:
+    """The verdict after what happened before the test: tampering, a broken statement."""
+    status, points, reason = verdict
+    if status == "passed" and seen.tampered:
+        return "failed", 0.0, REASONS["tampered"]
+    if seen.grader_fault:  # after a broken statement no verdict can be trusted
+        return "error", 0.0, seen.grader_fault
+    if seen.given_error and status != "passed":
+        return status, points, reason + REASONS["given_failed_before"].format(
+            error=seen.given_error)
+    return verdict
 
 
 def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
@@ -103,96 +171,34 @@ def score(plan: Plan, assignment: Assignment, run: WorkerRun, student: str,
     """Rows for each test of ``assignment`` from the worker's per-cell events."""
     tests = {t.id: t for t in assignment.tests}
     redact = Redactor(assignment)
-    rows, notes, extra_flags = [], [], []
     probe_evidence, whole_evidence = _tampering(plan, run)
-    tampered: list[str] = list(whole_evidence)
-    last_student: dict | None = None
-    given_error = ""  # the first error in a cell of the statement: it explains what follows
-    grader_fault = ""  # a given cell failed before any student code, or ran out of its budget
-    student_ran = False
-    late = False  # a hidden test has started: student-chosen text is suspect from here on
-    lost = "el kernel se detuvo antes de esta prueba"
+    seen = _Seen(tampered=list(whole_evidence))
+    rows = []
     for index, step in enumerate(plan.steps):
         event = run.cells.get(index)
-        if index in probe_evidence and not tampered:
+        if index in probe_evidence and not seen.tampered:
             # A redefined ``check`` alone is flagged, not scored: the fresh check replaced it.
-            tampered = [e for e in probe_evidence[index] if e not in HARMLESS_EVIDENCE]
-        if step.kind in ("student", "extra"):
-            student_ran = True
-            last_student = event
-            if event and event["status"] == "timeout":
-                notes.append(f"Una celda tuya superó el límite de {options.timeout_cell:g} s "
-                             "(¿un bucle infinito?) y se interrumpió.")
-            if event and event.get("truncated"):
-                notes.append("Una celda tuya escribió demasiada salida: se ha recortado.")
-        if step.kind == "given" and event and event["status"] == "timeout" and not grader_fault:
-            grader_fault = (f"una celda del enunciado superó su límite de "
-                            f"{options.timeout_given:g} s (¿máquina sobrecargada?)")
-        if step.kind == "given" and event and event["status"] == "error" and not given_error:
-            given_error = _error(event, redact, late)
-            if not student_ran:
-                grader_fault = f"una celda del enunciado falló: {given_error}"
-            else:
-                notes.append(f"Una celda del enunciado falló ({given_error}); lo que depende de "
-                             "ella falla también. Si no la cambiaste, avisa a tu profesor.")
-        if event and event["status"] == "dead":
-            lost = (f"el kernel se detuvo en una celda anterior ({step.kind}): "
-                    "os._exit, fallo de segmentación o memoria agotada")
+            seen.tampered = [e for e in probe_evidence[index] if e not in HARMLESS_EVIDENCE]
+        _note_cell(step, event, seen, redact, options)
         if step.kind != "test":
             continue
         test = tests[step.ref]
-        hidden = test.hidden
-        status, points, reason = "failed", 0.0, ""
-        mine = last_student or {}
-        if event is None:
-            if run.killed:
-                status, reason = "timeout", (f"se agotó el tiempo total de "
-                                             f"{options.timeout_total:g} s por entrega")
-            elif run.stuck:
-                status, reason = "timeout", ("el kernel no respondía tras superar el límite "
-                                             "de tiempo (¿bucle que ignora la interrupción?)")
-            else:
-                status, reason = "crashed", lost
-        elif event["status"] == "ok":
-            status, points = "passed", test.points
-        elif event["status"] == "dead":
-            status, reason = "crashed", "el kernel se detuvo durante la prueba"
-        elif event["status"] == "timeout":
-            status, reason = "timeout", f"la prueba superó el límite de {options.timeout_cell:g} s"
-        elif event.get("ename") in ERROR_NAMES_UNSOLVED or mine.get("ename") in ERROR_NAMES_UNSOLVED:
-            status, reason = "unsolved", "sin resolver (NotImplementedError)"
-        elif mine.get("status") == "timeout":
-            status, reason = "timeout", (f"tu celda superó el límite de {options.timeout_cell:g}"
-                                         f" s; la prueba falló: {_error(event, redact, late, hidden)}")
-        elif mine.get("status") == "error":
-            reason = (f"error en tu celda: {_error(mine, redact, late)}; la prueba falló: "
-                      f"{_error(event, redact, late, hidden)}")
-        else:
-            reason = _error(event, redact, late, hidden)
-            if hidden:
-                reason = f"la prueba oculta falló ({reason})"
-        if status == "passed" and tampered:
-            status, points = "failed", 0.0
-            reason = "entorno manipulado antes de esta prueba (tampered-runtime)"
-        elif grader_fault:  # after a broken statement no verdict can be trusted
-            status, points, reason = "error", 0.0, grader_fault
-        elif given_error and status != "passed":
-            reason += f"; antes falló una celda del enunciado: {given_error}"
-        if hidden:
-            late = True
+        status, points, reason = _overruled(_ladder(event, test, seen, run, redact, options), seen)
+        if test.hidden:
+            seen.late = True
         rows.append(Row(student, assignment.name, test.question, points, test.points, status,
                         reason, flags))
-    if tampered or probe_evidence:
+    notes, extra_flags = seen.notes, []
+    if seen.tampered or probe_evidence:
         extra_flags.append("tampered-runtime")
         evidence = whole_evidence + [e for found in probe_evidence.values() for e in found]
         notes.append(tamper_note([EVIDENCE.get(e, e) for e in dict.fromkeys(evidence)],
-                                 counted=bool(tampered)))
-    if grader_fault:
-        notes.append(f"No es culpa tuya: {grader_fault}. Tu profesor volverá a corregirla.")
+                                 counted=bool(seen.tampered)))
+    if seen.grader_fault:
+        notes.append(NOTES["grader_fault"].format(fault=seen.grader_fault))
     if run.oom_kills:
-        notes.append("Tu entrega superó la memoria permitida y el sistema detuvo un proceso.")
+        notes.append(NOTES["oom"])
     if extra_flags:
         joined = " ".join(filter(None, [flags, *extra_flags]))
-        rows = [Row(r.student, r.assignment, r.question, r.points, r.max_points, r.status,
-                    r.reason, joined) for r in rows]
+        rows = [replace(r, flags=joined) for r in rows]
     return Scored(rows, list(dict.fromkeys(notes)), extra_flags)

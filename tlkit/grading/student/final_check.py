@@ -5,17 +5,9 @@ runs the notebook top to bottom, so that is what counts); a test never run, or w
 edited or deleted, is run now from its original source (marked ``*``).
 
 ``check_submission`` is called by the cell ``tlkit assign`` appends to every exercise (see
-``authoring.add_submission_check``), with the locked cells' checksums and the visible tests embedded in
-the cell, because a kernel cannot always read its own notebook. Where the notebook comes from:
-
-- **Colab**: the live notebook, asked from the browser (``google.colab._message``, request
-  ``get_ipynb``), unsaved edits included.
-- **VS Code**: the file named by ``__vsc_ipynb_file__`` (the saved version).
-- **Jupyter** (Lab, Notebook 7, server >= 2): the file named by ``JPY_SESSION_NAME``, else
-  ``<assignment>.ipynb`` in the working folder, else the newest notebook there whose metadata
-  names the assignment (a renamed copy); always the saved version.
-- **Otherwise** (or when reading fails): IPython's input history, which shows only whether each
-  locked cell was run unchanged in this session; the message says the check is partial.
+``authoring.add_submission_check``), with the locked cells' checksums and the visible tests
+embedded in the cell, because a kernel cannot always read its own notebook (where it finds it:
+``own_notebook``; without it, the check is partial and says so).
 
 Integrity is judged by the grader's own code (``read_submission`` and ``build_plan``), with an
 assignment rebuilt from the embedded data. Hidden tests are never named: only their point total.
@@ -28,13 +20,14 @@ import contextlib
 import io
 import json
 import os
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-LABELS = {"passed": "✅ correcto", "failed": "❌ incorrecto", "unsolved": "⏳ sin resolver",
-          "error": "❌ error"}
+from tlkit.grading.messages import FINAL_CHECK, LABELS, MARKS, plan_sentences
+from tlkit.grading.safe_text import short
+from tlkit.grading.student.own_notebook import NotebookSource, environment, read_own_notebook
+from tlkit.grading.student.own_notebook import history as session_history
 
 
 @dataclass
@@ -44,19 +37,9 @@ class QuestionResult:
     question: str
     points: float
     max_points: float
-    status: str  # passed, failed, unsolved or error
+    status: str  # passed, failed or unsolved (``selfcheck.verdict``)
     detail: str = ""
     now: bool = False  # run by the last cell (not recorded where the test cell ran)
-
-
-@dataclass
-class NotebookSource:
-    """The notebook as the kernel could read it, and from where."""
-
-    environment: str  # colab, vscode, jupyter or unknown
-    notebook: dict | None = None
-    path: str | None = None
-    note: str = ""
 
 
 @dataclass
@@ -74,11 +57,6 @@ class Report:
     @property
     def visible_points(self) -> tuple[float, float]:
         return (sum(t.points for t in self.tests), sum(t.max_points for t in self.tests))
-
-
-def _one_line(text: str, cap: int = 160) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= cap else text[: cap - 1] + "…"
 
 
 def visible_results(namespace: dict, tests: list, recorded: dict,
@@ -122,82 +100,6 @@ def run_test(namespace: dict, question: str, src: str) -> tuple[str, str]:
     return "passed", ""
 
 
-def _environment(namespace: dict) -> str:
-    if "google.colab" in sys.modules:
-        return "colab"
-    if namespace.get("__vsc_ipynb_file__"):
-        return "vscode"
-    if os.environ.get("JPY_SESSION_NAME") or "ipykernel" in sys.modules:
-        return "jupyter"
-    return "unknown"
-
-
-def _read_json(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def read_own_notebook(namespace: dict, assignment: str) -> NotebookSource:
-    """The running notebook's JSON, from the first place that answers (see module docstring)."""
-    env = _environment(namespace)
-    if env == "colab":
-        try:
-            from google.colab import _message  # type: ignore[import-not-found]
-
-            reply = _message.blocking_request("get_ipynb", request="", timeout_sec=30)
-            notebook = reply.get("ipynb") if isinstance(reply, dict) else None
-            if isinstance(notebook, dict):
-                return NotebookSource(env, notebook, note="el notebook abierto en Colab")
-            note = "Colab no devolvió el notebook"
-        except Exception as exc:  # noqa: BLE001 - the frontend may not answer
-            note = f"Colab no devolvió el notebook ({type(exc).__name__})"
-        return NotebookSource(env, note=note)
-    candidates = []
-    if namespace.get("__vsc_ipynb_file__"):
-        candidates.append(Path(str(namespace["__vsc_ipynb_file__"])))
-    session = os.environ.get("JPY_SESSION_NAME", "")
-    if session.endswith(".ipynb"):
-        candidates += [Path(session), Path.cwd() / Path(session).name]
-    candidates.append(Path.cwd() / f"{assignment}.ipynb")
-    for path in candidates:
-        try:
-            if path.is_file():
-                return NotebookSource(env, _read_json(path), str(path),
-                                      note=f"la versión guardada de {path.name}")
-        except (OSError, ValueError):
-            continue
-    renamed = _renamed_copy(assignment)
-    if renamed is not None:
-        return NotebookSource(env, _read_json(renamed), str(renamed),
-                              note=f"la versión guardada de {renamed.name}")
-    return NotebookSource(env, note="no encuentro el archivo del notebook")
-
-
-def _renamed_copy(assignment: str) -> Path | None:
-    """The newest notebook in the working folder whose metadata names this assignment."""
-    try:
-        found = sorted(Path.cwd().glob("*.ipynb"), key=lambda p: p.stat().st_mtime, reverse=True)
-    except OSError:
-        return None
-    for path in found[:20]:
-        try:
-            if (_read_json(path).get("metadata", {}).get("tlkit") or {}).get("assignment") == assignment:
-                return path
-        except (OSError, ValueError, AttributeError):
-            continue
-    return None
-
-
-def _history(namespace: dict) -> list[str] | None:
-    """The raw sources of the cells run in this IPython session, if there is one."""
-    shell = namespace.get("get_ipython")
-    try:
-        history = shell().history_manager.input_hist_raw if callable(shell) else None
-    except Exception:  # noqa: BLE001
-        history = None
-    history = history if history is not None else namespace.get("In")
-    return list(history) if isinstance(history, list) else None
-
-
 def _labels(cells: list) -> dict[str, str]:
     return {cid: f"«{label}»" for cid, _role, _sum, label in cells}
 
@@ -215,7 +117,7 @@ def check_integrity(notebook: dict, assignment: str, cells: list,
         path.write_text(json.dumps(notebook, ensure_ascii=False), encoding="utf-8")
         read = read_submission(path)
     if read.problem:
-        return [f"El corrector rechazaría este notebook: {read.problem}."], [], [], set()
+        return [FINAL_CHECK["refused"].format(problem=read.problem)], [], [], set()
     questions = {cell: (question, points) for cell, question, points, _src in tests}
     solution_cells = [SolutionCell(id=cid, kind=role, source="", checksum=digest,
                                    question=questions.get(cid, (None, 0))[0],
@@ -223,33 +125,13 @@ def check_integrity(notebook: dict, assignment: str, cells: list,
                       for cid, role, digest, _label in cells]
     plan = build_plan(Assignment(assignment, path, solution_cells), read.cells)
     names = _labels(cells)
-
-    def listed(ids):
-        return ", ".join(names.get(i, i) for i in ids)
-
-    problems, warnings, infos = [], [], []
-    if plan.edited:
-        problems.append(f"Has modificado celdas bloqueadas: {listed(plan.edited)}. Al corregir se "
-                        "ejecutarán las originales y tus cambios en ellas no contarán: deshazlos.")
-    if plan.deleted:
-        problems.append(f"Faltan celdas bloqueadas (¿borradas?): {listed(plan.deleted)}. Vuelve a "
-                        "copiarlas del ejercicio original, en su sitio.")
-    if plan.missing_solutions:
-        problems.append(f"No encuentro tus celdas de solución {listed(plan.missing_solutions)}: "
-                        "contarán como no resueltas.")
-    if plan.reordered:
-        warnings.append("Las celdas están en otro orden que en el ejercicio: al corregir se "
-                        "ejecutarán en el orden original.")
-    if plan.by_position:
-        warnings.append(f"{plan.by_position} celda(s) han perdido su identificador (¿copiaste el "
-                        "código a otro notebook?): entrega el notebook del ejercicio.")
+    found = {"problem": [], "warning": [], "info": []}
+    for level, text in plan_sentences(plan.facts(), "before", lambda cid: names.get(cid, cid)):
+        found[level].append(text)
+    problems, warnings, infos = found["problem"], found["warning"], found["info"]
     meta = (read.metadata or {}).get("tlkit") or {}
     if meta.get("assignment") != assignment:
-        warnings.append("El notebook ha perdido sus metadatos de tlkit: el corrector reconocerá "
-                        f"el ejercicio solo por el nombre del archivo ({assignment}.ipynb).")
-    if plan.extras:
-        infos.append(f"Has añadido {plan.extras} celda(s): al corregir se ejecutan también, en su "
-                     "sitio (que no tarden ni fallen).")
+        warnings.append(FINAL_CHECK["metadata_lost"].format(assignment=assignment))
     return problems, warnings, infos, set(plan.edited) | set(plan.deleted)
 
 
@@ -262,9 +144,8 @@ def check_history(history: list[str], cells: list) -> tuple[list[str], set[str]]
     if not missing:
         return [], set()
     names = _labels(cells)
-    return (["En esta sesión no se han ejecutado tal cual estas celdas bloqueadas (¿las has "
-             "modificado, o no las has ejecutado?): " + ", ".join(names[i] for i in missing) +
-             "."], set(missing))
+    return ([FINAL_CHECK["history"].format(cells=", ".join(names[i] for i in missing))],
+            set(missing))
 
 
 def summarise(namespace: dict, assignment: str, *, hidden_points: float, cells: list,
@@ -282,26 +163,23 @@ def summarise(namespace: dict, assignment: str, *, hidden_points: float, cells: 
         try:
             report.source = read_own_notebook(namespace, assignment)
         except Exception as exc:  # noqa: BLE001
-            report.source = NotebookSource(_environment(namespace), note=type(exc).__name__)
+            report.source = NotebookSource(environment(namespace), note=type(exc).__name__)
     try:
         if report.source.notebook is not None:
             report.problems, report.warnings, report.infos, untrusted = check_integrity(
                 report.source.notebook, assignment, cells, tests)
         else:
-            history = _history(namespace)
-            partial = (f"No he podido leer el notebook ({report.source.note}), así que la "
-                       "revisión de celdas bloqueadas es parcial")
+            history = session_history(namespace)
+            partial = FINAL_CHECK["partial"].format(why=report.source.note)
             if history is None:
-                report.warnings.append(partial + ": comprueba tú que no has cambiado ni "
-                                       "borrado ninguna celda bloqueada.")
+                report.warnings.append(FINAL_CHECK["partial_blind"].format(partial=partial))
             else:
-                report.warnings.append(partial + ": solo miro lo que has ejecutado en esta "
-                                       "sesión.")
+                report.warnings.append(FINAL_CHECK["partial_history"].format(partial=partial))
                 more, untrusted = check_history(history, cells)
                 report.warnings += more
     except Exception as exc:  # noqa: BLE001 - a check must never end in a traceback
-        report.warnings.append("No he podido revisar la integridad del notebook "
-                               f"({type(exc).__name__}: {_one_line(exc, 80)}).")
+        report.warnings.append(FINAL_CHECK["unchecked"].format(
+            error=f"{type(exc).__name__}: {short(exc, 80)}"))
     report.tests = visible_results(namespace, tests, RESULTS if recorded is None else recorded,
                                    untrusted)
     return report
@@ -312,7 +190,7 @@ def _number(value: float) -> str:
 
 
 def _table(tests: list[QuestionResult]) -> list[str]:
-    header = ("Pregunta", "Puntos", "Estado", "Pendiente")
+    header = FINAL_CHECK["table"]
     body = [(t.question + ("*" if t.now else ""), f"{_number(t.points)} / {_number(t.max_points)}",
              LABELS.get(t.status, t.status), t.detail) for t in tests]
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(3)]
@@ -327,52 +205,38 @@ def _table(tests: list[QuestionResult]) -> list[str]:
 def hand_in_text(report: Report) -> list[str]:
     """Spanish instructions on what file to hand in and how, for the environment detected."""
     name = f"{report.assignment}.ipynb"
-    colab = ("En Colab: Archivo → Descargar → Descargar .ipynb. Se descarga "
-             f"«{name}» (si se llama «Copia de {name}», también vale).")
-    jupyter = ("En Jupyter o VS Code: guarda (Ctrl+S) y entrega el archivo "
-               f"«{report.source.path or name}» tal cual.")
+    colab = FINAL_CHECK["colab"].format(name=name)
+    jupyter = FINAL_CHECK["jupyter"].format(path=report.source.path or name)
     env = report.source.environment
-    lines = ["📤 Qué entregar: este notebook completo, en formato .ipynb (no un PDF, ni un .py, "
-             "ni un enlace a Drive)."]
+    lines = [FINAL_CHECK["what"]]
     lines += [colab] if env == "colab" else [jupyter] if env in ("jupyter", "vscode") else [
         colab, jupyter]
-    lines += [f"Conserva el nombre «{name}» y súbelo a la tarea del curso (en Moodle: "
-              "«Agregar entrega»). Puedes volver a entregarlo mientras la tarea esté abierta."]
+    lines += [FINAL_CHECK["keep_name"].format(name=name)]
     return lines
 
 
 def render(report: Report) -> str:
     """The text the last cell prints."""
     got, top = report.visible_points
-    lines = [f"Comprobación final de {report.assignment}", ""] + _table(report.tests) + [""]
-    lines.append(f"Pruebas visibles: {_number(got)} / {_number(top)} puntos.")
+    lines = [FINAL_CHECK["title"].format(assignment=report.assignment), ""]
+    lines += _table(report.tests) + [""]
+    lines.append(FINAL_CHECK["visible"].format(got=_number(got), top=_number(top)))
     if report.hidden_points:
-        lines.append(f"Al corregir se ejecutan además pruebas ocultas que suman "
-                     f"{_number(report.hidden_points)} punto(s) más (total del ejercicio: "
-                     f"{_number(top + report.hidden_points)}); aquí no se pueden comprobar.")
+        lines.append(FINAL_CHECK["hidden"].format(hidden=_number(report.hidden_points),
+                                                  total=_number(top + report.hidden_points)))
     pending = [t.question for t in report.tests if t.status != "passed"]
     if pending:
-        lines.append("Aún no pasan: " + ", ".join(pending) + ".")
-    lines.append("Cada resultado es el de la última vez que se ejecutó la prueba en su sitio (*: "
-                 "no se había ejecutado, o su celda cambió, y se ha ejecutado ahora). El "
-                 "corrector ejecuta el notebook de arriba abajo: si has cambiado algo, ejecuta "
-                 "todo (Colab: Entorno de ejecución → Ejecutar todas; Jupyter: Run → Run All "
-                 "Cells) y después esta celda.")
-    lines.append("")
-    where = report.source.note
-    lines.append(f"Revisión del notebook ({where}):" if report.source.notebook is not None
-                 else "Revisión del notebook:")
+        lines.append(FINAL_CHECK["pending"].format(questions=", ".join(pending)))
+    lines += [FINAL_CHECK["where_results"], ""]
+    lines.append(FINAL_CHECK["review_of"].format(where=report.source.note)
+                 if report.source.notebook is not None else FINAL_CHECK["review"])
     if report.source.notebook is not None and report.source.path:
-        lines.append("  (si has cambiado algo después de guardar, guarda y vuelve a ejecutar "
-                     "esta celda)")
-    for text in report.problems:
-        lines.append(f"  ❌ {text}")
-    for text in report.warnings:
-        lines.append(f"  ⚠️ {text}")
-    for text in report.infos:
-        lines.append(f"  ℹ️ {text}")
+        lines.append("  " + FINAL_CHECK["save_again"])
+    for level, texts in (("problem", report.problems), ("warning", report.warnings),
+                         ("info", report.infos)):
+        lines += [f"  {MARKS[level]} {text}" for text in texts]
     if not (report.problems or report.warnings):
-        lines.append("  ✅ Celdas bloqueadas intactas, nada borrado ni desordenado.")
+        lines.append("  " + FINAL_CHECK["intact"])
     lines += [""] + hand_in_text(report)
     return "\n".join(lines)
 
@@ -384,7 +248,6 @@ def check_submission(namespace: dict, assignment: str, *, hidden_points: float =
         text = render(summarise(namespace, assignment, hidden_points=hidden_points,
                                 cells=list(cells), tests=list(tests)))
     except Exception as exc:  # noqa: BLE001 - never a traceback in the student's last cell
-        text = (f"No he podido completar la comprobación final ({type(exc).__name__}: {exc}). "
-                "Entrega igualmente el notebook .ipynb (Colab: Archivo → Descargar → "
-                f"Descargar .ipynb) con el nombre «{assignment}.ipynb».")
+        text = FINAL_CHECK["failed"].format(error=f"{type(exc).__name__}: {exc}",
+                                            assignment=assignment)
     print(text, flush=True)
