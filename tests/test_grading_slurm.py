@@ -97,7 +97,9 @@ def test_recipe_dead_shard_fails_the_merge_and_a_rerun_equals_one_run(cluster, t
     assert graded.returncode == 0, graded.stdout + graded.stderr
 
     out = tmp_path / "run 1"
-    env = _env(cluster, OUT=str(out), N="3")
+    scratch = tmp_path / "tmp"  # each task's TMPDIR goes below it, and must be removed
+    scratch.mkdir()
+    env = _env(cluster, OUT=str(out), N="3", TMPDIR=str(scratch))
     array, merge = _submit([str(s) for s in submissions], env, tmp_path)
     subprocess.run(["scancel", f"{array}_2"], env=env, check=True)  # a shard that dies
     assert _wait(merge, env) == "FAILED"
@@ -110,8 +112,9 @@ def test_recipe_dead_shard_fails_the_merge_and_a_rerun_equals_one_run(cluster, t
                            capture_output=True, text=True)
     assert again.returncode == 2 and "RESUME" in again.stderr  # never merged into an old run
 
-    array, merge = _submit([], _env(cluster, RESUME=str(out)), tmp_path)
+    array, merge = _submit([], _env(cluster, RESUME=str(out), TMPDIR=str(scratch)), tmp_path)
     assert _wait(merge, env) == "COMPLETED", (out / "logs" / "merge.log").read_text()
+    assert list(scratch.iterdir()) == []  # every task removed its TMPDIR, the killed one too
     for i in (1, 2, 3):
         assert (out / f"shard-{i}" / "exit").read_text().strip() == "0"
     assert (out / "gradebook.csv").read_bytes() == (single / "gradebook.csv").read_bytes()

@@ -11,7 +11,7 @@
 #   TIME         time per shard [02:00:00]                          SOLUTIONS [solutions]
 #   TLKIT        the tlkit command [.venv/bin/tlkit]
 #   GRADE_OPTS   more `tlkit grade` options, split on spaces, e.g.
-#                "--isolation basic --timeout-total 900 --memory 3000 --allow-weaker"
+#                "--isolation basic --timeout-total 900 --memory-mb 3000 --allow-weaker"
 #   JOBS         submissions graded at once per shard [$SLURM_CPUS_PER_TASK, i.e. CPUS]
 #   SBATCH_OPTS  more sbatch options for both jobs, e.g. "--partition=short --account=curso"
 # Re-run the shards of a run that produced nothing (same run id, same options), then merge:
@@ -36,12 +36,14 @@ task() {  # one shard; arguments: the submissions
   TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/tlkit-$SLURM_JOB_ID-XXXXXX")
   export TMPDIR
   trap 'rm -rf "$TMPDIR"' EXIT
+  trap 'exit 143' TERM INT  # scancel, time limit: still remove TMPDIR (bash skips EXIT on TERM)
   local cpus=${SLURM_CPUS_PER_TASK:-1}
   local status=0
   # shellcheck disable=SC2086  # GRADE_OPTS: words on purpose
   "$TLKIT" grade "$@" --solutions "$SOLUTIONS" --shard "$i/$N" --run-id "$RUN_ID" \
     -j "${JOBS:-$cpus}" --out "$shard/gradebook.csv" --feedback "$shard/feedback" \
-    ${GRADE_OPTS:-} || status=$?
+    ${GRADE_OPTS:-} &
+  wait $! || status=$?  # in the background, so that a TERM runs the trap at once
   echo "$status" >"$shard/exit"
   case $status in
     0) echo "shard $i/$N: graded" ;;
