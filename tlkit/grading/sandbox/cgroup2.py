@@ -16,6 +16,7 @@ Layout (cgroup v2 forbids processes in a group whose controllers are enabled for
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import time
@@ -49,10 +50,6 @@ class Tree:
 
     mount: Path
     base: Path
-
-    @property
-    def at_root(self) -> bool:
-        return self.base == self.mount
 
     def controllers(self) -> set[str]:
         """Controllers the base may hand to its children."""
@@ -94,28 +91,41 @@ def missing(tree: Tree | None) -> str:
 def prepare(tree: Tree, pid: int | None = None, wanted: tuple[str, ...] = WANTED) -> set[str]:
     """Enable the budget controllers for the base's children; returns those enabled.
 
-    Outside the hierarchy's root, every process in the base first moves into the leaf
-    ``tlkit-<pid>-host`` (the no-internal-processes rule); they stay under the base's limits.
+    A group that holds processes cannot hand controllers to children (EBUSY; only the real
+    root is exempt, and a container's root is not the real one): every process in the base
+    then moves into the leaf ``tlkit-<pid>-host`` first, where it stays under the base's limits.
     """
     pid = pid or os.getpid()
-    wanted = [c for c in wanted if c in tree.controllers()]
-    if not set(wanted) <= tree.enabled() and not tree.at_root:
-        host = tree.base / f"tlkit-{pid}-host"
-        if not host.is_dir():
-            _make_group(host)
-        for _ in range(10):  # a process may fork while we move the others
-            procs = _read(tree.base / "cgroup.procs").split()
-            if not procs:
-                break
-            for proc in procs:
-                try:
-                    _write(host / "cgroup.procs", proc)
-                except ProcessLookupError:
-                    pass
-    for controller in wanted:
+    missing_ones = [c for c in wanted if c in tree.controllers() and c not in tree.enabled()]
+    if missing_ones:
+        try:
+            _enable(tree, missing_ones)
+        except OSError as exc:
+            if exc.errno != errno.EBUSY:
+                raise
+            _move_processes(tree, tree.base / f"tlkit-{pid}-host")
+            _enable(tree, missing_ones)
+    return tree.enabled() & set(wanted)
+
+
+def _enable(tree: Tree, controllers: list[str]) -> None:
+    for controller in controllers:
         if controller not in tree.enabled():
             _write(tree.base / "cgroup.subtree_control", f"+{controller}")
-    return tree.enabled() & set(wanted)
+
+
+def _move_processes(tree: Tree, leaf: Path) -> None:
+    if not leaf.is_dir():
+        _make_group(leaf)
+    for _ in range(10):  # a process may fork while we move the others
+        procs = _read(tree.base / "cgroup.procs").split()
+        if not procs:
+            return
+        for proc in procs:
+            try:
+                _write(leaf / "cgroup.procs", proc)
+            except ProcessLookupError:
+                pass
 
 
 def cpu_max(cpus: float) -> str:
