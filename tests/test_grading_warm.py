@@ -91,7 +91,7 @@ def test_without_a_template_kernels_start_cold_and_grades_hold(tmp_path, monkeyp
     """A template that cannot start (here: its command fails) is a note; every kernel starts
     cold and the grades are those of a cold run."""
     solutions, subs = _probe_assignment(tmp_path)
-    monkeypatch.setattr(sandbox, "template_command", lambda folder, limits: ["false"])
+    monkeypatch.setattr(bwrap, "template_command", lambda folder, limits: ["false"])
     code, rows = _grade(solutions, subs, tmp_path / "g.csv")
     assert code == 0
     assert rows["precarga"]["status"] == "failed" and rows["ej1"]["status"] == "passed"
