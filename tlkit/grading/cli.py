@@ -115,7 +115,7 @@ def run_assign(args: argparse.Namespace) -> int:
 
 def run_grade(args: argparse.Namespace) -> int:
     from tlkit.grading.batch.run import GraderError, run_grading
-    from tlkit.grading.safe_text import terminal
+    from tlkit.grading.safe_text import clean
     from tlkit.grading.sandbox.systemd_scope import enter_if_needed
     from tlkit.grading.reports.outputs import OutputError
     from tlkit.grading.reports.shards import parse_shard
@@ -129,13 +129,13 @@ def run_grade(args: argparse.Namespace) -> int:
                             feedback_dir=args.feedback, options=options, shard_spec=shard,
                             run_id=args.run_id)
     except (GraderError, OutputError, ValueError) as exc:
-        print(f"tlkit grade: {terminal(str(exc))}", file=sys.stderr)
+        print(f"tlkit grade: {clean(str(exc))}", file=sys.stderr)
         return 2
     print_summary(batch)
     from tlkit.grading.intake.downloads import describe_paths
 
     for line in describe_paths(args.submissions):  # platform, late, superseded attempts
-        print(terminal(line))
+        print(clean(line))
     broken = [r for r in batch.results if any(row.status == "error" for row in r.rows)]
     if broken:
         print(f"tlkit grade: the grader failed on {len(broken)} submission(s) "
@@ -147,14 +147,14 @@ def run_grade(args: argparse.Namespace) -> int:
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    from tlkit.grading.safe_text import terminal
+    from tlkit.grading.safe_text import clean
     from tlkit.grading.reports.outputs import OutputError
     from tlkit.grading.reports.shards import MergeError, merge
 
     try:
         report = merge(args.gradebooks, args.out, args.feedback, run_id=args.run_id)
     except (MergeError, OutputError, OSError, ValueError) as exc:
-        print(f"tlkit merge-grades: {terminal(str(exc))}", file=sys.stderr)
+        print(f"tlkit merge-grades: {clean(str(exc))}", file=sys.stderr)
         return 2
     print(f"merged {report['shards']} shard(s): {report['students']} students, "
           f"{report['rows']} rows, {report['feedback']} feedback file(s) -> {args.out}")

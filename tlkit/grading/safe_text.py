@@ -29,11 +29,6 @@ def clean(text: str) -> str:
                    else "" for ch in text)
 
 
-def terminal(text: str) -> str:
-    """Text for the instructor's terminal: :func:`clean` (lines kept, no escapes, no controls)."""
-    return clean(text)
-
-
 def one_line(text: str) -> str:
     """:func:`clean` text on one line, whitespace collapsed."""
     return " ".join(clean(text).split())

@@ -16,6 +16,7 @@ import threading
 from tlkit.grading.protocol import Job, WorkerRun, dumps, parse_event
 from tlkit.grading.sandbox.bwrap import bwrap_command
 from tlkit.grading.sandbox.cgroups import SubmissionCgroup
+from tlkit.grading.sandbox.isolation import SANDBOXED, rootless
 
 
 def _drain(stream, sink, cap: int) -> None:
@@ -77,6 +78,6 @@ def run_worker(job: Job, *, command: list[str], env: dict, total: float,
 def worker_command(mode: str, files: list[tuple[str, str]], job: Job,
                    template_socket: str | None = None) -> list[str]:
     """The sandbox prefix for ``mode`` (empty for basic)."""
-    if mode not in ("full", "rootless"):
+    if mode not in SANDBOXED:
         return []
-    return bwrap_command(files, job.limits, template_socket, rootless=os.geteuid() != 0)
+    return bwrap_command(files, job.limits, template_socket, rootless=rootless())
