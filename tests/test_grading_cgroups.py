@@ -166,44 +166,46 @@ REAL = textwrap.dedent("""
     root_enabled = (mount / "cgroup.subtree_control").read_text().split()
     if "hugetlb" in (mount / "cgroup.controllers").read_text().split():
         (mount / "cgroup.subtree_control").write_text("+hugetlb")
-    # Nest as under Slurm: the caller sits in a group below the root, like job_7.
-    job = mount / ("tlkit-test-job-%d" % os.getpid())
-    job.mkdir()
-    (job / "cgroup.procs").write_text(str(os.getpid()))
-    tree = cgroup2.locate()
-    assert tree.base == job, tree
-    wanted = tuple(tree.controllers())[:1]
-    print("controllers", sorted(tree.controllers()), "missing:", cgroup2.missing(tree))
-    enabled = cgroup2.prepare(tree, wanted=wanted)
+    job = mount / ("tlkit-test-job-%d" % os.getpid())  # the caller's group, like Slurm's job_7
     host = job / ("tlkit-%d-host" % os.getpid())
-    assert str(os.getpid()) in (host / "cgroup.procs").read_text().split()
-    assert (job / "cgroup.procs").read_text().split() == []
-    print("enabled for children", sorted(enabled))
-    group = cgroup2.SubmissionCgroup2(tree, "tlkit-%d-sub" % os.getpid(), 300, 32, 1)
-    print("limits written", group.limits)
-    proc = subprocess.Popen(["sh", "-c", "sleep 300 & sleep 300 & setsid sleep 300 & wait"],
-                            preexec_fn=group.attach_self, start_new_session=True)
-    for _ in range(100):
-        if len(group.pids()) == 4:
-            break
-        time.sleep(0.05)
-    pids = group.pids()
-    assert len(pids) == 4, pids
-    line = Path("/proc/%d/cgroup" % proc.pid).read_text()
-    assert line.strip().endswith(str(group.folder.relative_to(mount))), line
-    assert cgroup2.procs_file(proc.pid, mount) == group.folder / "cgroup.procs"
-    group.kill_and_remove()
-    proc.wait(timeout=10)
-    assert not group.folder.exists()
-    for pid in pids:
-        assert not Path("/proc/%d" % pid).exists() or \
-            Path("/proc/%d/stat" % pid).read_text().split()[2] == "Z", pid
-    print("placed", len(pids), "processes, killed them with cgroup.kill, removed the group")
-    (mount / "cgroup.procs").write_text(str(os.getpid()))
-    host.rmdir()
-    job.rmdir()
-    if "hugetlb" not in root_enabled:
-        (mount / "cgroup.subtree_control").write_text("-hugetlb")
+    try:
+        job.mkdir()
+        (job / "cgroup.procs").write_text(str(os.getpid()))
+        tree = cgroup2.locate()
+        assert tree.base == job, tree
+        wanted = tuple(tree.controllers())[:1]
+        print("controllers", sorted(tree.controllers()), "missing:", cgroup2.missing(tree))
+        enabled = cgroup2.prepare(tree, wanted=wanted)  # EBUSY first: the caller is in job
+        assert str(os.getpid()) in (host / "cgroup.procs").read_text().split()
+        assert (job / "cgroup.procs").read_text().split() == []
+        print("enabled for children", sorted(enabled))
+        group = cgroup2.SubmissionCgroup2(tree, "tlkit-%d-sub" % os.getpid(), 300, 32, 1)
+        print("limits written", group.limits)
+        proc = subprocess.Popen(["sh", "-c", "sleep 300 & sleep 300 & setsid sleep 300 & wait"],
+                                preexec_fn=group.attach_self, start_new_session=True)
+        for _ in range(100):
+            if len(group.pids()) == 4:
+                break
+            time.sleep(0.05)
+        pids = group.pids()
+        assert len(pids) == 4, pids
+        line = Path("/proc/%d/cgroup" % proc.pid).read_text()
+        assert line.strip().endswith(str(group.folder.relative_to(mount))), line
+        assert cgroup2.procs_file(proc.pid, mount) == group.folder / "cgroup.procs"
+        group.kill_and_remove()
+        proc.wait(timeout=10)
+        assert not group.folder.exists()
+        for pid in pids:
+            assert not Path("/proc/%d" % pid).exists() or \\
+                Path("/proc/%d/stat" % pid).read_text().split()[2] == "Z", pid
+        print("placed", len(pids), "processes, killed them with cgroup.kill, removed the group")
+    finally:  # leave the machine's cgroup2 hierarchy as it was
+        (mount / "cgroup.procs").write_text(str(os.getpid()))
+        for folder in (host, job):
+            if folder.is_dir():
+                folder.rmdir()
+        if "hugetlb" not in root_enabled:
+            (mount / "cgroup.subtree_control").write_text("-hugetlb")
 """)
 
 
