@@ -100,9 +100,9 @@ from pathlib import Path
 import tlkit
 from tlkit.grading.options import GradeOptions
 try:
-    from tlkit.grading import grade  # the package face (since the tree by runtime)
+    from tlkit.grading.grade import grade  # trees before the one by runtime
 except ImportError:
-    from tlkit.grading.grade import grade  # older trees
+    from tlkit.grading import grade  # the package face
 start = time.perf_counter()
 results = grade([Path(sys.argv[1])], Path(sys.argv[2]), options=GradeOptions(
     jobs=int(sys.argv[3]), timeout_cell=300, timeout_total=900))
