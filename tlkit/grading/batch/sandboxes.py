@@ -33,10 +33,13 @@ class Sandboxes:
         self.solutions_dir = Path(solutions_dir)
         self.mode = isolation.resolve_isolation(options.isolation, options.allow_weaker)
         self.description = isolation.describe(self.mode, options.limits())
-        if self.mode != options.isolation:
-            self.description = (f"WEAKER THAN ASKED ({options.isolation} unavailable: "
+        if options.isolation == "full" and self.mode != "full":
+            self.description = (f"WEAKER THAN ASKED (full unavailable: "
                                 f"{isolation.missing_for_full()}; --allow-weaker) — "
                                 + self.description)
+        elif self.mode == "rootless":  # basic asked without root: never the grader's own uid
+            self.description = ("basic asked, but without root it would run as your own user: "
+                                "rootless instead — " + self.description)
         self.rootless = isolation.rootless()
         # a template enters the submissions' namespaces (setns): root only
         self.warm_kernels = self.mode == "full" and not self.rootless and options.warm_kernels

@@ -117,9 +117,9 @@ def describe(mode: str, limits: Limits) -> str:
                 f"swap) for the whole tree, pids {limits.nproc}, {cpu}; {who}")
     if mode == "rootless":
         return (f"rootless: {sandbox}, a user namespace per submission (one mapped uid, fresh "
-                "keyrings); NO whole-tree budgets (no delegated cgroup: "
-                f"{cgroups.missing()}): memory per process (RLIMIT_DATA), processes by "
-                "RLIMIT_NPROC, no CPU quota; caches start empty")
+                "keyrings); NO whole-tree budgets (no cgroup delegated to this user): memory "
+                "per process (RLIMIT_DATA), processes by RLIMIT_NPROC, no CPU budget; caches "
+                "start empty")
     return ("basic: rlimits per process, own session, scratch folder, clean environment; "
             "network reachable, host files readable, no total memory cap; caches start empty "
             "(no shared warm cache)" + ("; RUNS AS YOUR OWN USER" if rootless() else ""))
