@@ -156,3 +156,12 @@ def test_as_root_basic_stays_basic_and_full_needs_budgets(monkeypatch):
     assert isolation.resolve_isolation("basic") == "basic"
     with pytest.raises(isolation.IsolationError, match="no memory"):
         isolation.resolve_isolation("full")
+
+
+def test_threads_follow_the_cpus_slurm_accounted_not_the_nodes_cores():
+    from tlkit.grading.sandbox.environment import usable_cpus
+
+    cores = len(os.sched_getaffinity(0))
+    assert usable_cpus({"SLURM_CPUS_PER_TASK": "1"}) == 1
+    assert usable_cpus({"SLURM_CPUS_PER_TASK": str(cores + 62)}) == cores  # never above affinity
+    assert usable_cpus({"SLURM_CPUS_PER_TASK": "dos"}) == usable_cpus({}) == cores
