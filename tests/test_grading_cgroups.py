@@ -268,3 +268,47 @@ def test_v1_base_reads_the_callers_group_per_controller():
     assert cgroups.v1_base("memory", text) == cgroups.ROOT / "memory/slurm/job_7/step_0"
     assert cgroups.v1_base("pids", text) == cgroups.ROOT / "pids/slurm/job_7"
     assert cgroups.v1_base("cpu", text) == cgroups.ROOT / "cpu"
+
+
+@pytest.fixture
+def v2_facade(fake, monkeypatch):
+    """The cgroups facade on the fake v2 tree (no v1 here), caches cleared before and after."""
+    from tlkit.grading.sandbox import cgroups
+
+    later = cgroup2.Tree(fake.mount, fake.base / f"tlkit-{os.getpid()}-host")
+    calls = []
+
+    def locate():  # the real one reads /proc: after prepare the grader sits in the host leaf
+        calls.append(1)
+        return fake if len(calls) == 1 else later
+
+    monkeypatch.setattr(cgroups, "_v1_ready", lambda: False)
+    monkeypatch.setattr(cgroup2, "locate", locate)
+    cgroups.backend.cache_clear()
+    cgroups.v2_tree.cache_clear()
+    yield cgroups, fake
+    cgroups.backend.cache_clear()
+    cgroups.v2_tree.cache_clear()
+
+
+def test_the_facade_makes_v2_groups_in_the_base_even_after_the_grader_moved(v2_facade,
+                                                                            monkeypatch):
+    cgroups, tree = v2_facade
+    monkeypatch.setattr(cgroups.systemd_scope, "systemd_running", lambda: False)
+    assert cgroups.backend() == "v2" and cgroups.controllers() == {"cpu", "memory", "pids"}
+    group = cgroups.for_submission(f"tlkit-{os.getpid()}-s", 300, 32, cpus=2)
+    assert group.folder.parent == tree.base  # beside the grader's leaf, not inside it
+    assert (group.folder / "cpu.weight").read_text() == "200"
+    group.kill_and_remove()
+
+
+def test_the_facade_never_writes_into_a_tree_systemd_manages_undelegated(v2_facade,
+                                                                         monkeypatch):
+    cgroups, tree = v2_facade
+    monkeypatch.setattr(cgroups.systemd_scope, "systemd_running", lambda: True)
+    monkeypatch.setattr(cgroups.systemd_scope, "is_delegated", lambda folder: False)
+    assert cgroups.backend() == "" and "not delegated" in cgroups.missing()
+    assert not (tree.base / f"tlkit-{os.getpid()}-host").exists()  # nothing moved
+    cgroups.backend.cache_clear()
+    monkeypatch.setattr(cgroups.systemd_scope, "is_delegated", lambda folder: folder == tree.base)
+    assert cgroups.backend() == "v2"

@@ -19,7 +19,7 @@ import signal
 import time
 from pathlib import Path
 
-from tlkit.grading.sandbox import cgroup2
+from tlkit.grading.sandbox import cgroup2, systemd_scope
 
 ROOT = Path("/sys/fs/cgroup")
 V1 = ("memory", "pids", "cpu")  # cpu last: optional (a host may not mount it)
@@ -44,12 +44,25 @@ def _v1_ready() -> bool:
 
 
 @functools.lru_cache(maxsize=1)
+def v2_tree() -> cgroup2.Tree | None:
+    """The grader's cgroup v2 place, read once: ``cgroup2.prepare`` may then move the grader
+    into a leaf below it, but submissions' groups go beside that leaf, in the base."""
+    return cgroup2.locate()
+
+
+def _v2_allowed(tree: cgroup2.Tree) -> bool:
+    """Not in a tree systemd manages, unless systemd delegated our group (``systemd_scope``
+    re-runs ``tlkit grade`` in such a scope; a program calling the API in-process is not)."""
+    return not systemd_scope.systemd_running() or systemd_scope.is_delegated(tree.base)
+
+
+@functools.lru_cache(maxsize=1)
 def backend() -> str:
     """``v1``, ``v2`` or ``""`` (no whole-tree budget here); v2 enables its controllers once."""
     if _v1_ready():
         return "v1"
-    tree = cgroup2.locate()
-    if tree is not None and not cgroup2.missing(tree):
+    tree = v2_tree()
+    if tree is not None and not cgroup2.missing(tree) and _v2_allowed(tree):
         cgroup2.prepare(tree)
         return "v2"
     return ""
@@ -67,7 +80,11 @@ def missing() -> str:
     """Why no whole-tree budget is possible here (empty when it is)."""
     if available():
         return ""
-    v2 = cgroup2.missing(cgroup2.locate())
+    tree = v2_tree()
+    v2 = cgroup2.missing(tree) or (
+        "" if tree is None or _v2_allowed(tree)
+        else f"{tree.base} is managed by systemd and not delegated (`tlkit grade` re-runs "
+             "itself in `systemd-run --scope -p Delegate=yes`)")
     v1 = ("not root" if os.geteuid() != 0
           else "no writable cgroup v1 memory and pids controllers")
     return f"cgroup v1: {v1}; cgroup v2: {v2}"
@@ -77,7 +94,7 @@ def controllers() -> set[str]:
     """The budgets a submission gets here (``memory``, ``pids``, ``cpu``)."""
     kind = backend()
     if kind == "v2":
-        return cgroup2.locate().enabled() & set(cgroup2.WANTED)
+        return v2_tree().enabled() & set(cgroup2.WANTED)
     if kind == "v1":
         return {"memory", "pids"} | ({"cpu"} if (v1_base("cpu") / "cpu.cfs_quota_us").exists()
                                      else set())
@@ -101,7 +118,7 @@ def _write(path: Path, value: str) -> None:
 def remove_stale(prefix: str = "tlkit-") -> int:
     """Remove empty groups left by graders that no longer run (``tlkit-<pid>-...``)."""
     if backend() == "v2":
-        return cgroup2.remove_stale(cgroup2.locate(), prefix)
+        return cgroup2.remove_stale(v2_tree(), prefix)
     removed = 0
     for controller in V1:
         for folder in v1_base(controller).glob(f"{prefix}*"):
@@ -118,7 +135,7 @@ def remove_stale(prefix: str = "tlkit-") -> int:
 def for_submission(name: str, memory_mb: int, nproc: int, cpus: float = 0) -> SubmissionCgroup:
     """The budget of one submission on this host's backend (same interface for v1 and v2)."""
     if backend() == "v2":
-        return cgroup2.SubmissionCgroup2(cgroup2.locate(), name, memory_mb, nproc, cpus)
+        return cgroup2.SubmissionCgroup2(v2_tree(), name, memory_mb, nproc, cpus)
     return SubmissionCgroupV1(name, memory_mb, nproc, cpus)
 
 
