@@ -310,5 +310,9 @@ def test_the_facade_never_writes_into_a_tree_systemd_manages_undelegated(v2_faca
     assert cgroups.backend() == "" and "not delegated" in cgroups.missing()
     assert not (tree.base / f"tlkit-{os.getpid()}-host").exists()  # nothing moved
     cgroups.backend.cache_clear()
+    monkeypatch.setenv(cgroups.systemd_scope.MARK, "1")  # the scope tlkit grade made itself
+    assert cgroups.backend() == "v2"
+    monkeypatch.delenv(cgroups.systemd_scope.MARK)
+    cgroups.backend.cache_clear()
     monkeypatch.setattr(cgroups.systemd_scope, "is_delegated", lambda folder: folder == tree.base)
     assert cgroups.backend() == "v2"

@@ -53,7 +53,8 @@ def v2_tree() -> cgroup2.Tree | None:
 def _v2_allowed(tree: cgroup2.Tree) -> bool:
     """Not in a tree systemd manages, unless systemd delegated our group (``systemd_scope``
     re-runs ``tlkit grade`` in such a scope; a program calling the API in-process is not)."""
-    return not systemd_scope.systemd_running() or systemd_scope.is_delegated(tree.base)
+    return (not systemd_scope.systemd_running() or systemd_scope.is_delegated(tree.base)
+            or systemd_scope.in_own_scope())
 
 
 @functools.lru_cache(maxsize=1)

@@ -39,6 +39,12 @@ def is_delegated(folder: Path) -> bool:
     return False
 
 
+def in_own_scope() -> bool:
+    """True in the re-run: the scope this grader made for itself with ``Delegate=yes`` (systemd
+    before 251 marks no delegated cgroup with an extended attribute)."""
+    return bool(os.environ.get(MARK))
+
+
 def scope_command(argv: list[str], user: bool) -> list[str]:
     """``argv`` run in a transient scope with a delegated cgroup (``--user``: the user's own
     manager; the scope's processes inherit this environment)."""
