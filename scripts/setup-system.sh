@@ -1,40 +1,55 @@
 #!/usr/bin/env bash
-# System packages: bubblewrap (Debian/Ubuntu `bubblewrap`), which the grader needs for full
-# isolation, and chromium, in which a test opens the class report (`tlkit grade`'s HTML page;
-# the test skips, saying so, without it). Installs what is missing when running as root with
-# apt-get; otherwise only says what is there.
-# Without bwrap (or without root, or without cgroup v1 memory/pids controllers) `tlkit grade`
-# stops with a clear error, unless run with `--isolation basic` or `--allow-weaker`, which grade
-# with rlimits only: network reachable, host files readable, no whole-tree memory cap.
+# System packages the grader needs: bubblewrap (Debian/Ubuntu `bubblewrap`) for its sandbox;
+# chromium, in which a test opens the class report (`tlkit grade`'s HTML page; the test skips,
+# saying so, without it); with --slurm also Slurm and munge (`slurm-wlm`, `munge`) for the
+# single-node cluster of tests/test_grading_slurm.py (CI). Installs what is missing when running
+# as root with apt-get; otherwise only says what is there. What each host's isolation then
+# guarantees is the "Isolation matrix" of docs/grading.md; `tlkit grade` prints the isolation it
+# used.
 set -uo pipefail
+want_slurm=0
+[[ ${1:-} == --slurm ]] && want_slurm=1
+
+install() {  # package names; 0 when installed
+  [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1 || return 1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null 2>&1 &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
+}
+
 if command -v bwrap >/dev/null 2>&1; then
   echo "setup-system: bubblewrap present ($(bwrap --version 2>/dev/null))"
-elif [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-  echo "setup-system: installing bubblewrap with apt-get (grader sandbox) ..."
-  if ! { apt-get install -y -qq bubblewrap >/dev/null 2>&1 ||
-         { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null; }; }; then
-    echo "setup-system: could not install bubblewrap; the grader will need --isolation basic" >&2
-  fi
+elif echo "setup-system: installing bubblewrap with apt-get (grader sandbox) ..." && install bubblewrap; then
+  echo "setup-system: bubblewrap installed"
 else
-  echo "setup-system: bubblewrap is missing and this is not root with apt-get: install the" \
-       "'bubblewrap' package, or grade with --isolation basic (limits only)" >&2
+  echo "setup-system: bubblewrap is missing and could not be installed (needs root and" \
+       "apt-get): install the 'bubblewrap' package, or grade with --isolation basic" >&2
+fi
+if ((want_slurm)); then
+  if command -v slurmctld >/dev/null 2>&1 && command -v munged >/dev/null 2>&1; then
+    echo "setup-system: slurm and munge present ($(slurmctld -V 2>/dev/null))"
+  elif echo "setup-system: installing slurm-wlm and munge with apt-get ..." && install slurm-wlm munge; then
+    echo "setup-system: slurm-wlm and munge installed ($(slurmctld -V 2>/dev/null))"
+  else
+    echo "setup-system: could not install slurm-wlm and munge: the Slurm test will skip" >&2
+  fi
 fi
 if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
   echo "setup-system: chromium present (the class report's browser test)"
-elif [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-  echo "setup-system: installing chromium with apt-get (the class report's browser test) ..."
-  if ! { apt-get install -y -qq chromium >/dev/null 2>&1 ||
-         { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null; }; }; then
-    echo "setup-system: could not install chromium; tests/test_grading_report.py skips its browser test" >&2
-  fi
+elif echo "setup-system: installing chromium with apt-get (the class report's browser test) ..." && install chromium; then
+  echo "setup-system: chromium installed"
 else
-  echo "setup-system: chromium is missing: install Debian's 'chromium' package to run the" \
-       "class report's browser test (it skips otherwise)" >&2
+  echo "setup-system: chromium is missing and could not be installed (needs root and apt-get):" \
+       "install Debian's 'chromium' package to run the class report's browser test (it skips" \
+       "otherwise)" >&2
 fi
 if [[ -w /sys/fs/cgroup/memory && -w /sys/fs/cgroup/pids ]]; then
   echo "setup-system: cgroup v1 memory and pids controllers writable (whole-tree budgets)"
+elif [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+  echo "setup-system: cgroup v2 ($(cat /sys/fs/cgroup/cgroup.controllers)); the grader nests" \
+       "its budgets in its own cgroup when that is delegated (root, systemd-run --scope" \
+       "-p Delegate=yes, a Slurm job as root)"
 else
-  echo "setup-system: no writable cgroup v1 memory/pids controllers: full isolation unavailable" \
-       "here; the grader needs --isolation basic or --allow-weaker" >&2
+  echo "setup-system: no writable cgroup memory/pids controllers: no whole-tree memory budget" >&2
 fi
 exit 0

@@ -149,6 +149,12 @@ NOT_IN_COLAB_CHECK = {
                                     "Chromium), nothing a Colab student runs",
     "tests/test_grading_verdicts.py": "the grader's verdict ladder (grading host), nothing a "
                                       "Colab student runs",
+    "tests/test_grading_cgroups.py": "the grading host's cgroups (Linux, root): not Colab's road",
+    "tests/test_grading_systemd_scope.py": "the grading host's systemd scopes: not Colab's road",
+    "tests/test_grading_careless.py": "grades through the CLI (kernels: the instructor extra)",
+    "tests/test_grading_isolation.py": "the grading host's sandbox (Linux, root): not Colab's road",
+    "tests/test_grading_merge.py": "the instructor's merge of shards (reports): not Colab's road",
+    "tests/test_recipes.py": "lints CI workflows and recipes with the actionlint binary",
 }
 
 

@@ -30,3 +30,36 @@ def test_failed_write_keeps_the_old_file(tmp_path):
 def test_private_mode(tmp_path):
     target = atomic_write(tmp_path / "secret.csv", "x", mode=0o600)
     assert target.stat().st_mode & 0o777 == 0o600
+
+
+def _hold_in_child(path, ready, done):
+    from tlkit.files import FileLock
+
+    with FileLock(path, "folder"):
+        ready.set()
+        done.wait(30)
+
+
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_file_lock_refuses_a_second_process_and_dies_with_its_holder(tmp_path, kind):
+    import multiprocessing
+
+    from tlkit.files import Busy, FileLock
+
+    path = tmp_path / ("out" if kind == "folder" else ".gradebook.csv.lock")
+    if kind == "folder":
+        path.mkdir()
+    ctx = multiprocessing.get_context("fork")
+    ready, done = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_in_child, args=(path, ready, done))
+    holder.start()
+    assert ready.wait(30)
+    with pytest.raises(Busy, match="in use by another run" + (
+            rf" \(pid {holder.pid}\)" if kind == "file" else "")):
+        FileLock(path, "folder")
+    holder.kill()  # a killed run leaves no stale lock
+    holder.join()
+    with FileLock(path, "folder"):
+        pass
+    if kind == "folder":
+        assert list(path.iterdir()) == []  # nothing written in a locked folder

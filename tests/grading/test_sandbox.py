@@ -48,9 +48,13 @@ def test_the_sandbox_environment_is_clean_offline_and_strict(monkeypatch):
 
 @pytest.fixture
 def fake_cgroups(tmp_path, monkeypatch):
+    """A stand-in cgroup v1 tree with the grader at the root of each hierarchy (the nesting
+    below the grader's own group and cgroup v2: tests/test_grading_cgroups.py)."""
     for controller in ("memory", "pids"):
         (tmp_path / controller).mkdir()
     monkeypatch.setattr(cgroups, "ROOT", tmp_path)
+    monkeypatch.setattr(cgroups, "v1_base", lambda controller: tmp_path / controller)
+    monkeypatch.setattr(cgroups, "backend", lambda: "v1")
     return tmp_path
 
 
@@ -65,13 +69,13 @@ def test_stale_cgroups_of_dead_graders_are_removed_and_live_ones_kept(fake_cgrou
 
 def test_a_cgroup_that_cannot_be_set_up_is_removed_and_the_error_raised(fake_cgroups):
     with pytest.raises(OSError):  # the stand-in tree has no control files to write
-        cgroups.SubmissionCgroup("tlkit-1-x", 64, 8)
+        cgroups.for_submission("tlkit-1-x", 64, 8)
     assert not (fake_cgroups / "memory" / "tlkit-1-x").exists()
     assert not (fake_cgroups / "pids" / "tlkit-1-x").exists()
 
 
 def test_out_of_memory_kills_and_peak_are_read_from_the_memory_cgroup(fake_cgroups):
-    group = object.__new__(cgroups.SubmissionCgroup)
+    group = object.__new__(cgroups.SubmissionCgroupV1)
     group.folders = [fake_cgroups / "memory" / "g", fake_cgroups / "pids" / "g"]
     assert group.oom_kills() == 0 and group.peak_mb() == 0.0  # nothing to read: nothing seen
     group.folders[0].mkdir()

@@ -50,6 +50,9 @@ def add_commands(subparsers) -> None:
                         "<name>.manifest.json is written beside it for merge-grades)")
     g.add_argument("--feedback", type=Path, default=None,
                    help="folder for per-student feedback (HTML, and a Markdown twin)")
+    g.add_argument("--run-id", default="", metavar="ID",
+                   help="the run's id, written in the manifest: merge-grades refuses shards of "
+                        "different runs (give every shard of one run the same id)")
     g.add_argument("--shard", default=None, metavar="I/N",
                    help="grade only share I of N (1-based) of the sorted students; merge the "
                         "shards with `tlkit merge-grades`")
@@ -81,6 +84,8 @@ def add_commands(subparsers) -> None:
     m.add_argument("--manual", type=Path, default=None, metavar="CSV",
                    help="also merge the written answers graded by hand (the CSV written by "
                         "`tlkit grade --manual`); each changed student's feedback gets them")
+    m.add_argument("--run-id", default=None,
+                   help="merge only shards graded with this --run-id (the recipes pass theirs)")
     m.set_defaults(func=run_merge)
 
     from tlkit.grading.options import option_default as default
@@ -188,40 +193,48 @@ def late_settings(due: str | None, penalty: str, worksheet: Path | None):
 
 def run_grade(args: argparse.Namespace) -> int:
     from tlkit.grading.batch.run import GraderError, run_grading
+    from tlkit.grading.safe_text import clean
+    from tlkit.grading.sandbox.systemd_scope import enter_if_needed
     from tlkit.grading.reports.outputs import OutputError
     from tlkit.grading.reports.shards import parse_shard
     from tlkit.grading.reports.summary import print_summary
 
     try:
         shard = parse_shard(args.shard) if args.shard else None
+        options = options_from(args)
         late = late_settings(args.due, args.late_penalty, args.worksheet)
+        enter_if_needed(lambda text: print(text, file=sys.stderr))
         batch = run_grading(args.submissions, args.solutions, out=args.out,
-                            feedback_dir=args.feedback, options=options_from(args),
-                            shard_spec=shard, manual=args.manual, late=late)
+                            feedback_dir=args.feedback, options=options, shard_spec=shard,
+                            manual=args.manual, late=late, run_id=args.run_id)
     except (GraderError, OutputError, ValueError, OSError) as exc:
-        print(f"tlkit grade: {exc}", file=sys.stderr)
+        print(f"tlkit grade: {clean(str(exc))}", file=sys.stderr)
         return 2
     print_summary(batch)
     from tlkit.grading.intake.downloads import describe_paths
 
     for line in describe_paths(args.submissions):  # platform, late, superseded attempts
-        print(line)
+        print(clean(line))
     broken = [r for r in batch.results if any(row.status == "error" for row in r.rows)]
-    if broken or batch.warnings:
+    if broken:
         print(f"tlkit grade: the grader failed on {len(broken)} submission(s) "
-              "(status 'error' in the gradebook)", file=sys.stderr)
-        return 1
-    return 0
+              "(status 'error' in the gradebook; the other rows are complete)", file=sys.stderr)
+    if batch.warnings:
+        print(f"tlkit grade: {len(batch.warnings)} warning(s) above (e.g. a control run that "
+              "lost points)", file=sys.stderr)
+    return 1 if broken or batch.warnings else 0
 
 
 def run_merge(args: argparse.Namespace) -> int:
+    from tlkit.grading.safe_text import clean
     from tlkit.grading.reports.outputs import OutputError
     from tlkit.grading.reports.shards import MergeError, merge
 
     try:
-        report = merge(args.gradebooks, args.out, args.feedback, manual=args.manual)
+        report = merge(args.gradebooks, args.out, args.feedback, manual=args.manual,
+                       run_id=args.run_id)
     except (MergeError, OutputError, OSError, ValueError) as exc:
-        print(f"tlkit merge-grades: {exc}", file=sys.stderr)
+        print(f"tlkit merge-grades: {clean(str(exc))}", file=sys.stderr)
         return 2
     print(f"merged {report['shards']} shard(s): {report['students']} students, "
           f"{report['rows']} rows, {report['feedback']} feedback file(s) -> {args.out}")

@@ -56,11 +56,13 @@ class GradeOptions:
     output_kb: int = option(Limits.output_kb, "output kept per cell", metavar="KB")
     jobs: int = option(1, "submissions graded in parallel", metavar="J", aliases=("-j",))
     isolation: str = option(
-        "full", "full: bubblewrap + cgroups + own uid (root, bwrap, cgroup v1); basic: limits "
-        "and scratch folder only", choices=ISOLATIONS)
+        "full", "full: bubblewrap + memory/pids/CPU cgroups nested in the grader's own (root on "
+        "cgroup v1 or v2, or a delegated cgroup v2 subtree without root); basic: limits and "
+        "scratch folder only (without root: a rootless bubblewrap sandbox, never your own uid)",
+        choices=ISOLATIONS)
     allow_weaker: bool = option(
-        False, "grade with basic isolation when full is unavailable, instead of stopping "
-        "(recorded in the gradebook's isolation column)")
+        False, "grade with less when full is unavailable (rootless without root, else basic), "
+        "instead of stopping (recorded in the gradebook's isolation column)")
     warm_kernels: bool = option(
         True, "start every kernel cold instead of forking it from a template that imported "
         "TensorFlow/PyTorch once (full isolation only)")

@@ -56,6 +56,7 @@ class Grader:
         return self.sandboxes.notes
 
     def close(self) -> None:
+        self.caches.close()
         self.sandboxes.close()
 
     def grade_one(self, entry: Entry, *, warming: bool = False) -> SubmissionResult:

@@ -25,8 +25,9 @@ from tlkit.grading.options import GradeOptions
 from tlkit.grading.plan.matching import Plan, build_plan
 from tlkit.grading.protocol import Cell, Job, WorkerRun
 from tlkit.grading.safe_text import short
-from tlkit.grading.sandbox.cgroups import SubmissionCgroup
-from tlkit.grading.sandbox.environment import kernel_threads, sandbox_env
+from tlkit.grading.sandbox.cgroups import for_submission
+from tlkit.grading.sandbox.environment import kernel_threads, sandbox_env, usable_cpus
+from tlkit.grading.sandbox.isolation import SANDBOXED
 from tlkit.grading.sandbox.supervise import run_worker, worker_command
 from tlkit.grading.sandbox.warm_cache import WarmCache
 from tlkit.grading.sandbox.isolation import can_run_python_as
@@ -160,12 +161,15 @@ def _run(plan: Plan, assignment: Assignment, sandboxes: Sandboxes, options: Grad
     with sandboxes.slot() as (number, uid):
         cgroup = None
         template = sandboxes.template_socket(assignment)
-        if mode == "full":
+        if mode in SANDBOXED:
             scratch, cwd = INSIDE_SCRATCH, "/"
             inner = [f"{INSIDE_FILES}/{name}" for _, name in files]
-            cgroup = SubmissionCgroup(f"tlkit-{os.getpid()}-{uuid.uuid4().hex[:12]}",
-                                      limits.memory_mb, limits.nproc)
-        else:
+        if mode == "full":
+            # Its own cpu group: a fork storm competes as that one group (weighing the CPUs
+            # this grader was given) and never beyond those CPUs.
+            cgroup = for_submission(f"tlkit-{os.getpid()}-{uuid.uuid4().hex[:12]}",
+                                    limits.memory_mb, limits.nproc, cpus=usable_cpus())
+        if mode not in SANDBOXED:
             host = sandboxes.root / f"{number:05d}"
             host.mkdir(mode=0o711)
             scratch, cwd, inner = str(host), str(host), [src for src, _ in files]
@@ -183,7 +187,7 @@ def _run(plan: Plan, assignment: Assignment, sandboxes: Sandboxes, options: Grad
         finally:
             if cgroup is not None:
                 cgroup.kill_and_remove()  # already done unless run_worker failed early
-            if mode != "full":
+            if mode not in SANDBOXED:
                 shutil.rmtree(scratch, ignore_errors=True)
         began = time.monotonic()
         verdicts = _verify(plan, run, sandboxes.root, uid)

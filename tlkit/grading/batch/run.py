@@ -9,10 +9,13 @@ class report, the feedback pages, shards).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tlkit.files import Busy, FileLock
 from tlkit.grading.batch.collect import assignments_to_warm, collect
 from tlkit.grading.batch.grader import Grader, GraderError
 from tlkit.grading.batch.hand_and_late import LateSettings, add_written, apply_late, page_path
@@ -48,11 +51,14 @@ class Batch:
 def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = None,
                 feedback_dir: Path | None = None, options: GradeOptions | None = None,
                 shard_spec: tuple[int, int] | None = None, manual: Path | None = None,
-                late: LateSettings | None = None) -> Batch:
+                late: LateSettings | None = None, run_id: str = "") -> Batch:
     """Grade every submission under ``paths``; write the gradebook, feedback and manifest.
 
     ``manual``: the manual grades CSV of written answers (a template is written when it does
     not exist); ``late``: the late policy. See ``hand_and_late`` (applied in that order).
+    ``run_id`` names the run in the manifest: ``merge-grades`` merges only shards of one run.
+    The gradebook and the feedback folder are locked for the whole run: a second grader
+    writing to either is refused at once (``GraderError`` naming the first one's pid).
     """
     options = options or GradeOptions()
     solutions_dir = Path(solutions_dir)
@@ -73,39 +79,52 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
                       options.duplicates)
     out_folder = OutputFolder(Path(out).parent) if out is not None else None
     feedback_folder = OutputFolder(feedback_dir) if feedback_dir is not None else None
-    grader = Grader(assignments, solutions_dir, options)
-    try:
-        results, warm_runs, warm_notes = grader.run(
-            entries, assignments_to_warm(entries) if grader.caches.enabled else [])
-    finally:
-        grader.close()
-    batch = Batch(results, grader.description, out, feedback_dir, warnings=list(warm_notes),
-                  warm_up=warm_runs, notes=list(grader.notes))
-    try:
-        batch.notes += add_written(results, assignments, manual)
-    except ManualError as exc:
-        raise GraderError(str(exc)) from exc
-    batch.notes += apply_late(results, late)
-    links: dict[tuple[str, str], str] = {}
-    if feedback_folder is not None:
-        written, failed = write_feedback(results, feedback_folder, assignments, options.scale)
-        batch.warnings += [f"feedback not written for {item}" for item in failed]
-        if out is not None:  # the wide gradebook and the report link each student's page
-            links = {key: relative_link(feedback_folder.path / name, report_path(out))
-                     for key, name in written.items()}
-    if out_folder is not None:
-        rows = rows_with_submission(results)
-        out_folder.write(Path(out).name, gradebook_text(rows))
-        pages = [(name, relative_link(page_path(manual, name), report_path(out)))
-                 for name in sorted(assignments) if manual is not None
-                 and page_path(manual, name).exists()
-                 and any(r.assignment == name for r in results)]
-        write_class_report(out_folder, Path(out), results, rows, links, options.scale,
-                           grader.description, pages)
-        out_folder.write(shards.manifest_name(Path(out).name), shards.manifest_text(
-            everyone, (index, count), Path(out).name,
-            os.path.relpath(feedback_dir, Path(out).parent) if feedback_dir else None,
-            grader.description))
+    with contextlib.ExitStack() as held:
+        try:
+            if out_folder is not None:
+                held.enter_context(FileLock(Path(out_folder.real) / f".{Path(out).name}.lock",
+                                            "the gradebook"))
+            if feedback_folder is not None:
+                held.enter_context(FileLock(feedback_folder.real, "the feedback folder"))
+        except Busy as exc:
+            raise GraderError(str(exc)) from exc
+        grader = Grader(assignments, solutions_dir, options)
+        try:
+            results, warm_runs, warm_notes = grader.run(
+                entries, assignments_to_warm(entries) if grader.caches.enabled else [])
+        finally:
+            grader.close()
+        batch = Batch(results, grader.description, out, feedback_dir, warnings=list(warm_notes),
+                      warm_up=warm_runs, notes=list(grader.notes))
+        try:
+            batch.notes += add_written(results, assignments, manual)
+        except ManualError as exc:
+            raise GraderError(str(exc)) from exc
+        batch.notes += apply_late(results, late)
+        links: dict[tuple[str, str], str] = {}
+        if feedback_folder is not None:
+            written, failed = write_feedback(results, feedback_folder, assignments,
+                                             options.scale)
+            batch.warnings += [f"feedback not written for {item}" for item in failed]
+            if out is not None:  # the wide gradebook and the report link each student's page
+                links = {key: relative_link(feedback_folder.path / name, report_path(out))
+                         for key, name in written.items()}
+        if out_folder is not None:
+            rows = rows_with_submission(results)
+            text = gradebook_text(rows)
+            out_folder.write(Path(out).name, text)
+            pages = [(name, relative_link(page_path(manual, name), report_path(out)))
+                     for name in sorted(assignments) if manual is not None
+                     and page_path(manual, name).exists()
+                     and any(r.assignment == name for r in results)]
+            write_class_report(out_folder, Path(out), results, rows, links, options.scale,
+                               grader.description, pages)
+            versions = {name: hashlib.sha256(a.path.read_bytes()).hexdigest()[:16]
+                        for name, a in sorted(assignments.items())}
+            out_folder.write(shards.manifest_name(Path(out).name), shards.manifest_text(
+                everyone, (index, count), Path(out).name,
+                os.path.relpath(feedback_dir, Path(out).parent) if feedback_dir else None,
+                grader.description, run_id=run_id, versions=versions, gradebook_text=text))
     return batch
 
 

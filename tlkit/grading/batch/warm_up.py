@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tlkit.files import Busy, FileLock
 from tlkit.grading.batch.sandboxes import Sandboxes
 from tlkit.grading.intake.solutions import Assignment
 from tlkit.grading.options import GradeOptions
@@ -22,9 +23,11 @@ class WarmCaches:
         self.options = options
         self.assignments = assignments
         self.notes = sandboxes.notes
-        self.enabled = (sandboxes.mode == "full" and options.warm_cache
+        # overlays are mounted in a private mount namespace: root only
+        self.enabled = (sandboxes.mode == "full" and not sandboxes.rootless and options.warm_cache
                         and WarmCache.usable_path(sandboxes.root))
         self.caches: dict[str, WarmCache] = {}
+        self.lock: FileLock | None = None  # held on --keep-warm-cache while this run lives
         self.keys: dict[str, str] = {}  # assignment -> its key among the kept caches
         self.kept = self.kept_folder()
         if self.enabled:  # the templates import libraries that read these paths (KERAS_HOME)
@@ -33,6 +36,11 @@ class WarmCaches:
     def description(self) -> str:
         """What the run's isolation description adds when some cache was shared."""
         return "; " + warm_cache.DESCRIPTION if self.caches else ""
+
+    def close(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     def for_run(self, name: str, warming: bool) -> WarmCache | None:
         """The cache a submission of ``name`` runs with: the warm-up's, or a sealed one."""
@@ -46,6 +54,15 @@ class WarmCaches:
             return None
         folder = Path(self.options.keep_warm_cache).absolute()
         problem = warm_cache.kept_folder_problem(folder)
+        if not problem:
+            # One grader at a time: another run's clean-up would delete a folder this one mounts.
+            try:
+                if not folder.exists():
+                    folder.mkdir(mode=0o700, parents=True)
+                    folder.chmod(0o700)
+                self.lock = FileLock(folder, "--keep-warm-cache")
+            except (Busy, OSError) as exc:
+                problem = str(exc)
         if problem:
             self.notes.append(f"--keep-warm-cache {folder}: {problem}; caches are not kept "
                               f"or reused")

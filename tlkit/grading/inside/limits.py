@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import platform
 import resource
 
 from tlkit.grading.options import Limits
@@ -56,10 +57,39 @@ def apply_limits(limits: Limits, uid: int | None) -> None:
         base = 0 if uid is not None else task_count(os.getuid())
         resource.setrlimit(resource.RLIMIT_NPROC, (base + limits.nproc,) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    fresh_keyrings(clear_user=False)
 
 
 def drop_privileges(uid: int) -> None:
-    """Become ``uid`` (same gid) for good: no supplementary groups, no way back."""
+    """Become ``uid`` (same gid) for good: no supplementary groups, no way back; with keyrings
+    emptied of anything an earlier process of that uid left there."""
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)
+    fresh_keyrings(clear_user=True)
+
+
+KEYCTL = {"x86_64": 250, "aarch64": 219}  # the keyctl(2) syscall number
+KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_CLEAR = 1, 7
+KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = -4, -5
+
+
+def fresh_keyrings(clear_user: bool) -> None:
+    """Join a new, empty session keyring; with ``clear_user``, also empty the uid's user keyrings.
+
+    A uid's user keyrings outlive its processes (until reboot): a key one student's code stored
+    there would be readable by the next process of that uid. Clear them only for a throw-away
+    uid, never the grader's own (``basic`` without root); in a user namespace they are the
+    namespace's own.
+    """
+    number = KEYCTL.get(platform.machine())
+    if number is None:
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return
+    if clear_user:
+        libc.syscall(number, KEYCTL_CLEAR, KEY_SPEC_USER_KEYRING)
+        libc.syscall(number, KEYCTL_CLEAR, KEY_SPEC_USER_SESSION_KEYRING)
+    libc.syscall(number, KEYCTL_JOIN_SESSION_KEYRING, None)

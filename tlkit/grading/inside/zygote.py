@@ -60,12 +60,18 @@ def _peer_pid(conn: socket.socket) -> int:
 
 
 def _join_cgroups(pid: int) -> None:
-    """Move this process into the cgroup v1 memory and pids groups of ``pid`` (the submission)."""
+    """Move this process into the cgroups of ``pid`` (the submission): its cgroup v1 memory,
+    pids and cpu groups, or its cgroup v2 group where /sys/fs/cgroup is the v2 hierarchy."""
+    root = Path("/sys/fs/cgroup")
     for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
-        for controller in ("memory", "pids"):
-            if controller in controllers.split(",") and path != "/":
-                procs = Path("/sys/fs/cgroup") / controller / path.lstrip("/") / "cgroup.procs"
+        hierarchy, controllers, path = line.split(":", 2)
+        if path == "/":
+            continue
+        if hierarchy == "0" and (root / "cgroup.controllers").exists():
+            (root / path.lstrip("/") / "cgroup.procs").write_text(str(os.getpid()))
+        for controller in ("memory", "pids", "cpu"):
+            if controller in controllers.split(","):
+                procs = root / controller / path.lstrip("/") / "cgroup.procs"
                 procs.write_text(str(os.getpid()))
 
 

@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlkit.grading.cells import GIVEN, SOLUTION, TEST, checksum, kind, source, tlkit_meta
+from tlkit.grading.cells import (GIVEN, PLACEHOLDER, RAISE, SOLUTION, TEST, checksum,
+                                 has_markers, is_submission_check, kind, source, tlkit_meta)
 from tlkit.grading.comment_directives import apply_directives
-from tlkit.grading.intake.validate import validate_solution
+from tlkit.grading.intake.validate import SolutionError, validate_solution
 from tlkit.grading.notebook_io import read_notebook
 from tlkit.grading.parts import Part, split_parts
 from tlkit.grading.written import WrittenQuestion, written_questions
@@ -87,10 +88,27 @@ def solution_notebooks(solutions_dir: Path) -> list[Path]:
     return sorted(p for p in Path(solutions_dir).glob("*.ipynb") if p.is_file())
 
 
+def refuse_exercise(nb, path: Path) -> None:
+    """Refuse a generated student version given as a solution (``--solutions exercises``).
+
+    Its answers are placeholders and its hidden tests are gone: grading against it would score
+    every student against a blank key, out of the visible points only.
+    """
+    generated = any(is_submission_check(cell) for cell in nb.cells)
+    blank = not any(has_markers(cell) for cell in nb.cells) and any(
+        PLACEHOLDER in source(cell) and RAISE in source(cell) for cell in nb.cells)
+    if generated or blank:
+        raise SolutionError(
+            f"{path}: this is a generated exercise (the student version: answers replaced by "
+            f"'{PLACEHOLDER}', hidden tests removed), not a solution notebook; pass the folder "
+            "of solution notebooks, e.g. --solutions solutions")
+
+
 def load_assignment(path: Path) -> Assignment:
     """Read and validate one solution notebook (raises ``SolutionError`` when malformed)."""
     path = Path(path)
     nb, _ = apply_directives(read_notebook(path), path.name)
+    refuse_exercise(nb, path)
     validate_solution(nb, path.name)
     cells = []
     title = ""

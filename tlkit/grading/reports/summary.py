@@ -45,7 +45,7 @@ def print_summary(batch, *, stream=None) -> None:
           file=stream)
     print(f"isolation: {batch.isolation}", file=stream)
     for line in batch.notes:
-        print(f"note: {line}", file=stream)
+        print(f"note: {one_line(line)}", file=stream)
     for line in batch.warnings:
         print(f"warning: {one_line(line)}", file=stream)
     if batch.out:

@@ -19,6 +19,10 @@ from tlkit.grading.sandbox.environment import tlkit_package
 TMPFS_MB = 256  # each private /tmp, /var/tmp, /dev/shm, /run/lock
 WORKER_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER",
                "CAP_KILL")
+ROOTLESS_UID = 1000  # the sandbox's uid in its own user namespace (the host sees the grader's)
+# Without root: a user namespace of its own per sandbox, one uid mapped (what bubblewrap does
+# unprivileged). Its kernel keyrings are its own, so nothing of one student reaches the next.
+USERNS = ("--unshare-user", "--uid", str(ROOTLESS_UID), "--gid", str(ROOTLESS_UID))
 
 
 def needed_paths() -> list[str]:
@@ -65,18 +69,20 @@ def _filesystem(limits: Limits) -> list[str]:
 
 
 def bwrap_command(files: list[tuple[str, str]], limits: Limits,
-                  template_socket: str | None = None) -> list[str]:
-    """The ``bwrap`` prefix of the worker's command in ``full`` mode.
+                  template_socket: str | None = None, rootless: bool = False) -> list[str]:
+    """The ``bwrap`` prefix of the worker's command in ``full`` and ``rootless`` modes.
 
     ``files``: (host path, name) data files made visible read-only under
     ``/sandbox/files/<name>`` (the worker copies them into its work folder).
     ``template_socket``: the host path of a warm-kernel template's socket (see ``templates``),
     visible inside at ``layout.INSIDE_SOCKET`` (root only: the kernel's uid cannot use it).
+    ``rootless``: in a user namespace with one mapped uid and no capabilities (the worker and
+    the kernel share that uid: the worker is not dumpable, so the kernel cannot read it).
     """
-    cmd = [shutil.which("bwrap") or "bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc",
-           "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-           "--hostname", "sandbox", "--cap-drop", "ALL"]
-    for cap in WORKER_CAPS:
+    cmd = [shutil.which("bwrap") or "bwrap", *(USERNS if rootless else ()), "--unshare-pid",
+           "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+           "--die-with-parent", "--new-session", "--hostname", "sandbox", "--cap-drop", "ALL"]
+    for cap in () if rootless else WORKER_CAPS:
         cmd += ["--cap-add", cap]
     cmd += ["--proc", "/proc"] + _filesystem(limits)
     for host, name in files:

@@ -60,6 +60,18 @@ def sandbox_env(scratch: str, threads: int = 1) -> dict[str, str]:
     return env
 
 
+def usable_cpus(environ: dict | None = None) -> int:
+    """The CPUs this process may use: its affinity, or fewer when Slurm accounted fewer.
+
+    Under Slurm without an affinity plugin (``TaskPlugin=task/none``, common in containers) a
+    job sees every core of the node; ``SLURM_CPUS_PER_TASK`` is what it was given.
+    """
+    environ = os.environ if environ is None else environ
+    cpus = len(os.sched_getaffinity(0))
+    slurm = str(environ.get("SLURM_CPUS_PER_TASK", ""))
+    return min(cpus, int(slurm)) if slurm.isdigit() and int(slurm) > 0 else cpus
+
+
 def kernel_threads(jobs: int) -> int:
     """Each of ``jobs`` parallel kernels' share of the CPUs this process may use (at least 1)."""
-    return max(1, len(os.sched_getaffinity(0)) // max(1, jobs))
+    return max(1, usable_cpus() // max(1, jobs))

@@ -1,7 +1,8 @@
 """Start one worker in its sandbox, feed it the job, collect its events within a time budget.
 
-In ``full`` mode the worker runs under ``bwrap`` inside the submission's memory and pids
+In ``full`` mode the worker runs under ``bwrap`` inside the submission's memory, pids and CPU
 cgroups; when it ends or runs out of time every process left in those cgroups is killed.
+``rootless`` runs it under ``bwrap`` in a user namespace, without cgroups.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import threading
 from tlkit.grading.protocol import Job, WorkerRun, dumps, parse_event
 from tlkit.grading.sandbox.bwrap import bwrap_command
 from tlkit.grading.sandbox.cgroups import SubmissionCgroup
+from tlkit.grading.sandbox.isolation import SANDBOXED, rootless
 
 
 def _drain(stream, sink, cap: int) -> None:
@@ -76,4 +78,6 @@ def run_worker(job: Job, *, command: list[str], env: dict, total: float,
 def worker_command(mode: str, files: list[tuple[str, str]], job: Job,
                    template_socket: str | None = None) -> list[str]:
     """The sandbox prefix for ``mode`` (empty for basic)."""
-    return bwrap_command(files, job.limits, template_socket) if mode == "full" else []
+    if mode not in SANDBOXED:
+        return []
+    return bwrap_command(files, job.limits, template_socket, rootless=rootless())
