@@ -189,4 +189,4 @@ def test_step(sol, known: dict[str, str], source: str | None = None,
     return Step("test", "\n".join(filter(None, kernel)), sol.id, sol.question,
                 verdict=parts.verdict, names=names,
                 constants=tuple((n, known[n]) for n in parts.names if n in known),
-                hint=parts.hint, hidden=sol.hidden, part=part)
+                hint=parts.hint or sol.hint, hidden=sol.hidden, part=part)

@@ -99,9 +99,11 @@ def build_page(student: str, student_id: str, results: list, assignments: dict,
                 continue
             test = tests.get(row.question)
             hidden = bool(test and test.hidden)
+            # A row of no test (a written answer graded by hand, a late penalty) is its name.
             title = messages.FEEDBACK_QUESTION.format(
-                title=(test.title if test and test.title else row.question),
-                kind=messages.FEEDBACK_HIDDEN if hidden else messages.FEEDBACK_VISIBLE)
+                title=test.title or row.question,
+                kind=messages.FEEDBACK_HIDDEN if hidden else messages.FEEDBACK_VISIBLE) \
+                if test else row.question
             if row.part:  # partial credit: each part its own line
                 title += f" · {row.part}"
             hint = test.hint if test and row.status not in ("passed", *NOT_GRADED) else ""
