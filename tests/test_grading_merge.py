@@ -112,3 +112,40 @@ def test_a_symlinked_feedback_file_is_refused(tmp_path):
     (tmp_path / "s1" / "feedback" / "zz.md").symlink_to(secret)
     with pytest.raises(MergeError, match="symlink"):
         merge(books, tmp_path / "out.csv", tmp_path / "fb")
+
+
+def test_students_of_one_name_are_told_apart_by_their_platform_id(tmp_path):
+    """Manifests key students by ``Submission.who`` (the platform's id, issue #20): two Moodle
+    "Ana García" go to their own shards and each row is checked against its own shard."""
+    twins = [Submission("Ana García", Path(f"/x/{pid}.ipynb"), pid, "moodle")
+             for pid in ("101", "102")]
+
+    def row(pid):
+        values = dict(zip(COLUMNS, _row("Ana García")))
+        values.update(student_id=pid, lms="moodle")
+        return [values[c] for c in COLUMNS]
+
+    books = []
+    for index, sub in enumerate(shard(twins, 1, 2) + shard(twins, 2, 2), start=1):
+        folder = tmp_path / f"s{index}"
+        folder.mkdir()
+        text = _csv([COLUMNS, row(sub.student_id)])
+        (folder / "g.csv").write_text(text, encoding="utf-8")
+        (folder / manifest_name("g.csv")).write_text(manifest_text(
+            twins, (index, 2), "g.csv", None, "full", run_id="r", gradebook_text=text))
+        books.append(folder / "g.csv")
+    assert merge(books, tmp_path / "out.csv", run_id="r")["students"] == 2
+    swapped = tmp_path / "s1" / "g.csv"
+    other = shard(twins, 2, 2)[0].student_id  # shard 2's student, written in shard 1
+    text = _csv([COLUMNS, row(other)])
+    swapped.write_text(text, encoding="utf-8")
+    (tmp_path / "s1" / manifest_name("g.csv")).write_text(manifest_text(
+        twins, (1, 2), "g.csv", None, "full", run_id="r", gradebook_text=text))
+    with pytest.raises(MergeError, match=r"Ana García \(moodle 10[12]\)' is not in shard 1"):
+        merge(books, tmp_path / "out2.csv", run_id="r")
+
+
+def _csv(rows) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
