@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tlkit.grading.scoring.row import Row
-from tlkit.grading.reports.class_report import ReportInput, relative_link, render, write_report
+from tlkit.grading.reports.class_report import (ReportInput, pass_rates, relative_link, render,
+                                               write_report)
 from tlkit.grading.reports.wide import student_lines, wide_text
 
 QUESTIONS = [("ej1_cabeza", 2), ("ej1_oculto", 1), ("ej2_bucle", 2), ("ej2_oculto", 2),
@@ -66,6 +67,28 @@ def test_the_wide_csv_has_a_column_per_question_total_grade_and_flags():
     assert (luis["status"], luis["ej1_cabeza"], luis["grade"], luis["feedback"]) == (
         "invalid", "", "0", "feedback/1004.html")
     assert table[2]["late"] == "yes" and table[5]["flags"] == "edited-locked"
+
+
+def test_parts_written_answers_and_late_penalties_have_their_place():
+    """Issue #22's rows: a part is its own column, a written answer still to grade marks the
+    student ``pending``, a late penalty makes them late; the report links the answers page and
+    counts neither in the pass rates until graded."""
+    rows = [Row("Ana", A, "ej3", 1, 1, "passed", student_id="1", lms="moodle", part="a"),
+            Row("Ana", A, "ej3", 0, 1, "failed", student_id="1", lms="moodle", part="b"),
+            Row("Ana", A, "ej4_escrita", 0, 2, "pending", student_id="1", lms="moodle"),
+            Row("Bea", A, "ej3", 1, 1, "passed", student_id="2", lms="moodle", part="a"),
+            Row("Bea", A, "ej3", 1, 1, "passed", student_id="2", lms="moodle", part="b"),
+            Row("Bea", A, "ej4_escrita", 1.5, 2, "manual", student_id="2", lms="moodle"),
+            Row("Bea", A, "retraso", -0.35, 0, "late", student_id="2", lms="moodle")]
+    columns, lines = student_lines(rows)
+    assert columns == ["ej3 · a", "ej3 · b", "ej4_escrita", "retraso"]
+    ana, bea = lines
+    assert ana.status == "pending" and ana.flagged
+    assert bea.status == "late" and bea.late and bea.total == pytest.approx(3.15)
+    page = render(ReportInput("r", columns, lines, 10, written=[(A, "manual-04.html")]))
+    assert '<a href="manual-04.html">written answers of 04_entrenar_a_mano</a>' in page
+    rated = {q["question"] for q in pass_rates(columns, lines)}
+    assert rated == {"ej3 · a", "ej3 · b", "ej4_escrita"}  # Bea's graded answer; no retraso
 
 
 def test_several_assignments_get_prefixed_columns_and_one_line():
