@@ -174,6 +174,11 @@ def test_bad_input_reasons_and_flags(batch):
     assert "reordered" in by[("submission-reordered-cells", "ej1")]["flags"]
     assert "matched-by-position" in by[("submission-no-ids", "ej1")]["flags"]
     assert "recortado" in (batch["feedback"] / "submission-big-output.md").read_text()
+    # An honest endless loop, interruptible or not, is the student's timeout, never cheating.
+    for loop in ("submission-infinite-loop", "submission-stubborn-loop"):
+        assert "tu código no terminó" in by[(loop, "ej1")]["reason"], by[(loop, "ej1")]
+        assert not any("tampered-runtime" in by[(loop, q)]["flags"]
+                       for q in ("ej1", "ej1_oculto", "ej2"))
 
 
 # The first red team's tampering (redefined check, patched strict flag, replaced os.environ,
