@@ -108,3 +108,20 @@ def test_gpu_found_reads_no_framework_and_sees_apple_silicon(monkeypatch):
     monkeypatch.setattr(config.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
     monkeypatch.setattr(config.sys, "platform", "linux")
     assert config.gpu_found() is True
+
+
+def test_kernel_env_fills_only_what_is_unset():
+    environ = {"TF_CPP_MIN_LOG_LEVEL": "0"}  # a developer who wants every log keeps them
+    config.set_kernel_env(environ)
+    assert environ == {"TF_CPP_MIN_LOG_LEVEL": "0", "OMP_WAIT_POLICY": "PASSIVE"}
+
+
+def test_torch_threads_wait_politely_in_a_fresh_kernel():
+    """libgomp, loaded with torch, reads OMP_WAIT_POLICY set in the process before the import."""
+    pytest.importorskip("torch")
+    code = ("import os\nfrom tlkit import config\nconfig.set_kernel_env()\nimport torch\n"
+            "print(os.environ['OMP_WAIT_POLICY'], torch.get_num_threads() >= 1)")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "OMP_WAIT_POLICY"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=300, check=True)
+    assert done.stdout.split() == ["PASSIVE", "True"] and done.stderr == ""

@@ -16,6 +16,24 @@ from pathlib import Path
 from typing import TypeVar
 
 PROFILES = ("fast", "full")
+# What a kernel sets before it imports a framework, unless already set: the setup cell of every
+# notebook writes these lines (with the Spanish reason), and the kernels the kit starts get them.
+# - TF_CPP_MIN_LOG_LEVEL=2: TensorFlow's C++ logs, errors only (Jupyter shows them in pink).
+# - OMP_WAIT_POLICY=PASSIVE: PyTorch's OpenMP threads sleep while they wait instead of spinning.
+#   A spinning thread holds a core another thread of the same step needs; beside a CPU hog a
+#   ResNet training step ran 20x slower, not in proportion to the load (README, "Sharing the
+#   CPU"). libgomp reads it once, when torch is loaded.
+KERNEL_ENV = {
+    "TF_CPP_MIN_LOG_LEVEL": ("2", "sin los registros de C++ de TensorFlow"),
+    "OMP_WAIT_POLICY": ("PASSIVE", "PyTorch cede la CPU si otros programas la usan"),
+}
+
+
+def set_kernel_env(environ=None) -> None:
+    """Give ``environ`` (default ``os.environ``) each :data:`KERNEL_ENV` value it lacks."""
+    environ = os.environ if environ is None else environ
+    for name, (value, _) in KERNEL_ENV.items():
+        environ.setdefault(name, value)
 DEVICES = ("cuda", "mps", "cpu")
 T = TypeVar("T")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 
-from tlkit import course
+from tlkit import config, course
 
 META = "tlkit"
 TITLE = "#@title Preparación del entorno: ejecuta esta celda primero"
@@ -49,8 +49,8 @@ def setup_code(repository: str | None = None, ref: str | None = None) -> str:
     """The generated part of the setup cell for the course at ``repository``/``ref``.
 
     A Colab form (``#@title``; the cell's metadata folds it), short and Spanish: it says what
-    it did, asks a Colab student to save a copy first, silences TensorFlow's C++ logs before any
-    import, and ends with :func:`tlkit.config.announce` (profile, and a hint when the ``full``
+    it did, asks a Colab student to save a copy first, sets before any import what must be set
+    then (:data:`tlkit.config.KERNEL_ENV`), and ends with :func:`tlkit.config.announce` (profile, and a hint when the ``full``
     profile finds no GPU).
     """
     repository, ref = repository or course.REPOSITORY, ref or course.REF
@@ -76,12 +76,14 @@ def setup_code(repository: str | None = None, ref: str | None = None) -> str:
     importlib.invalidate_caches()
     print("Colab: instalado tlkit ({repository} @ {ref}) y lo que Colab no trae "
           "({_names(course.COLAB_PACKAGES)}); nada de lo que Colab ya tiene ha cambiado.")'''
+    env = "\n".join(f'os.environ.setdefault("{name}", "{value}")  # {why}'
+                    for name, (value, why) in config.KERNEL_ENV.items())
     return f'''{TITLE}
 {BEGIN}
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # sin los registros de C++ de TensorFlow
+{env}
 if "google.colab" in sys.modules:
 {colab}
 else:
