@@ -60,7 +60,7 @@ set +e
 # From a folder outside the tree, so the installed tlkit (not the source folder) is imported;
 # the notebooks' kernels run in the notebooks' folders, which hold no tlkit either.
 report="$VENV/last-run.xml"
-(cd "$src" && env -u PYTHONPATH TF_CPP_MIN_LOG_LEVEL=1 TLKIT_PROFILE=fast TLKIT_OFFLINE=1 TLKIT_CHECK_STRICT=1 \
+(cd "$src" && env -u PYTHONPATH PYDEVD_DISABLE_FILE_VALIDATION=1 TF_CPP_MIN_LOG_LEVEL=1 TLKIT_PROFILE=fast TLKIT_OFFLINE=1 TLKIT_CHECK_STRICT=1 \
   "$OLDPWD/$VENV/bin/python" -m pytest -p no:cacheprovider -q --rootdir "$OLDPWD" \
   -c "$OLDPWD/pyproject.toml" --nbval-lax --nbval-current-env --junitxml "$OLDPWD/$report" \
   "${@/#/$OLDPWD/}")
