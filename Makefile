@@ -20,8 +20,10 @@ lessons: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=1 TLKIT_OFFLINE=$${TLKIT_OFFLINE-1} TLKIT_PROFILE=$(PROFILE) \
 	  $(VENV)/bin/tlkit lessons --out $(OUT)
 
-## The whole test suite: library tests, grader tests, every lesson and solution under nbval.
+## The whole test suite: the import contracts (.importlinter: the grader's layers, no cycles),
+## library tests, grader tests, every lesson and solution under nbval.
 test: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache
 	$(TEST_ENV) $(PY) -m pytest tests notebooks solutions --nbval-lax --nbval-current-env \
 	  -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
 

@@ -33,9 +33,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tlkit.grading.grade import run_grading
+from tlkit.grading import run_grading
 from tlkit.grading.options import GradeOptions
-from tlkit.grading.sandbox import full_isolation_available
+from tlkit.grading.sandbox.isolation import full_isolation_available
 
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = ("kernel", "given", "student", "extra", "test", "probe", "preamble", "canary")
@@ -98,7 +98,11 @@ BASELINE = """
 import json, sys, time
 from pathlib import Path
 import tlkit
-from tlkit.grading.grade import GradeOptions, grade
+from tlkit.grading.options import GradeOptions
+try:
+    from tlkit.grading.grade import grade  # trees before the one by runtime
+except ImportError:
+    from tlkit.grading import grade  # the package face
 start = time.perf_counter()
 results = grade([Path(sys.argv[1])], Path(sys.argv[2]), options=GradeOptions(
     jobs=int(sys.argv[3]), timeout_cell=300, timeout_total=900))

@@ -134,7 +134,8 @@ def test_base_dependencies_are_satisfied_by_colab_as_it_is(runtime):
 FRAMEWORK = re.compile(
     r'^(\w+ = )?pytest\.importorskip\("(torch|keras|tensorflow)"\)'
     r"|^from tlkit\.(torch|keras|runner)\b|^from tlkit import .*\b(runner|measured)\b"
-    r"|^from tlkit\.grading(\.grade)? import .*\b(grade|GradeOptions|gradebook|sandbox)\b", re.M)
+    r"|^from tlkit\.grading\.(batch|sandbox|inside)\b"
+    r"|^from tlkit\.grading import .*\b(grade|run_grading)\b", re.M)
 
 
 # Framework-free modules that make colab-check does not run, and why.

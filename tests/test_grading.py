@@ -14,22 +14,26 @@ from pathlib import Path
 import pytest
 
 from tlkit import cli
-from tlkit.grading import gradebook, sandbox
-from tlkit.grading.grade import grade
-from tlkit.grading.gradebook import Row, read_gradebook, write_gradebook
-from tlkit.grading.job import Cell, Job, dumps, job_from_json, limits_from_json
+from tlkit.grading.batch.run import grade
+from tlkit.grading.inside.worker import write_kernelspec
+from tlkit.grading.intake.discover import discover
 from tlkit.grading.options import GradeOptions, Limits
-from tlkit.grading.shards import parse_shard, shard
-from tlkit.grading.submissions import discover
-from tlkit.grading.worker import write_kernelspec
+from tlkit.grading.protocol import Cell, Job, dumps, job_from_json, limits_from_json
+from tlkit.grading.reports.gradebook import COLUMNS, read_gradebook, write_gradebook
+from tlkit.grading.reports.shards import parse_shard, shard
+from tlkit.grading.sandbox import isolation
+from tlkit.grading.sandbox.environment import sandbox_env
+from tlkit.grading.scoring.row import Row
+
+pytestmark = pytest.mark.kernel  # grades through sandboxed kernels (docs/grading.md)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 SOLUTIONS = FIXTURES / "solutions"
 SUBMISSIONS = FIXTURES / "submissions"
 LIMITS = ["--timeout-cell", "2", "--timeout-total", "40", "--memory", "500", "--max-procs", "48"]
-FULL = sandbox.full_isolation_available()
+FULL = isolation.full_isolation_available()
 ISOLATION = ["--isolation", "full" if FULL else "basic"]
-NEEDS_FULL = pytest.mark.skipif(not FULL, reason=f"full isolation: {sandbox.missing_for_full()}")
+NEEDS_FULL = pytest.mark.skipif(not FULL, reason=f"full isolation: {isolation.missing_for_full()}")
 HIDDEN_MARK = "prueba-oculta-" + "ej1-7f3a9c"  # split so this file does not hold the text
 
 SNOOPER = '''import os
@@ -74,7 +78,7 @@ def batch(tmp_path_factory):
     base = tmp_path_factory.mktemp("grade")
     subs = base / "entregas"
     shutil.copytree(SUBMISSIONS, subs)
-    if not sandbox.process_cap_enforced(sandbox.resolve_isolation(ISOLATION[1])):
+    if not isolation.process_cap_enforced(isolation.resolve_isolation(ISOLATION[1])):
         (subs / "submission-fork-bomb.ipynb").unlink()  # root without a process cap: unsafe
     if not FULL:  # the escapes would write into this machine's /tmp and /dev/shm
         for path in subs.glob("submission-escape-*.ipynb"):
@@ -247,7 +251,7 @@ def test_writes_outside_scratch_do_not_outlive_the_submission(batch):
 
 
 def test_fork_bomb_is_contained(batch):
-    if not sandbox.process_cap_enforced(sandbox.resolve_isolation(ISOLATION[1])):
+    if not isolation.process_cap_enforced(isolation.resolve_isolation(ISOLATION[1])):
         pytest.skip("running as root without namespaces: RLIMIT_NPROC cannot bind the kernel")
     statuses = _status(batch, "fork-bomb")
     assert statuses["ej1"] in ("timeout", "failed")
@@ -300,7 +304,7 @@ def test_gradebook_is_written_atomically(tmp_path, monkeypatch):
         write_gradebook([row, Row("ana", "00_ejemplo", "ej2", 0, 2, "failed", "x")], path)
     assert path.read_bytes() == before  # old gradebook intact
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gradebook.csv"]  # no temp left
-    assert before.decode().splitlines()[0] == ",".join(gradebook.COLUMNS)
+    assert before.decode().splitlines()[0] == ",".join(COLUMNS)
 
 
 def test_shard_splits_sorted_submissions_deterministically(tmp_path):
@@ -341,7 +345,7 @@ def test_grader_errors_exit_nonzero(tmp_path, capsys):
 
 
 def test_grader_failure_on_a_submission_exits_one(tmp_path, monkeypatch, capsys):
-    from tlkit.grading import grade as grade_module
+    from tlkit.grading.batch import one_submission as grade_module
 
     def broken(*args, **kwargs):
         raise RuntimeError("worker could not start")
@@ -367,35 +371,17 @@ def test_job_crosses_the_process_boundary_through_one_serialiser():
         limits_from_json('{"memory_mb": 1, "memroy_mb": 2}')
 
 
-def test_cli_defaults_come_from_the_options_type():
-    import argparse
-
-    from tlkit.grading.cli import add_commands
-    from tlkit.grading.options import option_default
-
-    root = argparse.ArgumentParser()
-    add_commands(root.add_subparsers())
-    args = root.parse_args(["grade", "x.ipynb"])
-    defaults = GradeOptions()
-    assert (args.timeout_cell, args.timeout_given, args.timeout_total, args.memory,
-            args.max_procs, args.disk, args.jobs, args.isolation, args.allow_weaker) == (
-        defaults.timeout_cell, defaults.timeout_given, defaults.timeout_total,
-        defaults.memory_mb, defaults.nproc, defaults.disk_mb, defaults.jobs,
-        defaults.isolation, defaults.allow_weaker)
-    assert option_default("memory_mb") == Limits().memory_mb
-
-
 def test_kernel_environment_and_kernelspec(tmp_path, monkeypatch):
     monkeypatch.setenv("TLKIT_PROFILE", "fast")
     monkeypatch.setenv("SOME_API_TOKEN", "secreto")
-    env = sandbox.sandbox_env(str(tmp_path))
+    env = sandbox_env(str(tmp_path))
     assert env["TLKIT_CHECK_STRICT"] == "1" and env["TLKIT_OFFLINE"] == "1"
     assert env["TLKIT_PROFILE"] == "fast" and "SOME_API_TOKEN" not in env
     write_kernelspec(tmp_path / "jupyter", Job(cells=(), scratch=str(tmp_path), timeout_cell=1,
                                                timeout_given=1, isolation="basic",
                                                limits=Limits(memory_mb=500, nproc=64)))
     spec = json.loads((tmp_path / "jupyter" / "kernels" / "python3" / "kernel.json").read_text())
-    assert spec["argv"][:3] == [sys.executable, "-m", "tlkit.grading.kernel_launch"]
+    assert spec["argv"][:3] == [sys.executable, "-m", "tlkit.grading.inside.kernel_launch"]
     assert spec["argv"][-2:] == ["-f", "{connection_file}"]
     assert spec["argv"][3:5] == ["--limits", dumps(Limits(memory_mb=500, nproc=64))]
 
@@ -451,7 +437,7 @@ def test_slow_given_cells_have_their_own_budget(tmp_path):
 def test_weaker_isolation_than_asked_is_an_error_unless_allowed(tmp_path, monkeypatch, capsys):
     """On a machine without bubblewrap or cgroups (simulated), `full` stops with the reason;
     --allow-weaker grades in basic mode and says so in the gradebook and the terminal."""
-    monkeypatch.setattr(sandbox, "full_isolation_available", lambda: False)
+    monkeypatch.setattr(isolation, "full_isolation_available", lambda: False)
     out = tmp_path / "g.csv"
     args = ["grade", str(SUBMISSIONS / "submission-malformed-json.ipynb"),
             "--solutions", str(SOLUTIONS), "--out", str(out)]

@@ -11,15 +11,15 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from tlkit import cli
-from tlkit.grading.assign import assign, build_exercise
-from tlkit.grading.cells import checksum, kind
-from tlkit.grading.clear_outputs import clear_outputs
-from tlkit.grading.clear_solutions import MarkerError, clear_solutions
-from tlkit.grading.lock_cells import lock_cells
+from tlkit.grading.authoring.assign import assign, build_exercise
+from tlkit.grading.authoring.clear_outputs import clear_outputs
+from tlkit.grading.authoring.clear_solutions import clear_solutions
+from tlkit.grading.authoring.lock_cells import lock_cells
+from tlkit.grading.authoring.stable_ids import stable_ids
+from tlkit.grading.authoring.strip_hidden_tests import strip_hidden_tests
+from tlkit.grading.cells import MarkerError, checksum, kind
+from tlkit.grading.intake.validate import SolutionError, validate_solution
 from tlkit.grading.notebook_io import read_notebook
-from tlkit.grading.stable_ids import stable_ids
-from tlkit.grading.strip_hidden_tests import strip_hidden_tests
-from tlkit.grading.validate import SolutionError, validate_solution
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 SOLUTIONS = FIXTURES / "solutions"

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tlkit.grading.assign import assign, build_exercise
-from tlkit.grading.solutions import solution_notebooks
-from tlkit.grading.cells import BEGIN, source
-from tlkit.grading.clear_solutions import clear_source
-from tlkit.grading.grade import grade
-from tlkit.grading.options import GradeOptions
-from tlkit.grading.sandbox import full_isolation_available
+from tlkit.grading.authoring.assign import assign, build_exercise
+from tlkit.grading.batch.run import grade
+from tlkit.grading.cells import BEGIN, clear_source, source
+from tlkit.grading.intake.solutions import solution_notebooks
 from tlkit.grading.notebook_io import notebook_bytes, read_notebook
+from tlkit.grading.options import GradeOptions
+from tlkit.grading.sandbox.isolation import full_isolation_available
+
+pytestmark = pytest.mark.kernel  # grades through sandboxed kernels (docs/grading.md)
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"

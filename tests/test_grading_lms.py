@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 
 from tlkit import cli
-from tlkit.grading.gradebook import read_gradebook
-from tlkit.grading.lms.canvas import parse_file
-from tlkit.grading.lms.detect import read_layout
-from tlkit.grading.lms.moodle import parse_entry
+from tlkit.grading.intake.canvas import parse_file
+from tlkit.grading.intake.discover import discover
+from tlkit.grading.intake.downloads import read_layout
+from tlkit.grading.intake.moodle import parse_entry
 from tlkit.grading.lms.worksheet import fill_worksheet
-from tlkit.grading.submissions import discover
+from tlkit.grading.reports.gradebook import read_gradebook
+
+pytestmark = pytest.mark.kernel  # grades through sandboxed kernels (docs/grading.md)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 SOLUTIONS = FIXTURES / "solutions"

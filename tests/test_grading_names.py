@@ -12,16 +12,18 @@ from pathlib import Path
 import pytest
 
 from tlkit import cli
-from tlkit.grading import sandbox
-from tlkit.grading.gradebook import read_gradebook
-from tlkit.grading.outputs import OutputError, OutputFolder
+from tlkit.grading.intake.discover import discover
+from tlkit.grading.reports.gradebook import read_gradebook
+from tlkit.grading.reports.outputs import OutputError, OutputFolder
 from tlkit.grading.safe_text import csv_cell, file_stem
-from tlkit.grading.submissions import discover
+from tlkit.grading.sandbox import isolation
+
+pytestmark = pytest.mark.kernel  # grades through sandboxed kernels (docs/grading.md)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 SOLUTIONS = FIXTURES / "solutions"
 SUBMISSIONS = FIXTURES / "submissions"
-ISOLATION = ["--isolation", "full" if sandbox.full_isolation_available() else "basic"]
+ISOLATION = ["--isolation", "full" if isolation.full_isolation_available() else "basic"]
 BROKEN = SUBMISSIONS / "submission-malformed-json.ipynb"
 HOSTILE_NAMES = [
     b"Ana Mar\xeda",  # Latin-1 from a Windows zip: not UTF-8

@@ -14,13 +14,15 @@ from pathlib import Path
 import pytest
 
 from tlkit import cli
-from tlkit.grading import sandbox
-from tlkit.grading.shards import MergeError, merge
+from tlkit.grading.reports.shards import MergeError, merge
+from tlkit.grading.sandbox import isolation
+
+pytestmark = pytest.mark.kernel  # grades through sandboxed kernels (docs/grading.md)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 SOLUTIONS = FIXTURES / "solutions"
 SUBMISSIONS = FIXTURES / "submissions"
-ISOLATION = ["--isolation", "full" if sandbox.full_isolation_available() else "basic"]
+ISOLATION = ["--isolation", "full" if isolation.full_isolation_available() else "basic"]
 
 
 def make_class(folder: Path) -> None:

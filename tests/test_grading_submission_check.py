@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from tlkit.grading import selfcheck
-from tlkit.grading.add_submission_check import CELL_ID, is_submission_check
-from tlkit.grading.assign import build_exercise
-from tlkit.grading.solutions import load_assignment
+from tlkit.grading.authoring.assign import build_exercise
+from tlkit.grading.cells import SUBMISSION_CHECK_ID as CELL_ID, is_submission_check
 from tlkit.grading.cells import source
-from tlkit.grading.matching import build_plan
+from tlkit.grading.intake.solutions import load_assignment
 from tlkit.grading.notebook_io import notebook_bytes, read_notebook
-from tlkit.grading.submission_check import (NotebookSource, Report, check_submission,
+from tlkit.grading.plan.matching import build_plan
+from tlkit.grading.student.final_check import (NotebookSource, Report, check_submission,
                                             hand_in_text, summarise)
 
 SOLUTION = Path(__file__).parent / "fixtures" / "grading" / "solutions" / "00_ejemplo.ipynb"
@@ -95,6 +95,17 @@ def test_solved_exercise_reports_full_visible_marks_and_intact(tmp_path, monkeyp
     assert "✅ Celdas bloqueadas intactas" in out and "❌" not in out
     assert "📤 Qué entregar" in out and "Conserva el nombre «00_ejemplo.ipynb»" in out
     assert not any(secret in out for secret in HIDDEN)
+
+
+def test_a_cell_handed_out_with_the_old_import_path_still_runs(tmp_path, monkeypatch):
+    """Exercises handed out before the tree by runtime import from ``submission_check``."""
+    nb = _solved()
+    new = "from tlkit.grading import check_submission"
+    assert new in source(nb.cells[-1])
+    nb.cells[-1].source = source(nb.cells[-1]).replace(
+        new, "from tlkit.grading.submission_check import check_submission")
+    out = _run(nb, tmp_path, monkeypatch)
+    assert "Pruebas visibles: 4 / 4 puntos." in out
 
 
 def test_untouched_exercise_reports_unsolved_and_intact(tmp_path, monkeypatch):
@@ -209,12 +220,13 @@ def _call_arguments(nb) -> dict:
     captured = {}
     namespace = {}
     exec(source(nb.cells[-1]).replace(
-        "from tlkit.grading.submission_check import check_submission",
+        "from tlkit.grading import check_submission",
         "def check_submission(ns, name, **kw):\n    captured.update(kw)"),
         {"captured": captured, **namespace})
     return captured
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("edit", [False, True])
 def test_cell_runs_in_a_real_kernel(tmp_path, edit):
     """One Jupyter kernel: the cell finds its saved notebook in the working folder."""
@@ -236,6 +248,7 @@ def _execute(nb, folder: Path, name: str, timeout: int) -> str:
     return "".join(o.get("text", "") for o in nb.cells[-1].outputs)
 
 
+@pytest.mark.kernel
 @pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.parametrize("solution", REAL, ids=[p.stem for p in REAL])

@@ -1,4 +1,4 @@
-"""Warm kernels (``tlkit.grading.zygote``): forked into each sandbox from a pre-imported template.
+"""Warm kernels (``sandbox.templates``, ``inside.zygote``): forked into each sandbox.
 
 The attack families of ``test_grading.py`` run with warm kernels (the default); here: that the
 kernel really is the template's (and still sandboxed), that warm and cold grade the same, and
@@ -15,12 +15,15 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 from tlkit import cli
-from tlkit.grading import sandbox, zygote
-from tlkit.grading.gradebook import read_gradebook
+from tlkit.grading.layout import INSIDE_SOCKET
+from tlkit.grading.reports.gradebook import read_gradebook
+from tlkit.grading.sandbox import bwrap, isolation, templates
+from tlkit.grading.sandbox.environment import kernel_threads
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
-FULL = sandbox.full_isolation_available()
-pytestmark = pytest.mark.skipif(not FULL, reason=f"full isolation: {sandbox.missing_for_full()}")
+FULL = isolation.full_isolation_available()
+pytestmark = [pytest.mark.kernel, pytest.mark.skipif(
+    not FULL, reason=f"full isolation: {isolation.missing_for_full()}")]
 
 SNAPSHOT = '''import os, socket, sys
 PRECARGADO = "numpy" in sys.modules  # the template imported it; a cold kernel has not
@@ -34,7 +37,7 @@ def _conecta(ruta):
 AISLAMIENTO = {"uid": os.getuid(), "host": socket.gethostname(), "pid": os.getpid(),
                "plantilla": _conecta(%r), "procesos": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
                "raiz": sorted(os.listdir("/")), "tmp": os.listdir("/tmp")}
-''' % zygote.INSIDE_SOCKET
+''' % INSIDE_SOCKET
 
 
 def _probe_assignment(tmp_path: Path) -> tuple[Path, Path]:
@@ -88,7 +91,7 @@ def test_without_a_template_kernels_start_cold_and_grades_hold(tmp_path, monkeyp
     """A template that cannot start (here: its command fails) is a note; every kernel starts
     cold and the grades are those of a cold run."""
     solutions, subs = _probe_assignment(tmp_path)
-    monkeypatch.setattr(sandbox, "template_command", lambda folder, limits: ["false"])
+    monkeypatch.setattr(bwrap, "template_command", lambda folder, limits: ["false"])
     code, rows = _grade(solutions, subs, tmp_path / "g.csv")
     assert code == 0
     assert rows["precarga"]["status"] == "failed" and rows["ej1"]["status"] == "passed"
@@ -99,13 +102,13 @@ def test_a_dead_template_falls_back_to_a_cold_kernel(tmp_path, monkeypatch, caps
     """The template dies after starting (its socket stays): each kernel request falls back to
     a cold kernel, the grades hold and the run says so."""
     solutions, subs = _probe_assignment(tmp_path)
-    started = zygote.Template.__init__
+    started = templates.Template.__init__
 
     def start_then_die(self, *args, **kwargs):
         started(self, *args, **kwargs)
         self.stop()
 
-    monkeypatch.setattr(zygote.Template, "__init__", start_then_die)
+    monkeypatch.setattr(templates.Template, "__init__", start_then_die)
     code, rows = _grade(solutions, subs, tmp_path / "g.csv")
     assert code == 0
     assert rows["precarga"]["status"] == "failed" and rows["aislado"]["status"] == "passed"
@@ -121,15 +124,15 @@ def test_a_dead_template_falls_back_to_a_cold_kernel(tmp_path, monkeypatch, caps
     (["# import torch in a comment is not code\nx = 1"], "plain"),
 ])
 def test_template_kind_follows_the_assignment_imports(sources, kind):
-    assert zygote.kind_of(sources) == kind
+    assert templates.kind_of(sources) == kind
 
 
 def test_a_template_that_hangs_while_importing_is_given_up(tmp_path, monkeypatch, capsys):
     """A template that never says it is ready (a hung import) is stopped after its start
     budget; kernels start cold and the grades hold."""
     solutions, subs = _probe_assignment(tmp_path)
-    monkeypatch.setattr(zygote, "START_TIMEOUT", 1)
-    monkeypatch.setattr(sandbox, "template_command", lambda folder, limits: [
+    monkeypatch.setattr(templates, "START_TIMEOUT", 1)
+    monkeypatch.setattr(bwrap, "template_command", lambda folder, limits: [
         "sh", "-c", "sleep 60", "hung-template"])
     code, rows = _grade(solutions, subs, tmp_path / "g.csv")
     assert code == 0
@@ -147,7 +150,7 @@ HILOS = (torch.get_num_threads(), os.environ["TF_NUM_INTRAOP_THREADS"], os.envir
 def test_each_kernel_gets_its_share_of_the_cpus(tmp_path, jobs):
     """``-j J`` on C CPUs: every (warm, torch) kernel computes on C // J threads, so parallel
     kernels do not fight over the cores and one kernel alone uses them all."""
-    expected = sandbox.kernel_threads(jobs)
+    expected = kernel_threads(jobs)
     solutions, subs = _probe_assignment(tmp_path)
     notebook = solutions / "00_ejemplo.ipynb"
     nb = nbformat.read(notebook, as_version=4)

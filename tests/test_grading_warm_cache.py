@@ -14,15 +14,21 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tlkit.grading import sandbox, warm_cache
-from tlkit.grading.grade import Grader, assignments_to_warm, run_grading
+from tlkit.grading.batch.collect import assignments_to_warm
+from tlkit.grading.batch.grader import Grader
+from tlkit.grading.batch.run import run_grading
+from tlkit.grading.batch.warm_up import WarmCaches
+from tlkit.grading.intake.identify import identify
+from tlkit.grading.intake.solutions import load_assignments
+from tlkit.grading.intake.submission import Submission
 from tlkit.grading.options import GradeOptions, option_default
-from tlkit.grading.solutions import load_assignments
-from tlkit.grading.submissions import Submission
+from tlkit.grading.sandbox import isolation, warm_cache
+
+pytestmark = pytest.mark.kernel  # grades through sandboxed kernels (docs/grading.md)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
-FULL = sandbox.full_isolation_available()
-NEEDS_FULL = pytest.mark.skipif(not FULL, reason=f"full isolation: {sandbox.missing_for_full()}")
+FULL = isolation.full_isolation_available()
+NEEDS_FULL = pytest.mark.skipif(not FULL, reason=f"full isolation: {isolation.missing_for_full()}")
 OPTIONS = dict(timeout_cell=20, timeout_total=90, memory_mb=1000, jobs=1, isolation="full")
 
 # The given cell: fills the cache when it is empty, and says whether it found it warm.
@@ -118,7 +124,7 @@ def test_students_read_the_warm_cache_and_cannot_change_it(tmp_path, monkeypatch
         return removed
 
     def look_and_close(self):
-        for cache in self.warm.values():
+        for cache in self.caches.caches.values():
             snapshots.append(("end", _tree(cache.host)))
         real_close(self)
 
@@ -174,7 +180,7 @@ def test_basic_isolation_never_shares_and_says_so(tmp_path):
     grader = Grader(load_assignments(solutions), solutions,
                     GradeOptions(isolation="basic", warm_cache=True))
     try:
-        assert not grader.warm_enabled and grader.warm == {}
+        assert not grader.caches.enabled and grader.caches.caches == {}
         assert "no shared warm cache" in grader.description
     finally:
         grader.close()
@@ -188,8 +194,10 @@ def test_only_assignments_handed_in_twice_are_warmed(tmp_path):
     broken = tmp_path / "broken.ipynb"
     broken.write_text("{ not json")
     subs = [Submission("ana", one), Submission("luis", broken)]
-    assert assignments_to_warm(subs, assignments) == []
-    assert assignments_to_warm(subs + [Submission("eva", one)], assignments) == ["00_ejemplo"]
+    entries = [identify(sub, assignments) for sub in subs]
+    assert assignments_to_warm(entries) == []
+    eva = identify(Submission("eva", one), assignments)
+    assert assignments_to_warm(entries + [eva]) == ["00_ejemplo"]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="sealing gives the files to root: needs root")
@@ -267,7 +275,7 @@ def test_a_warm_up_that_breaks_does_not_leave_its_students_waiting(tmp_path, mon
     def broken(self, name):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Grader, "_seal", broken)
+    monkeypatch.setattr(WarmCaches, "seal", broken)
     batch = run_grading([entregas], solutions, options=GradeOptions(**{**OPTIONS, "jobs": 2}))
     assert _points(batch) == {"ana": 5, "luis": 5}  # each found the cache cold: not shared
     assert any("warm-up of 00_ejemplo failed" in w and "No space left" in w
@@ -375,7 +383,7 @@ def test_a_kept_cache_folder_must_be_the_graders_alone(tmp_path):
                     GradeOptions(**{**OPTIONS, "isolation": "basic", "allow_weaker": True,
                                     "keep_warm_cache": str(shared)}))
     try:
-        assert grader._kept_folder() is None
+        assert grader.caches.kept is None
         assert any("caches are not kept" in n and "0o755" in n for n in grader.notes), grader.notes
     finally:
         grader.close()

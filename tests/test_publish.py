@@ -11,7 +11,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from tlkit import cli, course, setup_cell
-from tlkit.grading.assign import assign
+from tlkit.grading.authoring.assign import assign
 from tlkit.publish import PublishError, publish, read_address, sync_setup_cells
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -93,7 +93,7 @@ def sync_setup_cells(root: Path = Path("."), *, old: tuple[str, str] | None = No
                      report: PublishReport | None = None) -> PublishReport:
     """Regenerate the setup cell (and course links, from ``old``) of every lesson and solution,
     then the exercises, from the address in ``root``'s tlkit/course.py."""
-    from tlkit.grading.assign import assign
+    from tlkit.grading.authoring.assign import assign
     from tlkit.files import atomic_write
     from tlkit.grading.notebook_io import notebook_bytes, read_notebook
     from tlkit.setup_cell import sync_setup_cell

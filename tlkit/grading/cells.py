@@ -1,5 +1,8 @@
 """The exercise-notebook format: solution markers, graded-test metadata, cell kinds, checksums.
 
+Shared vocabulary of the authoring steps, the grader and the student's final check (it also
+names the generated last cell, which the grader neither runs nor matches).
+
 A code cell is a *solution* cell when it holds ``### BEGIN SOLUTION`` (or, in a generated
 exercise, carries ``metadata.tlkit.solution``), a *test* cell when its metadata holds
 ``{"tlkit": {"grade": true, ...}}``, and a *given* (locked) cell otherwise.
@@ -19,6 +22,9 @@ META = "tlkit"
 ID_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 GIVEN, SOLUTION, TEST, MARKDOWN, RAW = "given", "solution", "test", "markdown", "raw"
+# The generated last cell (``authoring.add_submission_check``): its id and metadata flag.
+SUBMISSION_CHECK_ID = "tlkit-entrega"
+SUBMISSION_CHECK_FLAG = "submission_check"
 
 
 def source(cell) -> str:
@@ -80,3 +86,43 @@ def stable_key(cell) -> str | None:
         return key
     cell_id = cell.get("id")
     return cell_id if isinstance(cell_id, str) and cell_id else None
+
+
+class MarkerError(ValueError):
+    """Solution markers are unbalanced in a cell."""
+
+
+def clear_source(src: str, *, markdown: bool = False) -> str:
+    """``src`` with each marked block replaced, keeping the BEGIN line's indentation."""
+    out: list[str] = []
+    inside = False
+    for number, line in enumerate(src.splitlines(keepends=True), start=1):
+        stripped = line.strip()
+        if stripped.startswith(BEGIN):
+            if inside:
+                raise MarkerError(f"line {number}: {BEGIN} inside another block")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            newline = "\n"
+            if markdown:
+                out.append(f"{indent}{MARKDOWN_PLACEHOLDER}{newline}")
+            else:
+                out.append(f"{indent}{PLACEHOLDER}{newline}{indent}{RAISE}{newline}")
+        elif stripped.startswith(END):
+            if not inside:
+                raise MarkerError(f"line {number}: {END} without {BEGIN}")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise MarkerError(f"{BEGIN} without {END}")
+    text = "".join(out)
+    return text.rstrip("\n") if not src.endswith("\n") else text
+
+
+def is_submission_check(cell) -> bool:
+    """True for the generated last cell (the grader neither runs nor matches it): its flag AND
+    its id, so a student who copies the flag onto another cell does not make the grader skip it."""
+    return (cell.get("cell_type") == "code"
+            and tlkit_meta(cell).get(SUBMISSION_CHECK_FLAG) is True
+            and cell.get("id") == SUBMISSION_CHECK_ID)

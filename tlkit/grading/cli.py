@@ -1,12 +1,14 @@
 """``tlkit assign``, ``tlkit grade`` and ``tlkit merge-grades``: parse arguments, call the API.
 
-Every default of ``grade`` comes from ``tlkit.grading.options.GradeOptions``.
+Every flag of ``grade`` that tunes the run is a field of ``tlkit.grading.options.GradeOptions``,
+with the same name, default and help (``add_option_flags``, ``options_from``).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 
@@ -22,8 +24,6 @@ def add_commands(subparsers) -> None:
                    help="exit 1 listing stale, missing or extra files; write nothing")
     p.set_defaults(func=run_assign)
 
-    from tlkit.grading.options import ISOLATIONS, option_default as default
-
     g = subparsers.add_parser(
         "grade", help="grade submitted notebooks in isolated processes",
         description="Grade student notebooks (files or folders of .ipynb) against the "
@@ -36,45 +36,10 @@ def add_commands(subparsers) -> None:
                         "<name>.manifest.json is written beside it for merge-grades)")
     g.add_argument("--feedback", type=Path, default=None,
                    help="folder for per-student Markdown feedback")
-    g.add_argument("-j", "--jobs", type=int, default=default("jobs"),
-                   help="submissions graded in parallel")
     g.add_argument("--shard", default=None, metavar="I/N",
                    help="grade only share I of N (1-based) of the sorted students; merge the "
                         "shards with `tlkit merge-grades`")
-    g.add_argument("--timeout-cell", type=float, default=default("timeout_cell"), metavar="S",
-                   help="seconds per student or test cell (default %(default)s)")
-    g.add_argument("--timeout-given", type=float, default=default("timeout_given"), metavar="S",
-                   help="seconds per given (statement) cell (default %(default)s)")
-    g.add_argument("--timeout-total", type=float, default=default("timeout_total"), metavar="S",
-                   help="seconds per submission (default %(default)s)")
-    g.add_argument("--memory", type=int, default=default("memory_mb"), metavar="MB",
-                   help="memory for the submission's whole process tree in full isolation "
-                        "(memory cgroup), per process in basic (RLIMIT_DATA); 0 for none "
-                        "(default %(default)s)")
-    g.add_argument("--max-procs", type=int, default=default("nproc"), metavar="N",
-                   help="processes and threads of the submission (default %(default)s)")
-    g.add_argument("--disk", type=int, default=default("disk_mb"), metavar="MB",
-                   help="scratch space of the submission in full isolation (default %(default)s)")
-    g.add_argument("--isolation", choices=ISOLATIONS, default=default("isolation"),
-                   help="full: bubblewrap + cgroups + own uid (root, bwrap, cgroup v1); "
-                        "basic: limits and scratch folder only (default %(default)s)")
-    g.add_argument("--allow-weaker", action="store_true", default=default("allow_weaker"),
-                   help="grade with basic isolation when full is unavailable, instead of "
-                        "stopping (recorded in the gradebook's isolation column)")
-    g.add_argument("--no-warm-kernels", dest="warm_kernels", action="store_false",
-                   default=default("warm_kernels"),
-                   help="start every kernel cold instead of forking it from a template that "
-                        "imported TensorFlow/PyTorch once (full isolation only)")
-    g.add_argument("--no-warm-cache", dest="warm_cache", action="store_false",
-                   default=default("warm_cache"),
-                   help="do not run each solution first to fill a cache shared read-only with "
-                        "every submission (full isolation only; basic never shares); the "
-                        "warm-up is also a control run that warns when a solution loses points")
-    g.add_argument("--keep-warm-cache", metavar="DIR", default=default("keep_warm_cache"),
-                   help="keep each sealed warm cache whose control run scored full marks in DIR "
-                        "(root only) and reuse it in later runs while the solution, its data, "
-                        "tlkit, the libraries, the profile and TLKIT_DATA_DIR are unchanged: "
-                        "re-grading and late submissions skip the warm-up")
+    add_option_flags(g)
     g.set_defaults(func=run_grade)
 
     m = subparsers.add_parser(
@@ -87,9 +52,37 @@ def add_commands(subparsers) -> None:
     m.set_defaults(func=run_merge)
 
 
+def add_option_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per field of ``GradeOptions``, named after it, with its default and help."""
+    from tlkit.grading.options import GradeOptions
+
+    for item in fields(GradeOptions):
+        meta = dict(item.metadata)
+        flag = "--" + item.name.replace("_", "-")
+        if isinstance(item.default, bool):
+            flags = [f"--no-{flag[2:]}"] if item.default else [flag]
+            parser.add_argument(*flags, dest=item.name, default=item.default,
+                                action="store_false" if item.default else "store_true",
+                                help=meta["help"])
+            continue
+        kind = type(item.default) if item.default is not None else str
+        parser.add_argument(flag, *meta.get("aliases", ()), dest=item.name, type=kind,
+                            default=item.default, metavar=meta.get("metavar"),
+                            choices=meta.get("choices"),
+                            help=meta["help"] + " (default %(default)s)")
+
+
+def options_from(args: argparse.Namespace):
+    """``GradeOptions`` from parsed arguments, field by field."""
+    from tlkit.grading.options import GradeOptions
+
+    values = {item.name: getattr(args, item.name) for item in fields(GradeOptions)}
+    return GradeOptions(**{**values, "jobs": max(1, values["jobs"])})
+
+
 def run_assign(args: argparse.Namespace) -> int:
-    from tlkit.grading.assign import assign
-    from tlkit.grading.validate import SolutionError
+    from tlkit.grading.authoring.assign import assign
+    from tlkit.grading.intake.validate import SolutionError
 
     try:
         report = assign(args.solutions, args.exercises, check=args.check)
@@ -116,27 +109,21 @@ def run_assign(args: argparse.Namespace) -> int:
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    from tlkit.grading.grade import GraderError, run_grading
-    from tlkit.grading.options import GradeOptions
-    from tlkit.grading.outputs import OutputError
-    from tlkit.grading.shards import parse_shard
-    from tlkit.grading.summary import print_summary
+    from tlkit.grading.batch.run import GraderError, run_grading
+    from tlkit.grading.reports.outputs import OutputError
+    from tlkit.grading.reports.shards import parse_shard
+    from tlkit.grading.reports.summary import print_summary
 
     try:
         shard = parse_shard(args.shard) if args.shard else None
-        options = GradeOptions(
-            timeout_cell=args.timeout_cell, timeout_given=args.timeout_given,
-            timeout_total=args.timeout_total, memory_mb=args.memory, nproc=args.max_procs,
-            disk_mb=args.disk, jobs=max(1, args.jobs), isolation=args.isolation,
-            allow_weaker=args.allow_weaker, warm_kernels=args.warm_kernels,
-            warm_cache=args.warm_cache, keep_warm_cache=args.keep_warm_cache)
         batch = run_grading(args.submissions, args.solutions, out=args.out,
-                            feedback_dir=args.feedback, options=options, shard_spec=shard)
+                            feedback_dir=args.feedback, options=options_from(args),
+                            shard_spec=shard)
     except (GraderError, OutputError, ValueError) as exc:
         print(f"tlkit grade: {exc}", file=sys.stderr)
         return 2
     print_summary(batch)
-    from tlkit.grading.lms.detect import describe_paths
+    from tlkit.grading.intake.downloads import describe_paths
 
     for line in describe_paths(args.submissions):  # platform, late, superseded attempts
         print(line)
@@ -149,8 +136,8 @@ def run_grade(args: argparse.Namespace) -> int:
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    from tlkit.grading.outputs import OutputError
-    from tlkit.grading.shards import MergeError, merge
+    from tlkit.grading.reports.outputs import OutputError
+    from tlkit.grading.reports.shards import MergeError, merge
 
     try:
         report = merge(args.gradebooks, args.out, args.feedback)

@@ -1,12 +1,13 @@
 """The options of a grading run and the resource limits of one submission: one source of defaults.
 
-The CLI reads its defaults from :class:`GradeOptions` (``option_default``), the worker and the
-kernel receive :class:`Limits` through ``tlkit.grading.job``; no default is written twice.
+The CLI builds its ``grade`` flags from :class:`GradeOptions`' fields (name, default, help) and
+the options from its arguments by field name; the worker and the kernel receive :class:`Limits`
+through ``tlkit.grading.protocol``; no default is written twice.
 """
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 
 ISOLATIONS = ("full", "basic")
 
@@ -23,24 +24,55 @@ class Limits:
     output_kb: int = 256
 
 
+def option(default, help: str, **cli):
+    """A field of :class:`GradeOptions` and its ``tlkit grade`` flag: ``--<name>`` (dashes for
+    underscores; ``--no-<name>`` for a flag that is on by default), with ``help`` and argparse's
+    ``metavar``/``choices``; ``aliases``: earlier spellings of the flag, still accepted."""
+    return field(default=default, metadata={"help": help, **cli})
+
+
 @dataclass
 class GradeOptions:
-    """Limits, time budgets, isolation and parallelism of a grading run."""
+    """Limits, time budgets, isolation and parallelism of a grading run.
 
-    timeout_cell: float = 60.0
-    timeout_given: float = 300.0
-    timeout_total: float = 600.0
-    memory_mb: int = Limits.memory_mb
-    nproc: int = Limits.nproc
-    fsize_mb: int = Limits.fsize_mb
-    disk_mb: int = Limits.disk_mb
-    output_kb: int = Limits.output_kb
-    jobs: int = 1
-    isolation: str = "full"
-    allow_weaker: bool = False
-    warm_kernels: bool = True  # full isolation: fork kernels from a pre-imported template
-    warm_cache: bool = True  # full isolation: share a cache the solutions filled (warm_cache)
-    keep_warm_cache: str | None = None  # folder that keeps sealed warm caches between runs
+    One option, two edits: a field here (its flag, default and help come with it: the CLI
+    builds its arguments and then the options from these fields, by name) and the code that
+    uses it.
+    """
+
+    timeout_cell: float = option(60.0, "seconds per student or test cell", metavar="S")
+    timeout_given: float = option(300.0, "seconds per given (statement) cell", metavar="S")
+    timeout_total: float = option(600.0, "seconds per submission", metavar="S")
+    memory_mb: int = option(
+        Limits.memory_mb, "memory for the submission's whole process tree in full isolation "
+        "(memory cgroup), per process in basic (RLIMIT_DATA); 0 for none", metavar="MB",
+        aliases=("--memory",))
+    nproc: int = option(Limits.nproc, "processes and threads of the submission", metavar="N",
+                        aliases=("--max-procs",))
+    fsize_mb: int = option(Limits.fsize_mb, "largest file the submission may write",
+                           metavar="MB")
+    disk_mb: int = option(Limits.disk_mb, "scratch space of the submission in full isolation",
+                          metavar="MB", aliases=("--disk",))
+    output_kb: int = option(Limits.output_kb, "output kept per cell", metavar="KB")
+    jobs: int = option(1, "submissions graded in parallel", metavar="J", aliases=("-j",))
+    isolation: str = option(
+        "full", "full: bubblewrap + cgroups + own uid (root, bwrap, cgroup v1); basic: limits "
+        "and scratch folder only", choices=ISOLATIONS)
+    allow_weaker: bool = option(
+        False, "grade with basic isolation when full is unavailable, instead of stopping "
+        "(recorded in the gradebook's isolation column)")
+    warm_kernels: bool = option(
+        True, "start every kernel cold instead of forking it from a template that imported "
+        "TensorFlow/PyTorch once (full isolation only)")
+    warm_cache: bool = option(
+        True, "do not run each solution first to fill a cache shared read-only with every "
+        "submission (full isolation only; basic never shares); the warm-up is also a control "
+        "run that warns when a solution loses points")
+    keep_warm_cache: str | None = option(
+        None, "keep each sealed warm cache whose control run scored full marks in DIR (root "
+        "only) and reuse it in later runs while the solution, its data, tlkit, the libraries, "
+        "the profile and TLKIT_DATA_DIR are unchanged: re-grading and late submissions skip "
+        "the warm-up", metavar="DIR")
 
     def limits(self) -> Limits:
         """The per-submission caps these options ask for."""

@@ -34,6 +34,13 @@ def one_line(text: str) -> str:
     return " ".join(clean(text).split())
 
 
+def short(text, cap: int = 300) -> str:
+    """``text`` on one line (whitespace collapsed), at most ``cap`` characters: ``…`` marks a
+    cut. The one helper for "one line, capped"; :func:`one_line` also removes control text."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= cap else text[: cap - 1] + "…"
+
+
 def csv_cell(text: str) -> str:
     """One line, and a leading ``'`` when a spreadsheet would read it as a formula."""
     text = one_line(text)

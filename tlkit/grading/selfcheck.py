@@ -42,7 +42,8 @@ def _message(question: str, exc: BaseException, pista: str | None) -> str:
 
 
 def verdict(exc: BaseException) -> tuple[str, str]:
-    """``(status, detail)`` for a check's exception: unsolved, failed or error."""
+    """``(status, detail)`` for a check's exception, in the grader's statuses: ``unsolved``,
+    else ``failed`` (a failed assertion, or any other error, named in the detail)."""
     if isinstance(exc, NotImplementedError):
         return "unsolved", NOT_SOLVED
     if isinstance(exc, AssertionError):
@@ -50,7 +51,7 @@ def verdict(exc: BaseException) -> tuple[str, str]:
     detail = f"{type(exc).__name__}: {_one_line(exc)}".rstrip(": ")
     if isinstance(exc, NameError):
         detail += " (¿has ejecutado todas las celdas anteriores?)"
-    return "error", detail
+    return "failed", detail
 
 
 @contextmanager

@@ -1,7 +1,7 @@
-"""Submissions as learning platforms deliver them, and grades back in the form they import.
+"""Grades and feedback back to the learning platform, after grading (``tlkit lms fill``).
 
-``detect`` reads a bulk download (zip or folder) of Moodle or Canvas, or a plain folder, into
-``Submission`` objects; ``moodle`` and ``canvas`` know each platform's names; ``worksheet``
-fills the platform's grade file; ``feedback_zip`` names per-student feedback for upload.
-See docs/grading.md, "Round trip through the LMS", for the formats and their sources.
+``worksheet`` fills the platform's grade file (through ``csv_text``, which rewrites only the
+cells it changes); ``feedback_zip`` names per-student feedback for upload. Reading the
+platforms' bulk downloads is intake's job (``intake.downloads``, ``intake.moodle``,
+``intake.canvas``). See docs/grading.md, "Round trip through the LMS".
 """

@@ -34,7 +34,7 @@ def add_commands(subparsers) -> None:
 
 
 def run_fill(args: argparse.Namespace) -> int:
-    from tlkit.grading.gradebook import read_gradebook
+    from tlkit.grading.reports.gradebook import read_gradebook
     from tlkit.grading.lms.feedback_zip import write_moodle_feedback_zip
     from tlkit.grading.lms.worksheet import WorksheetError, fill_worksheet, student_grades
 

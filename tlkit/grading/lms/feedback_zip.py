@@ -12,9 +12,11 @@ import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
-from tlkit.grading.gradebook import COLUMNS, Row
-from tlkit.grading.lms.moodle import entry_folder
+from tlkit.grading.intake.moodle import entry_folder
 from tlkit.grading.lms.worksheet import FLAG_TEXT, StudentGrade
+from tlkit.grading.messages import COMMENT
+from tlkit.grading.reports.gradebook import COLUMNS
+from tlkit.grading.scoring.row import Row
 
 
 def _row(data: dict) -> Row:
@@ -26,12 +28,12 @@ def _row(data: dict) -> Row:
 
 def feedback_markdown(grade: StudentGrade) -> str:
     """The grader's Spanish feedback for one student, rebuilt from the gradebook rows."""
-    from tlkit.grading.feedback import render_feedback
+    from tlkit.grading.reports.feedback import render_feedback
 
     flags = {f for row in grade.rows for f in str(row.get("flags", "")).split()}
     notes = [FLAG_TEXT[f].capitalize() + "." for f in FLAG_TEXT if f in flags]
     if grade.late:
-        notes.append("Entregado fuera de plazo (según la plataforma).")
+        notes.append(COMMENT["late_feedback"])
     result = SimpleNamespace(rows=[_row(r) for r in grade.rows], assignment=grade.assignment,
                              submission=SimpleNamespace(path=Path(f"{grade.assignment}.ipynb")),
                              notes=notes)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlkit.grading.lms.csv_text import CsvText, read_csv_text
+from tlkit.grading.messages import AUTOMATIC, COMMENT, STATUS_COMMENT, flag_comments
 
 MOODLE = {"id": ("identifier", "identificador"), "grade": ("grade", "calificación"),
           "max": ("maximum grade", "calificación máxima"),
@@ -29,15 +30,7 @@ MOODLE = {"id": ("identifier", "identificador"), "grade": ("grade", "calificaci�
           "name": ("full name", "nombre completo"),
           "locked": ("grade can be changed", "la calificación puede ser cambiada")}
 CANVAS_POINTS = "points possible"
-AUTOMATIC = "(corrección automática)"
-FLAG_TEXT = {"edited-locked": "modificaste celdas bloqueadas (contaron las originales)",
-             "deleted-locked": "faltaban celdas bloqueadas",
-             "missing-solution": "no se encontraron celdas de solución",
-             "reordered": "celdas en otro orden",
-             "matched-by-position": "celdas sin identificador"}
-STATUS_TEXT = {"failed": "incorrectas", "unsolved": "sin resolver", "timeout": "tiempo agotado",
-               "crashed": "el kernel se detuvo", "invalid": "entrega no válida",
-               "error": "error del corrector"}
+FLAG_TEXT = flag_comments()
 
 
 class WorksheetError(ValueError):
@@ -59,21 +52,22 @@ class StudentGrade:
 
     def comment(self) -> str:
         """A short Spanish feedback comment."""
-        text = (f"{self.assignment}: {_num(self.points)} de {_num(self.max_points)} puntos "
-                f"{AUTOMATIC}.")
+        text = COMMENT["score"].format(assignment=self.assignment, points=_num(self.points),
+                                       top=_num(self.max_points))
         by_status: dict[str, list[str]] = {}
         for row in self.rows:
             if row["status"] != "passed":
                 by_status.setdefault(row["status"], []).append(row["question"])
         for status, questions in by_status.items():
-            text += f" {STATUS_TEXT.get(status, status).capitalize()}: {', '.join(questions)}."
+            text += COMMENT["status"].format(status=STATUS_COMMENT.get(status, status).capitalize(),
+                                             questions=", ".join(questions))
         flags = {f for row in self.rows for f in str(row.get("flags", "")).split()}
         notes = [FLAG_TEXT[f] for f in FLAG_TEXT if f in flags]
         if notes:
-            text += " Avisos: " + "; ".join(notes) + "."
+            text += COMMENT["flags"].format(notes="; ".join(notes))
         if self.late:
-            text += " Entregado fuera de plazo."
-        return text + " Detalle en el archivo de corrección."
+            text += COMMENT["late"]
+        return text + COMMENT["detail"]
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""The grader host, first: find submissions, read each once, load and validate the solutions."""

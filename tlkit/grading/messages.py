@@ -1,0 +1,234 @@
+"""Every Spanish sentence of the grading side that a student reads, written once, by fact.
+
+The verdict labels (the feedback and the student's final check), the feedback's frame, why a
+file cannot be graded (``intake``), the verdict ladder's reasons and notes (``scoring``), the
+student's final check (``student``), the grade comment sent to the platform (``lms``), and
+what the matching noticed: one :class:`FactWording` per fact of ``plan.matching.FACTS``, said
+before handing in, after grading and in the platform's comment, so they cannot disagree. Only
+``selfcheck`` keeps its own few sentences: a fresh copy of it is loaded by file path inside the
+grader's kernel, and it must import nothing of tlkit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+LABELS = {
+    "passed": "✅ correcto",
+    "failed": "❌ incorrecto",
+    "unsolved": "⏳ sin resolver",
+    "timeout": "⏱️ tiempo agotado",
+    "crashed": "💥 el kernel se detuvo",
+    "invalid": "⚠️ entrega no válida",
+    "error": "⚠️ error del corrector",
+}
+FEEDBACK_TITLE = "Corrección de {student}"
+FEEDBACK_SECTION = "{assignment} — {got} / {top} puntos"
+FEEDBACK_FILE = "Entrega: `{name}`"
+FEEDBACK_HEADER = "| Pregunta | Puntos | Resultado | Detalle |"
+FEEDBACK_NOTES = "**Avisos**"
+FEEDBACK_FOOTER = ("Las pruebas ocultas se ejecutan solo al corregir; las visibles puedes "
+                   "comprobarlas tú en el notebook.")
+UNKNOWN_ASSIGNMENT = ("no se sabe a qué ejercicio corresponde: conserva el nombre del notebook "
+                      "({names})")
+NOT_GRADED = "No se pudo corregir la entrega: {problem}."
+KERNEL_DID_NOT_START = "no arrancó el kernel del corrector: {detail}"
+GRADER_FAILED = "fallo del corrector: {detail}"
+DUPLICATE = ("Había varias copias de este ejercicio en tu entrega; se ha corregido "
+             "«{chosen}» y no: {others}.")
+INVALID = {  # why a submitted file cannot be graded (status ``invalid``)
+    "symlink": "la entrega es un enlace simbólico: no se sigue (entrega el archivo real)",
+    "too_big": "el archivo ocupa {size} MB (máximo {limit} MB): borra las salidas y vuelve a "
+               "entregarlo",
+    "nested": "el archivo tiene un JSON anidado demasiado profundo: no es un notebook válido",
+    "not_utf8": "el archivo no es texto UTF-8: no es un notebook .ipynb",
+    "not_json": "el archivo no es JSON válido (línea {line}, columna {column}): ¿se cortó al "
+                "guardarlo?",
+    "unreadable": "no se pudo leer el archivo ({error})",
+    "bad_json": "el archivo no es un JSON válido ({error})",
+    "not_notebook": "el archivo es JSON pero no es un notebook de Jupyter",
+    "nbformat": "formato nbformat {version!r} no soportado: ábrelo y guárdalo con Jupyter o "
+                "Colab actuales (nbformat 4)",
+    "no_cells": "el notebook no tiene una lista de celdas válida",
+}
+REDACTED = "[texto omitido: citaba una prueba oculta]"
+REASONS = {  # a test's row in the gradebook and the feedback (``scoring.score``)
+    "total_timeout": "se agotó el tiempo total de {seconds:g} s por entrega",
+    "stuck": "el kernel no respondía tras superar el límite de tiempo (¿bucle que ignora la "
+             "interrupción?)",
+    "lost": "el kernel se detuvo antes de esta prueba",
+    "lost_in": "el kernel se detuvo en una celda anterior ({kind}): os._exit, fallo de "
+               "segmentación o memoria agotada",
+    "died": "el kernel se detuvo durante la prueba",
+    "test_timeout": "la prueba superó el límite de {seconds:g} s",
+    "unsolved": "sin resolver (NotImplementedError)",
+    "own_timeout": "tu celda superó el límite de {seconds:g} s; la prueba falló: {error}",
+    "own_error": "error en tu celda: {mine}; la prueba falló: {error}",
+    "hidden_failed": "la prueba oculta falló ({error})",
+    "tampered": "entorno manipulado antes de esta prueba (tampered-runtime)",
+    "given_failed_before": "; antes falló una celda del enunciado: {error}",
+    "given_timeout": "una celda del enunciado superó su límite de {seconds:g} s (¿máquina "
+                     "sobrecargada?)",
+    "given_failed": "una celda del enunciado falló: {error}",
+}
+STATUS_COMMENT = {  # the platform's grade comment (``lms``): which questions did not pass
+    "failed": "incorrectas", "unsolved": "sin resolver", "timeout": "tiempo agotado",
+    "crashed": "el kernel se detuvo", "invalid": "entrega no válida",
+    "error": "error del corrector"}
+AUTOMATIC = "(corrección automática)"
+COMMENT = {  # the platform's grade comment and the feedback file sent back to it (``lms``)
+    "score": "{assignment}: {points} de {top} puntos " + AUTOMATIC + ".",
+    "status": " {status}: {questions}.",
+    "flags": " Avisos: {notes}.",
+    "late": " Entregado fuera de plazo.",
+    "detail": " Detalle en el archivo de corrección.",
+    "late_feedback": "Entregado fuera de plazo (según la plataforma).",
+}
+NOTES = {  # the feedback's notes on a submission (``scoring.score``)
+    "cell_timeout": "Una celda tuya superó el límite de {seconds:g} s (¿un bucle infinito?) y se "
+                    "interrumpió.",
+    "truncated": "Una celda tuya escribió demasiada salida: se ha recortado.",
+    "given_failed": "Una celda del enunciado falló ({error}); lo que depende de ella falla "
+                    "también. Si no la cambiaste, avisa a tu profesor.",
+    "grader_fault": "No es culpa tuya: {fault}. Tu profesor volverá a corregirla.",
+    "oom": "Tu entrega superó la memoria permitida y el sistema detuvo un proceso.",
+    "tampered_replaced": "Se ha detectado que tu código modificó el entorno del que dependen las "
+                         "pruebas ({what}): las pruebas se han ejecutado con el original.",
+    "tampered_counted": "Se ha detectado que tu código modificó el entorno del que dependen las "
+                        "pruebas ({what}): las pruebas posteriores no cuentan. Si crees que es un "
+                        "error, avisa a tu profesor.",
+}
+EVIDENCE = {"probe": "la comprobación del entorno no respondió (¿celdas reescritas?)",
+            "user.check": "check redefinido",
+            "canary": "el kernel dio por buena una celda que falla"}
+
+
+FINAL_CHECK = {  # the student's final check, the exercise's last cell (``student``)
+    "source_colab": "el notebook abierto en Colab",
+    "colab_silent": "Colab no devolvió el notebook",
+    "source_saved": "la versión guardada de {name}",
+    "source_missing": "no encuentro el archivo del notebook",
+    "refused": "El corrector rechazaría este notebook: {problem}.",
+    "metadata_lost": "El notebook ha perdido sus metadatos de tlkit: el corrector reconocerá el "
+                     "ejercicio solo por el nombre del archivo ({assignment}.ipynb).",
+    "history": "En esta sesión no se han ejecutado tal cual estas celdas bloqueadas (¿las has "
+               "modificado, o no las has ejecutado?): {cells}.",
+    "partial": "No he podido leer el notebook ({why}), así que la revisión de celdas "
+               "bloqueadas es parcial",
+    "partial_blind": "{partial}: comprueba tú que no has cambiado ni borrado ninguna celda "
+                     "bloqueada.",
+    "partial_history": "{partial}: solo miro lo que has ejecutado en esta sesión.",
+    "unchecked": "No he podido revisar la integridad del notebook ({error}).",
+    "table": ("Pregunta", "Puntos", "Estado", "Pendiente"),
+    "title": "Comprobación final de {assignment}",
+    "visible": "Pruebas visibles: {got} / {top} puntos.",
+    "hidden": "Al corregir se ejecutan además pruebas ocultas que suman {hidden} punto(s) más "
+              "(total del ejercicio: {total}); aquí no se pueden comprobar.",
+    "pending": "Aún no pasan: {questions}.",
+    "where_results": "Cada resultado es el de la última vez que se ejecutó la prueba en su sitio "
+                     "(*: no se había ejecutado, o su celda cambió, y se ha ejecutado ahora). El "
+                     "corrector ejecuta el notebook de arriba abajo: si has cambiado algo, "
+                     "ejecuta todo (Colab: Entorno de ejecución → Ejecutar todas; Jupyter: Run → "
+                     "Run All Cells) y después esta celda.",
+    "review_of": "Revisión del notebook ({where}):",
+    "review": "Revisión del notebook:",
+    "save_again": "(si has cambiado algo después de guardar, guarda y vuelve a ejecutar esta "
+                  "celda)",
+    "intact": "✅ Celdas bloqueadas intactas, nada borrado ni desordenado.",
+    "what": "📤 Qué entregar: este notebook completo, en formato .ipynb (no un PDF, ni un .py, ni "
+            "un enlace a Drive).",
+    "colab": "En Colab: Archivo → Descargar → Descargar .ipynb. Se descarga «{name}» (si se "
+             "llama «Copia de {name}», también vale).",
+    "jupyter": "En Jupyter o VS Code: guarda (Ctrl+S) y entrega el archivo «{path}» tal cual.",
+    "keep_name": "Conserva el nombre «{name}» y súbelo a la tarea del curso (en Moodle: «Agregar "
+                 "entrega»). Puedes volver a entregarlo mientras la tarea esté abierta.",
+    "failed": "No he podido completar la comprobación final ({error}). Entrega igualmente el "
+              "notebook .ipynb (Colab: Archivo → Descargar → Descargar .ipynb) con el nombre "
+              "«{assignment}.ipynb».",
+}
+MARKS = {"problem": "❌", "warning": "⚠️", "info": "ℹ️"}  # how the final check shows a fact's level
+
+
+@dataclass(frozen=True)
+class FactWording:
+    """One fact the matching can notice, said twice: by the student's final check before
+    handing in (shown as a ``level``: problem, warning or info) and by the feedback after
+    grading, and in short in the grade comment sent to the platform. Placeholders: ``{cells}``
+    (the cells concerned), ``{count}``."""
+
+    level: str
+    before: str
+    after: str
+    comment: str = ""  # the platform's grade comment (``lms``), when the fact is worth one
+
+
+PLAN_FACTS = {  # keyed by ``plan.matching.FACTS``; a test fails when a fact lacks either text
+    "edited-locked": FactWording(
+        "problem",
+        "Has modificado celdas bloqueadas: {cells}. Al corregir se ejecutarán las originales y "
+        "tus cambios en ellas no contarán: deshazlos.",
+        "Has modificado celdas bloqueadas ({cells}): se han ejecutado las originales; tus "
+        "cambios en ellas no cuentan.",
+        "modificaste celdas bloqueadas (contaron las originales)"),
+    "deleted-locked": FactWording(
+        "problem",
+        "Faltan celdas bloqueadas (¿borradas?): {cells}. Vuelve a copiarlas del ejercicio "
+        "original, en su sitio.",
+        "Faltan celdas bloqueadas ({cells}): se han ejecutado las originales.",
+        "faltaban celdas bloqueadas"),
+    "missing-solution": FactWording(
+        "problem",
+        "No encuentro tus celdas de solución {cells}: contarán como no resueltas.",
+        "No se encontraron tus celdas de solución ({cells}): cuentan como no resueltas.",
+        "no se encontraron celdas de solución"),
+    "reordered": FactWording(
+        "warning",
+        "Las celdas están en otro orden que en el ejercicio: al corregir se ejecutarán en el "
+        "orden original.",
+        "Las celdas estaban en otro orden: se han ejecutado en el orden original.",
+        "celdas en otro orden"),
+    "matched-by-position": FactWording(
+        "warning",
+        "{count} celda(s) han perdido su identificador (¿copiaste el código a otro notebook?): "
+        "entrega el notebook del ejercicio.",
+        "{count} celda(s) se identificaron por su posición porque les faltaban los "
+        "identificadores (¿se copió el notebook a mano?).",
+        "celdas sin identificador"),
+    "extra-cells": FactWording(
+        "info",
+        "Has añadido {count} celda(s): al corregir se ejecutan también, en su sitio (que no "
+        "tarden ni fallen).",
+        "Se han ejecutado {count} celda(s) que añadiste, en su sitio."),
+    "cells-before-start": FactWording(
+        "warning",
+        "Has añadido {count} celda(s) antes de la primera celda del enunciado: al corregir no "
+        "se ejecutarán. Si las necesitas, ponlas después de ella.",
+        "{count} celda(s) que añadiste antes de la primera celda del enunciado no se han "
+        "ejecutado.",
+        "celdas añadidas antes del enunciado (no se ejecutaron)"),
+}
+
+
+def plan_sentences(facts: dict[str, dict], when: str,
+                   name: Callable[[str], str] = str) -> list[tuple[str, str]]:
+    """``(level, sentence)`` for each fact the matching noticed (``Plan.facts()``), ``when``
+    ``"before"`` (the student's final check) or ``"after"`` (the feedback); ``name`` shows a
+    cell id to the reader."""
+    out = []
+    for fact, values in facts.items():
+        wording = PLAN_FACTS[fact]
+        text = wording.before if when == "before" else wording.after
+        cells = ", ".join(name(cell) for cell in values.get("cells", ()))
+        out.append((wording.level, text.format(cells=cells, count=values.get("count", 0))))
+    return out
+
+
+def flag_comments() -> dict[str, str]:
+    """Gradebook flag → its words in the platform's grade comment (in ``PLAN_FACTS`` order)."""
+    return {fact: wording.comment for fact, wording in PLAN_FACTS.items() if wording.comment}
+
+
+def plan_notes(facts: dict[str, dict]) -> list[str]:
+    """The feedback's sentences for what the matching noticed."""
+    return [text for _, text in plan_sentences(facts, "after")]
