@@ -27,8 +27,23 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+STALE_STATE = ("Si has corregido una celda anterior, ejecuta de nuevo desde el principio: la "
+               "memoria del cuaderno guarda lo que hicieron sus versiones viejas (Colab: Entorno de "
+               "ejecución → Reiniciar y ejecutar todo; Jupyter: Kernel → Restart Kernel and Run All Cells).")
+
+
+def _unsolved(exc: BaseException) -> bool:
+    """The exercise is not attempted yet: its own ``NotImplementedError``, or a name its cell
+    would define, missing because that cell's last run stopped at ``raise NotImplementedError()``
+    (IPython keeps a cell's uncaught exception in ``sys.last_value``)."""
+    import sys
+
+    return isinstance(exc, NotImplementedError) or (
+        isinstance(exc, NameError) and isinstance(getattr(sys, "last_value", None), NotImplementedError))
+
+
 def _message(question: str, exc: BaseException, pista: str | None) -> str:
-    if isinstance(exc, NotImplementedError):
+    if _unsolved(exc):
         return f"⏳ {question}: {NOT_SOLVED}."
     if isinstance(exc, AssertionError):
         text = _one_line(exc)
@@ -38,13 +53,13 @@ def _message(question: str, exc: BaseException, pista: str | None) -> str:
         line = f"❌ {question}: error al comprobar ({detail})"
         if isinstance(exc, NameError):
             line += ". ¿Has ejecutado las celdas anteriores?"
-    return line + (f"\n   Pista: {pista}" if pista else "")
+    return line + (f"\n   Pista: {pista}" if pista else "") + f"\n   {STALE_STATE}"
 
 
 def verdict(exc: BaseException) -> tuple[str, str]:
     """``(status, detail)`` for a check's exception, in the grader's statuses: ``unsolved``,
     else ``failed`` (a failed assertion, or any other error, named in the detail)."""
-    if isinstance(exc, NotImplementedError):
+    if _unsolved(exc):
         return "unsolved", NOT_SOLVED
     if isinstance(exc, AssertionError):
         return "failed", _one_line(exc) or "la comprobación no se cumple"
