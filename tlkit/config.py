@@ -21,7 +21,7 @@ PROFILES = ("fast", "full")
 # - TF_CPP_MIN_LOG_LEVEL=2: TensorFlow's C++ logs, errors only (Jupyter shows them in pink).
 # - OMP_WAIT_POLICY=PASSIVE: PyTorch's OpenMP threads sleep while they wait instead of spinning.
 #   A spinning thread holds a core another thread of the same step needs; beside a CPU hog a
-#   ResNet training step ran 20x slower, not in proportion to the load (README, "Sharing the
+#   ResNet training step ran 19x slower, not in proportion to the load (README, "Sharing the
 #   CPU"). libgomp reads it once, when torch is loaded.
 KERNEL_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": ("2", "sin los registros de C++ de TensorFlow"),

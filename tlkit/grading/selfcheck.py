@@ -32,14 +32,40 @@ STALE_STATE = ("Si has corregido una celda anterior, ejecuta de nuevo desde el p
                "ejecución → Reiniciar y ejecutar todo; Jupyter: Kernel → Restart Kernel and Run All Cells).")
 
 
-def _unsolved(exc: BaseException) -> bool:
-    """The exercise is not attempted yet: its own ``NotImplementedError``, or a name its cell
-    would define, missing because that cell's last run stopped at ``raise NotImplementedError()``
-    (IPython keeps a cell's uncaught exception in ``sys.last_value``)."""
+# Whether the cell run just before the current one stopped at a NotImplementedError: kept by an
+# IPython hook that check() installs the first time it runs in a kernel.
+_PREVIOUS_CELL = {"unsolved": None}
+
+
+def _watch_cells() -> None:
+    """Record, after every cell of this IPython kernel, whether it stopped unsolved."""
     import sys
 
-    return isinstance(exc, NotImplementedError) or (
-        isinstance(exc, NameError) and isinstance(getattr(sys, "last_value", None), NotImplementedError))
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython else None
+    if shell is None or getattr(shell, "_tlkit_watching", False):
+        return
+    shell._tlkit_watching = True
+
+    def after(result=None):
+        _PREVIOUS_CELL["unsolved"] = isinstance(getattr(result, "error_in_exec", None), NotImplementedError)
+
+    shell.events.register("post_run_cell", after)
+
+
+def _unsolved(exc: BaseException) -> bool:
+    """The exercise is not attempted yet: its own ``NotImplementedError``, or any failure right
+    after its cell stopped at ``raise NotImplementedError()`` (a name it would define is
+    missing, or a check fails on the notebook as given). Before the hook has seen a cell,
+    IPython's ``sys.last_value`` (the last uncaught exception) stands in for it."""
+    import sys
+
+    if isinstance(exc, NotImplementedError):
+        return True
+    previous = _PREVIOUS_CELL["unsolved"]
+    if previous is None:
+        return isinstance(getattr(sys, "last_value", None), NotImplementedError)
+    return previous
 
 
 def _message(question: str, exc: BaseException, pista: str | None) -> str:
@@ -75,6 +101,7 @@ def check(question: str, pista: str | None = None) -> Iterator[None]:
 
     ``question`` is the exercise id shown to the student; ``pista`` a hint shown on failure.
     """
+    _watch_cells()
     try:
         yield
     except Exception as exc:  # noqa: BLE001 - every failure becomes a one-line verdict
