@@ -34,3 +34,14 @@ def test_only_start_up_noise_is_dropped(capfd):
                     b"E0000 00:00:1796448052.771251   10217 loader.cc:1] a real error\n")
     err = capfd.readouterr().err
     assert err == "E0000 00:00:1796448052.771251   10217 loader.cc:1] a real error\n"
+
+
+def test_keras_notes_reach_a_lesson_handler_but_not_stderr():
+    code = ("import logging\nfrom tlkit.keras import quiet_tensorflow\nquiet_tensorflow()\n"
+            "caught = []\nh = logging.Handler()\nh.emit = caught.append\n"
+            "logging.getLogger('absl').addHandler(h)\n"
+            "logging.getLogger('absl').warning('a legacy note')\nprint(len(caught))")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=300, check=True)
+    assert done.stdout.strip() == "1" and done.stderr == ""

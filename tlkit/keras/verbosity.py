@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import sys
 import tempfile
+import warnings
 
 # What TensorFlow's C++ part writes while it loads, before its log level applies: absl's banner
 # and INFO lines such as "oneDNN custom operations are on" (glog format: I0000 00:00:... file:line]).
@@ -21,13 +23,23 @@ def quiet_tensorflow(level: int = 2) -> None:
     is up; what it prints while loading (absl's banner, the oneDNN note) goes straight to the
     process' stderr, which Jupyter shows as a pink block. So TensorFlow is imported here with
     that stream captured, and only lines that are not this start-up noise are written back.
-    Call it before ``import keras`` / ``import tensorflow``; the Python logger is quieted too.
+    Call it before ``import keras`` / ``import tensorflow``; the Python loggers are quieted too.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", str(level))
     if "tensorflow" not in sys.modules:
         with _filtered_stderr_fd(_IMPORT_NOISE):
             import tensorflow  # noqa: F401
     sys.modules["tensorflow"].get_logger().setLevel("ERROR")
+    # Keras' notes through absl's logger ("compiled metrics have yet to be built", the legacy
+    # .h5 format) stop at that logger: they reach a handler a lesson adds to read them (lesson
+    # 02 reads the .h5 one), not stderr. The NullHandler keeps logging's last resort quiet.
+    absl = logging.getLogger("absl")
+    absl.propagate = False
+    if not any(isinstance(h, logging.NullHandler) for h in absl.handlers):
+        absl.addHandler(logging.NullHandler())
+    # Keras 3.15 warns about its own default shuffle=True when fit() gets a tf.data.Dataset.
+    warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored",
+                            category=UserWarning)
 
 
 @contextlib.contextmanager
