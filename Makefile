@@ -7,7 +7,7 @@ PROFILE ?= fast
 # Tests and the lessons' kernels: quiet TF C++ logs, the fast profile, no downloads.
 TEST_ENV := TF_CPP_MIN_LOG_LEVEL=1 TLKIT_PROFILE=fast TLKIT_OFFLINE=1 TLKIT_CHECK_STRICT=1
 
-.PHONY: lessons test env assign assign-check bench clean colab-check
+.PHONY: lessons test env assign assign-check bench clean colab-check colab-runtime
 
 $(STAMP): requirements/base.txt requirements/test.txt pyproject.toml scripts/setup-env.sh
 	bash scripts/setup-system.sh
@@ -58,3 +58,15 @@ COLAB_TESTS := tests/test_config.py tests/test_course.py tests/test_data_downloa
 	tests/test_viz.py
 colab-check:
 	COLAB_VENV=$(COLAB_VENV) bash scripts/colab-check.sh $(COLAB_TESTS)
+
+## Every lesson and solution (fast profile) and the framework tests on a CPU replica of Colab's
+## runtime: Python 3.13 with Colab's exact TensorFlow, Keras, torch, ipykernel ... (read from
+## tests/fixtures/colab), tlkit installed as the setup cell does. Builds $(COLAB_RUNTIME_VENV) once
+## (about 6 GB: PyPI's torch is the CUDA build) and keeps it while its stamp holds. Skips with a
+## reason when no Python 3.13 is found or the registry does not answer for a build.
+COLAB_RUNTIME_VENV ?= .venv-colab-runtime
+COLAB_RUNTIME_TESTS := notebooks solutions tests/test_keras_efficientnet.py \
+	tests/test_keras_helpers.py tests/test_torch_datasets.py tests/test_torch_freezing.py \
+	tests/test_torch_models.py tests/test_torch_scratch.py tests/test_torch_train.py
+colab-runtime:
+	COLAB_RUNTIME_VENV=$(COLAB_RUNTIME_VENV) bash scripts/colab-runtime.sh $(COLAB_RUNTIME_TESTS)

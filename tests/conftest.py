@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tlkit import config as tlkit_config
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
@@ -24,6 +26,7 @@ def pytest_configure(config):
                      ("MPLCONFIGDIR", "mpl")):
         os.environ[var] = str(base / sub)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    tlkit_config.set_kernel_env()  # what the notebooks' setup cell sets (OMP threads that sleep ...)
     os.environ.setdefault("MPLBACKEND", "Agg")
 
 

@@ -82,3 +82,46 @@ def test_pick_with_the_same_value_for_both_profiles_is_an_error():
     with pytest.raises(ValueError, match="without pick"):
         config.pick(fast=32, full=32)
     assert config.pick(fast=None, full=12000) in (None, 12000)
+
+
+@pytest.mark.parametrize("profile, gpu, hint", [("full", False, True), ("full", True, False),
+                                                ("fast", False, False)])
+def test_the_first_cell_says_how_to_switch_to_fast_when_full_finds_no_gpu(monkeypatch, profile, gpu, hint):
+    monkeypatch.setenv("TLKIT_PROFILE", profile)
+    monkeypatch.delenv("TLKIT_OFFLINE", raising=False)
+    monkeypatch.setattr(config, "gpu_found", lambda: gpu)
+    text = config.describe()
+    assert text.startswith(f"Perfil «{profile}»")
+    assert ("%env TLKIT_PROFILE=fast" in text) is hint
+    assert "TLKIT_OFFLINE" not in text
+
+
+def test_gpu_found_reads_no_framework_and_sees_apple_silicon(monkeypatch):
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    monkeypatch.setattr(config.Path, "exists", lambda self: False)
+    monkeypatch.setattr(config.shutil, "which", lambda name: None)
+    monkeypatch.setattr(config.sys, "platform", "linux")
+    assert config.gpu_found() is False
+    monkeypatch.setattr(config.sys, "platform", "darwin")
+    monkeypatch.setattr(config.platform, "machine", lambda: "arm64")
+    assert config.gpu_found() is True
+    monkeypatch.setattr(config.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
+    monkeypatch.setattr(config.sys, "platform", "linux")
+    assert config.gpu_found() is True
+
+
+def test_kernel_env_fills_only_what_is_unset():
+    environ = {"TF_CPP_MIN_LOG_LEVEL": "0"}  # a developer who wants every log keeps them
+    config.set_kernel_env(environ)
+    assert environ == {"TF_CPP_MIN_LOG_LEVEL": "0", "OMP_WAIT_POLICY": "PASSIVE"}
+
+
+def test_torch_threads_wait_politely_in_a_fresh_kernel():
+    """libgomp, loaded with torch, reads OMP_WAIT_POLICY set in the process before the import."""
+    pytest.importorskip("torch")
+    code = ("import os\nfrom tlkit import config\nconfig.set_kernel_env()\nimport torch\n"
+            "print(os.environ['OMP_WAIT_POLICY'], torch.get_num_threads() >= 1)")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "OMP_WAIT_POLICY"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=300, check=True)
+    assert done.stdout.split() == ["PASSIVE", "True"] and done.stderr == ""

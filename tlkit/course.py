@@ -16,6 +16,10 @@ PLACEHOLDER_REPOSITORY = "tlkit-course/tlkit"
 REPOSITORY = "tlkit-course/tlkit"
 REF = "main"
 
+# Where students hand exercises in, as the final check of every exercise names it (Spanish). An
+# instructor on Canvas, say, writes "en Canvas: «Entregar la tarea»".
+HAND_IN = "en Moodle: «Agregar entrega»"
+
 # What Colab's runtime lacks and the notebooks need, installed with tlkit by the setup cell
 # (with --no-deps: everything else comes from Colab as it is; tests/test_colab.py resolves this
 # exact install against Colab's published freeze).

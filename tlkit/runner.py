@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlkit import provenance
+from tlkit import config, provenance
 
 DEFAULT_LESSONS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -60,7 +60,9 @@ def run_lesson(path: Path, out: Path, *, timeout: int = 1800) -> LessonResult:
     except Exception as exc:  # malformed JSON or an invalid notebook
         return LessonResult(path.stem, "failed", 0.0, error=f"{path}: unreadable notebook ({exc})")
 
-    saved = {k: os.environ.get(k) for k in ("TLKIT_RUN_LOG", "MPLBACKEND", "TLKIT_PROGRESS")}
+    saved = {k: os.environ.get(k)
+             for k in ("TLKIT_RUN_LOG", "MPLBACKEND", "TLKIT_PROGRESS", *config.KERNEL_ENV)}
+    config.set_kernel_env()  # as the setup cell sets them, also for a notebook without one
     os.environ["TLKIT_RUN_LOG"] = str(log)
     os.environ["TLKIT_PROGRESS"] = "0"  # a handout keeps one line per epoch, not bar fragments
     os.environ.pop("MPLBACKEND", None)  # let the kernel use its inline backend: figures are kept
@@ -155,8 +157,6 @@ def add_commands(subparsers) -> None:
 
 
 def _cli(args) -> int:
-    from tlkit import config
-
     paths: list[Path] = []
     for given in args.notebooks or [DEFAULT_LESSONS]:
         paths.extend(find_lessons(given) if given.is_dir() else [given])

@@ -16,12 +16,29 @@ from __future__ import annotations
 
 import copy
 
-from tlkit import course
+from tlkit import config, course
 
 META = "tlkit"
+TITLE = "#@title Preparación del entorno: ejecuta esta celda primero"
 BEGIN = "# tlkit: preparación del entorno (generada por `tlkit sync-setup-cells`; no la edites)"
 END = "# tlkit: fin de la preparación generada"
-DEFAULT_TAIL = "from tlkit import config\n\nprint(config.settings(with_device=False))"
+# What follows the generated part in a new setup cell: nothing (the generated part already
+# imports ``config`` and says what it found). LEGACY_TAILS, the tails the generator wrote before
+# it did so, are dropped on the next sync.
+DEFAULT_TAIL = ""
+LEGACY_TAILS = ("from tlkit import config\n\nprint(config.settings(with_device=False))",
+                "from tlkit import config\n\nprint(config.settings())")
+SAVE_A_COPY = ("Antes de trabajar: Archivo → Guardar una copia en Drive (este cuaderno es de solo "
+               "lectura y Colab lo borra al reciclar el entorno: sin copia perderías tu trabajo).")
+NOT_ON_COLAB = "No estás en Colab: no hace falta instalar nada."
+
+
+def _literal(text: str, indent: str) -> str:
+    """``text`` as a parenthesised Python string of short lines (implicit concatenation)."""
+    import textwrap
+
+    parts = textwrap.wrap(text, 80 - len(indent), drop_whitespace=False)
+    return f"\n{indent}".join(repr(p) for p in parts)
 
 
 def _names(packages) -> str:
@@ -29,35 +46,53 @@ def _names(packages) -> str:
 
 
 def setup_code(repository: str | None = None, ref: str | None = None) -> str:
-    """The generated part of the setup cell for the course at ``repository``/``ref``."""
+    """The generated part of the setup cell for the course at ``repository``/``ref``.
+
+    A Colab form (``#@title``; the cell's metadata folds it), short and Spanish: it says what
+    it did, asks a Colab student to save a copy first, sets before any import what must be set
+    then (:data:`tlkit.config.KERNEL_ENV`), and ends with :func:`tlkit.config.announce` (profile, and a hint when the ``full``
+    profile finds no GPU).
+    """
     repository, ref = repository or course.REPOSITORY, ref or course.REF
     if not course.published(repository):
-        body = f'''if "google.colab" in sys.modules:
-    raise SystemExit(
+        colab = f'''    raise SystemExit(
         "Este curso aún no tiene una dirección publicada, así que esta celda no puede instalar "
         "tlkit en Colab. Avisa a tu profesor: debe hacer un fork del repositorio de tlkit y "
         "publicarlo con `tlkit publish --repo USUARIO/REPOSITORIO --ref ETIQUETA` (README, "
         "sección «For instructors»). En tu ordenador, con el entorno del curso, funciona sin más.")'''
     else:
         packages = [f"tlkit @ {course.archive_url(repository, ref)}", *course.COLAB_PACKAGES]
-        body = f'''if "google.colab" in sys.modules:  # en Colab: tlkit fijado a {ref} y solo lo que Colab no trae
-    import importlib
+        colab = f'''    import importlib
     import subprocess
 
-    _paquetes = [{"".join(f'{chr(10)}        "{p}",' for p in packages)}
-    ]
-    _pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", *_paquetes],
-                          capture_output=True, text=True)
+    print({_literal(SAVE_A_COPY, '          ')})
+    _pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",{"".join(f'{chr(10)}                           "{p}",' for p in packages)}
+                          ], capture_output=True, text=True)
     if _pip.returncode:
         raise SystemExit(
             "No se pudo instalar tlkit desde {course.github_url(repository=repository)} (versión "
             "{ref}). ¿Es público el repositorio y existe esa etiqueta? Avisa a tu profesor. pip dijo:\\n"
             + _pip.stderr[-1500:])
-    importlib.invalidate_caches()  # so the import below sees the new package
-    print("Colab: instalado tlkit ({repository} @ {ref}) y lo que Colab no trae: "
-          "{_names(course.COLAB_PACKAGES)}. Nada de lo que Colab ya tiene (TensorFlow, "
-          "PyTorch, NumPy...) ha cambiado.")'''
-    return f"{BEGIN}\n# En Colab instala tlkit; en tu ordenador no hace nada (el entorno ya lo tiene).\nimport sys\n\n{body}\n{END}"
+    importlib.invalidate_caches()
+    print("Colab: instalado tlkit ({repository} @ {ref}) y lo que Colab no trae "
+          "({_names(course.COLAB_PACKAGES)}); nada de lo que Colab ya tiene ha cambiado.")'''
+    env = "\n".join(f'os.environ.setdefault("{name}", "{value}")  # {why}'
+                    for name, (value, why) in config.KERNEL_ENV.items())
+    return f'''{TITLE}
+{BEGIN}
+import os
+import sys
+
+{env}
+if "google.colab" in sys.modules:
+{colab}
+else:
+    print("{NOT_ON_COLAB}")
+
+from tlkit import config
+
+config.announce()
+{END}'''
 
 
 def _source(cell) -> str:
@@ -109,8 +144,10 @@ def sync_setup_cell(nb, repository: str | None = None, ref: str | None = None):
         nb.cells.insert(index, cell)
     cell = nb.cells[index]
     tail = _tail(_source(cell))
+    tail = "" if tail in LEGACY_TAILS else tail
     cell["source"] = setup_code(repository, ref) + (f"\n\n{tail}" if tail else "")
     cell.setdefault("metadata", {}).setdefault(META, {})["setup"] = True
+    cell["metadata"]["cellView"] = "form"  # Colab shows the title, the code folded
     cell["outputs"], cell["execution_count"] = [], None
     cell["metadata"].pop("execution", None)  # timing noise of an earlier run
     return nb

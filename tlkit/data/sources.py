@@ -335,6 +335,9 @@ def declaration(name: str) -> Declaration:
 
 # --- the resolver ----------------------------------------------------------------------------
 
+DOWNLOAD_FAILED = "la descarga falló"
+
+
 def locate(name: str, **options) -> Location:
     """Where ``name`` would come from now, without downloading anything.
 
@@ -362,7 +365,8 @@ def locate(name: str, **options) -> Location:
 
 def obtain(name: str, **options) -> Location:
     """Like :func:`locate`, and downloads when that is the answer; warns about every refused
-    candidate and a failed download (whose fallback is then the same as offline)."""
+    candidate. A failed download takes the same fallback as offline, its cause in the
+    location's Spanish ``reason`` (the banner says it; no English traceback for a student)."""
     decl = declaration(name)
     found = locate(name, **options)
     for path, problem in found.rejected:
@@ -372,9 +376,8 @@ def obtain(name: str, **options) -> Location:
     entry = remote(decl.remote)
     try:
         path = download.fetch(entry, folder=decl.download_to())
-    except download.DownloadError as exc:
-        warnings.warn(f"{name}: the download failed, using the fallback: {exc}", stacklevel=3)
-        return _fallback(decl, f"la descarga falló: {exc.cause}", found.rejected)
+    except download.DownloadError as exc:  # said by the fallback's Spanish banner, in a clause
+        return _fallback(decl, f"{DOWNLOAD_FAILED}: {exc.cause}", found.rejected)
     return Location(name, decl.kind, "download", path, decl.remote_form, entry.url)
 
 

@@ -172,9 +172,9 @@ FINAL_CHECK = {  # the student's final check, the exercise's last cell (``studen
             "un enlace a Drive).",
     "colab": "En Colab: Archivo → Descargar → Descargar .ipynb. Se descarga «{name}» (si se "
              "llama «Copia de {name}», también vale).",
-    "jupyter": "En Jupyter o VS Code: guarda (Ctrl+S) y entrega el archivo «{path}» tal cual.",
-    "keep_name": "Conserva el nombre «{name}» y súbelo a la tarea del curso (en Moodle: «Agregar "
-                 "entrega»). Puedes volver a entregarlo mientras la tarea esté abierta.",
+    "jupyter": "En Jupyter o VS Code: guarda ({save_keys}) y entrega el archivo «{path}» tal cual.",
+    "keep_name": "Conserva el nombre «{name}» y súbelo a la tarea del curso ({hand_in}). Puedes "
+                 "volver a entregarlo mientras la tarea esté abierta.",
     "failed": "No he podido completar la comprobación final ({error}). Entrega igualmente el "
               "notebook .ipynb (Colab: Archivo → Descargar → Descargar .ipynb) con el nombre "
               "«{assignment}.ipynb».",

@@ -200,12 +200,16 @@ def fetch_weights(name: str) -> bool:
     """Get the ImageNet weights of ``name`` now: found in a cache or the package, or downloaded
     (when allowed, hash-checked) into torch's own cache. True when the file is here, so
     torchvision's ``weights=`` then loads it without a connection of its own; a failed download
-    warns and gives False (the same answer as offline), never an exception from torch.hub."""
+    says why in one Spanish line and gives False (the same answer as offline), never an
+    exception from torch.hub."""
     from tlkit.data import sources
 
     if name not in BACKBONES:
         raise ValueError(f"unknown backbone {name!r}; use one of {', '.join(BACKBONES)}")
-    return sources.obtain(name).found
+    where = sources.obtain(name)
+    if where.reason.startswith(sources.DOWNLOAD_FAILED):
+        print(f"Pesos {name}: {where.reason}; se sigue como sin conexión.")
+    return where.found
 
 
 def _resnet(name: str, pretrained: bool):

@@ -18,6 +18,7 @@ from tlkit.grading.cells import (GIVEN, META, SOLUTION, SUBMISSION_CHECK_FLAG, S
 from tlkit.grading.safe_text import short
 
 HEADER = (
+    "#@title Comprobación final antes de entregar: ejecútala al terminar\n"
     "# Comprobación final antes de entregar (celda generada por `tlkit assign`: no la cambies).\n"
     "# Ejecútala al terminar: repite las comprobaciones visibles, revisa que no hayas cambiado ni\n"
     "# borrado celdas bloqueadas (como hará el corrector) y te dice qué archivo entregar y cómo.\n"
@@ -71,5 +72,9 @@ def add_submission_check(nb, name: str):
     cell = new_code_cell(HEADER + call_source(submission_check_data(nb, name)))
     cell.id = SUBMISSION_CHECK_ID
     cell.metadata[META] = {"cell": SUBMISSION_CHECK_ID, SUBMISSION_CHECK_FLAG: True}
+    # Its payload (checksums, the visible tests' sources) stays out of sight: a folded Colab
+    # form, a hidden input in JupyterLab; the report it prints is what the student reads.
+    cell.metadata["cellView"] = "form"
+    cell.metadata["jupyter"] = {"source_hidden": True}
     nb.cells.append(cell)
     return nb

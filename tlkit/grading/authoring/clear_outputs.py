@@ -6,7 +6,9 @@ import copy
 
 from tlkit.grading.cells import META
 
-CELL_METADATA_KEPT = ("tlkit", "tags", "editable", "deletable")
+# cellView (Colab) and jupyter.source_hidden (JupyterLab) fold the setup cell and the final
+# check: the student sees their title and output, not their code.
+CELL_METADATA_KEPT = ("tlkit", "tags", "editable", "deletable", "cellView", "jupyter")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 

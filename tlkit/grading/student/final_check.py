@@ -20,10 +20,12 @@ import contextlib
 import io
 import json
 import os
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tlkit import course
 from tlkit.grading.cells import MARKDOWN_PLACEHOLDER
 from tlkit.grading.messages import FINAL_CHECK, LABELS, MARKS, agree, plan_sentences
 from tlkit.grading.safe_text import short
@@ -247,12 +249,13 @@ def hand_in_text(report: Report) -> list[str]:
     """Spanish instructions on what file to hand in and how, for the environment detected."""
     name = f"{report.assignment}.ipynb"
     colab = FINAL_CHECK["colab"].format(name=name)
-    jupyter = FINAL_CHECK["jupyter"].format(path=report.source.path or name)
+    save_keys = "⌘S" if sys.platform == "darwin" else "Ctrl+S"  # the kernel's computer: Jupyter's
+    jupyter = FINAL_CHECK["jupyter"].format(path=report.source.path or name, save_keys=save_keys)
     env = report.source.environment
     lines = [FINAL_CHECK["what"]]
     lines += [colab] if env == "colab" else [jupyter] if env in ("jupyter", "vscode") else [
         colab, jupyter]
-    lines += [FINAL_CHECK["keep_name"].format(name=name)]
+    lines += [FINAL_CHECK["keep_name"].format(name=name, hand_in=course.HAND_IN)]
     return lines
 
 

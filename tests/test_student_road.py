@@ -1,0 +1,118 @@
+"""A student's road through the exercises: one kernel, cells run one at a time, edits between runs.
+
+What the checks say to a student who runs a check before solving, fixes a cell without running
+the notebook again from the top (the kernel keeps what the old version did), or keeps the best
+model without copying its weights. Cells come from the generated ``exercises/`` notebooks; the
+student's code from ``solutions/`` (and its typical mistakes, written here). The kernel runs as
+a student's does: no ``TLKIT_CHECK_STRICT``, so a check prints its verdict instead of raising.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytest.importorskip("keras")
+pytest.importorskip("torch")
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = [pytest.mark.slow, pytest.mark.notebook]
+
+
+class Student:
+    """A Jupyter kernel a test types into, cell by cell; :meth:`run` returns what it printed."""
+
+    def __init__(self, workdir: Path):
+        from jupyter_client import KernelManager
+
+        env = {k: v for k, v in os.environ.items() if k != "TLKIT_CHECK_STRICT"}
+        self.manager = KernelManager(kernel_name="python3")
+        self.manager.start_kernel(cwd=str(workdir), env=env)
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=120)
+
+    def run(self, code: str) -> str:
+        printed = []
+
+        def hook(msg):
+            if msg["msg_type"] == "stream":
+                printed.append(msg["content"]["text"])
+            elif msg["msg_type"] == "error":
+                printed.append(f"{msg['content']['ename']}: {msg['content']['evalue']}\n")
+
+        self.client.execute_interactive(code, output_hook=hook, timeout=600)
+        return "".join(printed)
+
+    def close(self):
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture
+def student(tmp_path):
+    kernel = Student(tmp_path)
+    yield kernel
+    kernel.close()
+
+
+def _cells(path: str) -> list[str]:
+    return [c.source for c in nbformat.read(ROOT / path, as_version=4).cells if c.cell_type == "code"]
+
+
+def _cell(cells: list[str], start: str) -> str:
+    (found,) = [c for c in cells if c.startswith(start)]
+    return found
+
+
+def test_exercise_01_checks_say_unsolved_then_point_at_stale_state(student):
+    cells = _cells("exercises/01_congelar_y_entrenar.ipynb")
+    solved = _cells("solutions/01_congelar_y_entrenar.ipynb")
+    check1, check2 = _cell(cells, 'with check("ej1_congelar"'), _cell(cells, 'with check("ej2_recompilar"')
+    for code in cells[:3]:  # setup, imports, the model
+        student.run(code)
+
+    # Checked before solving: the exercise cell stops at its NotImplementedError.
+    assert "NotImplementedError" in student.run(_cell(cells, "N_OBJETIVO = 43_626"))
+    assert "⏳ ej1_congelar: aún no has resuelto" in student.run(check1)
+
+    # Case 1: a wrong layer frozen, then the line replaced; the kernel keeps 'oculta' frozen.
+    student.run('N_OBJETIVO = 43_626\nmodelo.get_layer("oculta").trainable = False')
+    assert "❌ ej1_congelar" in student.run(check1)
+    student.run('N_OBJETIVO = 43_626\nmodelo.get_layer("conv").trainable = False')
+    said = student.run(check1)
+    assert "❌ ej1_congelar" in said and "congeladas de más" in said
+    assert "ejecuta de nuevo desde el principio" in said
+
+    # From the top again (model cell, exercise 1 solved), then case 2: trained before compile().
+    student.run(cells[2])
+    student.run(_cell(solved, "N_OBJETIVO = 43_626"))
+    assert "✅ ej1_congelar" in student.run(check1)
+    student.run(_cell(cells, "referencia = "))
+    ej2 = _cell(solved, "### BEGIN SOLUTION\nmodelo.compile(").replace("### BEGIN SOLUTION\n", "")
+    without_compile = ej2.split("conv_antes =", 1)[1]
+    student.run("conv_antes =" + without_compile)
+    assert "❌ ej2_recompilar" in student.run(check2)
+    student.run(ej2)  # compile() added: this run leaves conv alone, the earlier one did not
+    said = student.run(check2)
+    assert "❌ ej2_recompilar" in said and "ejecución anterior" in said and "¿recompilaste" not in said
+
+
+def test_exercise_04_visible_check_catches_the_best_model_kept_without_a_copy(student):
+    cells = _cells("exercises/04_entrenar_a_mano.ipynb")
+    solved = _cells("solutions/04_entrenar_a_mano.ipynb")
+    for code in cells[:2]:
+        student.run(code)
+    student.run(_cell(solved, "def cambiar_cabeza("))
+    student.run(_cell(cells, "class RedMini("))
+    loop = _cell(solved, "def entrenar(")
+    check2 = _cell(cells, 'with check("ej2_bucle"')
+
+    student.run(loop.replace("copy.deepcopy(modelo.state_dict())", "modelo.state_dict()"))
+    said = student.run(check2)
+    assert "❌ ej2_bucle" in said and "copy.deepcopy" in said, said
+    student.run(loop)
+    assert "✅ ej2_bucle" in student.run(check2)
