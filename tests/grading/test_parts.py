@@ -66,6 +66,8 @@ def test_each_part_runs_alone_and_fails_alone(src, monkeypatch):
 def test_a_cell_without_parts_is_graded_whole():
     assert split_parts('with check("ej1"):\n    assert f(2) == 4') == []
     assert split_parts("%time x = 1") == []  # not plain Python: whole, as before
+    # a conditional expression's ``body`` is an expression, not a list of statements
+    assert split_parts('with check("ej2"):\n    y = (1, 2) if v else (3, 4)\n    assert y') == []
 
 
 @pytest.mark.parametrize("src, message", [
@@ -87,7 +89,8 @@ def test_the_self_check_prints_one_verdict_per_part(capsys, monkeypatch):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "❌ ej2_suma (0 de 1 punto): incorrecto. no suman 1"
     assert out[1] == "   Pista: Deben sumar 1."
-    assert out[2].startswith("❌ ej2_valores (0 de 2 puntos): incorrecto")
+    assert out[2] == f"   {selfcheck.STALE_STATE}"  # a top-level part is a check of its own
+    assert out[3].startswith("❌ ej2_valores (0 de 2 puntos): incorrecto")
     namespace["normaliza"] = lambda v: [x / sum(v) for x in v]
     exec(compile(SEQUENTIAL, "cell", "exec"), namespace)  # noqa: S102
     assert capsys.readouterr().out.splitlines() == [
@@ -102,13 +105,30 @@ def test_an_outer_check_sums_its_parts_instead_of_saying_correct(capsys, monkeyp
     exec(compile(NESTED, "cell", "exec"), namespace)  # noqa: S102 - the test cell
     assert capsys.readouterr().out.splitlines() == [
         "✅ ej2_suma (1 punto): correcto",
-        "❌ ej2_valores (0 de 2 puntos): incorrecto.",
-        "❌ ej2: 1 de 3 puntos; falla: ej2_valores"]
+        "❌ ej2_valores (0 de 2 puntos): incorrecto.",  # the stale-state advice once, below
+        "❌ ej2: 1 de 3 puntos; falla: ej2_valores",
+        f"   {selfcheck.STALE_STATE}"]
     assert selfcheck.RESULTS["ej2"] == ("failed", "1 de 3 puntos; falla: ej2_valores")
     namespace["normaliza"] = lambda v: [x / sum(v) for x in v]
     exec(compile(NESTED, "cell", "exec"), namespace)  # noqa: S102
     assert capsys.readouterr().out.splitlines()[-1] == "✅ ej2: 3 de 3 puntos"
     assert selfcheck.RESULTS["ej2"] == ("passed", "")
+
+
+def test_an_outer_check_whose_parts_are_all_unsolved_says_not_solved(capsys, monkeypatch):
+    monkeypatch.delenv("TLKIT_CHECK_STRICT", raising=False)
+
+    def normaliza(v):
+        raise NotImplementedError()
+
+    cell = NESTED.replace("    resultado = normaliza([1, 1, 2])\n", "").replace(
+        "sum(resultado)", "sum(normaliza([1, 1, 2]))").replace("resultado ==", "normaliza([1, 1, 2]) ==")
+    exec(compile(cell, "cell", "exec"), {"check": selfcheck.check, "normaliza": normaliza})  # noqa: S102
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"⏳ ej2_suma (0 de 1 punto): {selfcheck.NOT_SOLVED}.",
+                   f"⏳ ej2_valores (0 de 2 puntos): {selfcheck.NOT_SOLVED}.",
+                   f"⏳ ej2: {selfcheck.NOT_SOLVED}."]
+    assert selfcheck.RESULTS["ej2"] == ("unsolved", selfcheck.NOT_SOLVED)
 
 
 def test_the_final_check_shows_each_part(monkeypatch):

@@ -98,8 +98,10 @@ def split_parts(src: str, points: float | None = None, where: str = "test cell")
     if len(outer) == 1 and len(body) == 1 and any(_is_part(n) for n in outer[0].body):
         body = outer[0].body  # one outer check("ej1") around the parts: its body is the cell
     if not any(_is_part(n) for n in body):
-        if any(_is_part(inner) for node in ast.walk(tree) if node is not tree
-               for inner in getattr(node, "body", []) if isinstance(inner, ast.stmt)):
+        # A statement's ``body`` is a list; an expression's (``x if c else y``, lambda) is not.
+        if any(_is_part(inner) for node in ast.walk(tree)
+               if node is not tree and isinstance(getattr(node, "body", None), list)
+               for inner in node.body if isinstance(inner, ast.stmt)):
             raise PartsError(f"{where}: check(..., puntos=...) blocks must be at the top of "
                              "the cell or directly inside one outer check(...)")
         return []
