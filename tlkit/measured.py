@@ -13,6 +13,7 @@ the table alone; tests/test_lessons_real_data.py checks the README matches the f
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tempfile
@@ -78,6 +79,39 @@ def show_reference(lesson: str, path: str | os.PathLike = RESULTS_FILE) -> None:
     width = max(len(r["name"]) for r in rows)
     for row in rows:
         print(f"  {row['name']:<{width}}  {format_value(row)}")
+
+
+# --- noise and stand-ins: written once, used by every lesson -------------------------------------
+
+def noise_margin(p: float, n: int) -> float:
+    """Two standard errors of an accuracy ``p`` measured on ``n`` images (at least the error of
+    one image in ``n``): a difference smaller than this may be noise of the validation set."""
+    return 2 * math.sqrt(max(p * (1 - p), 1 / n) / n)
+
+
+def seed_noise(a, b, n: int) -> float:
+    """The noise of the difference between two means over seeds, ``a`` and ``b`` (arrays of
+    accuracies on the same ``n`` images): twice the combined spread, never less than one image."""
+    import numpy as np
+
+    return max(2 * math.hypot(float(np.std(a)), float(np.std(b))), 1 / n)
+
+
+STAND_INS = {
+    "flowers": ("Sin las fotos del curso, la lección usa las fotos de ejemplo del kit: recortes de pocas "
+                "fotos.\nLa validación son otros recortes de las MISMAS fotos: las precisiones salen muy "
+                "altas y las\ncomparaciones entre estrategias NO significan nada aquí."),
+    "digits": ("Sin MNIST ni EMNIST reales se usan sustitutos del kit (dígitos de 8×8 ampliados, letras "
+               "de imprenta):\nlas comparaciones entre modelos NO dicen nada del curso real."),
+}
+
+
+def stand_in_notice(lesson: str, kind: str) -> None:
+    """Print why ``lesson``'s comparisons mean nothing on the kit's stand-ins of ``kind``
+    (:data:`STAND_INS`) and the course's reference figures on real data."""
+    print(STAND_INS[kind] + "\nEl código y los assert de mecanismo sí valen. Cifras del curso con "
+          "datos reales:\n")
+    show_reference(lesson)
 
 
 # --- the real-data layout ----------------------------------------------------------------------
