@@ -82,3 +82,13 @@ def test_pick_with_the_same_value_for_both_profiles_is_an_error():
     with pytest.raises(ValueError, match="without pick"):
         config.pick(fast=32, full=32)
     assert config.pick(fast=None, full=12000) in (None, 12000)
+
+
+def test_settings_without_device_shows_none_rather_than_a_guess(monkeypatch):
+    """A lesson that does not import torch must not print ``dispositivo=cpu`` on a GPU machine."""
+    from tlkit import config
+
+    monkeypatch.setenv("TLKIT_DEVICE", "cpu")
+    assert "dispositivo" not in str(config.settings(with_device=False))
+    assert config.settings(with_device=False).device is None
+    assert "dispositivo=cpu" in str(config.settings())

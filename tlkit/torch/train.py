@@ -40,12 +40,11 @@ def progress_bar(iterable, desc: str, enabled: bool = True, total: int | None = 
     (and starts workers) before the loop's own; a plain ``for`` loop over the loader would then
     see different batches from the same seed (lesson 04 compares the two).
     """
-    import os
     import warnings
 
     from tqdm import TqdmWarning
 
-    if not (enabled and os.environ.get("TLKIT_PROGRESS", "1") != "0"):
+    if not (enabled and config.progress()):
         from tqdm import tqdm
 
         return tqdm(iterable, total=total, disable=True)
