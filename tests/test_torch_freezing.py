@@ -143,3 +143,15 @@ def test_a_frozen_model_survives_deepcopy_and_pickling(model, tmp_path):
     again = torch.load(tmp_path / "m.pt", weights_only=False)
     again.train()
     assert not again.backbone._bn1.training
+
+
+def test_fit_keeps_a_batchnorm_frozen_by_hand_in_eval(model):
+    """Exercise 03's ``congelar`` (requires_grad=False + eval) is respected by fit's train_mode."""
+    from tlkit.torch import train_mode
+
+    for p in model.backbone.parameters():
+        p.requires_grad = False
+    train_mode(model)
+    bns = [m for m in model.backbone.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert bns and not any(m.training for m in bns) and model.head.training
+    assert not any(is_frozen_bn(m) for m in bns), "by hand: no state was added to the layers"

@@ -92,6 +92,19 @@ def unfreeze_batchnorm(modules: Modules) -> int:
     return len(layers)
 
 
+def train_mode(model: nn.Module) -> nn.Module:
+    """``model.train()`` that also leaves in eval mode a BatchNorm frozen **by hand** (every affine
+    parameter with ``requires_grad=False``, the convention of exercise 03's ``congelar``), so
+    ``fit`` does not undo a student's freezing. Layers frozen with :func:`freeze` need nothing:
+    they keep their state through any ``.train()``."""
+    model.train()
+    for module in model.modules():
+        params = list(module.parameters(recurse=False))
+        if isinstance(module, _BatchNorm) and params and not any(p.requires_grad for p in params):
+            module.eval()
+    return model
+
+
 def freeze(modules: Modules) -> None:
     """No gradient for these modules' parameters, and their BatchNorm layers in inference mode."""
     for module in _modules(modules):

@@ -3,8 +3,8 @@
 ``fit`` takes everything it uses as arguments (no notebook globals): progress bars with running
 loss/accuracy, a history DataFrame, best-model tracking, atomic per-epoch checkpoints that a
 later call can resume, mixed precision and channels_last on CUDA only. Lesson 05 explains
-what is frozen and why; a frozen BatchNorm keeps itself in eval through ``model.train()``
-(``tlkit.torch.freezing``), so the loop needs nothing special.
+what is frozen and why; a BatchNorm frozen with ``freeze`` keeps itself in eval through
+``model.train()``, and ``train_mode`` also respects one frozen by hand (``tlkit.torch.freezing``).
 
 Each function runs the model on ``device`` (default: ``config.device()``, the GPU when there
 is one) and puts it back where it was, in its memory format, when it returns: code after a call
@@ -26,6 +26,7 @@ from tlkit import config
 from tlkit.torch.checkpoints import (load_checkpoint, load_scaler_state, rng_state, save_checkpoint,
                                      set_rng_state)
 from tlkit.torch.devices import on_device
+from tlkit.torch.freezing import train_mode
 
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
 LAST, BEST = "last.pt", "best.pt"
@@ -163,7 +164,7 @@ def fit(model: nn.Module, train_loader, val_loader, optimizer: torch.optim.Optim
 
         for epoch in range(start + 1, epochs + 1):
             t0 = time.perf_counter()
-            model.train()  # frozen BatchNorm layers stay in inference mode by themselves
+            train_mode(model)  # model.train(); a BatchNorm frozen by hand stays in eval too
             train_loss, train_acc = _run_epoch(model, train_loader, loss_fn, device, on_cuda, amp,
                                                optimizer, scaler, f"época {epoch}/{epochs} train",
                                                progress)
