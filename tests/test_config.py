@@ -125,3 +125,13 @@ def test_torch_threads_wait_politely_in_a_fresh_kernel():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                           timeout=300, check=True)
     assert done.stdout.split() == ["PASSIVE", "True"] and done.stderr == ""
+
+
+def test_settings_without_device_shows_none_rather_than_a_guess(monkeypatch):
+    """A lesson that does not import torch must not print ``dispositivo=cpu`` on a GPU machine."""
+    from tlkit import config
+
+    monkeypatch.setenv("TLKIT_DEVICE", "cpu")
+    assert "dispositivo" not in str(config.settings(with_device=False))
+    assert config.settings(with_device=False).device is None
+    assert "dispositivo=cpu" in str(config.settings())

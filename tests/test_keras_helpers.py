@@ -104,3 +104,13 @@ def test_folder_arrays(tmp_path):
     x, y = folder_arrays(items, 16)
     assert x.shape == (2, 16, 16, 3) and x.dtype == np.uint8 and list(y) == [0, 1]
     assert x[0, 0, 0].tolist() == [255, 0, 0]
+
+
+def test_device_is_the_one_tensorflow_uses():
+    """Lessons 01-03 print this instead of a guessed ``dispositivo=cpu`` (a GPU runtime included)."""
+    import tensorflow as tf
+
+    from tlkit.keras import device
+
+    expected = "GPU:0" if tf.config.list_physical_devices("GPU") else "CPU"
+    assert device() == expected

@@ -120,3 +120,42 @@ def test_keras_and_pytorch_head_only_agree_on_real_photos():
     keras_acc = value("01_trainable_y_compile", "cabeza sola sobre características (30 épocas)")
     torch_acc = value("05_resnet_fine_tuning", "cabeza sola sobre características, normalización de los pesos")
     assert abs(keras_acc - torch_acc) <= 0.03, (keras_acc, torch_acc)
+
+
+def _outcome(lesson, seconds=1.0):
+    from tlkit.runner import LessonResult
+
+    return LessonResult(lesson, "ok", seconds, [], None, None)
+
+
+def test_a_run_of_some_lessons_keeps_the_others_and_a_full_run_is_labelled_apart():
+    before = {"profile": "fast", "date": "2026-01-01", "data": "d",
+              "lessons": {"00_a": {"seconds": 3.0, "results": [{"name": "x", "value": 0.5, "runs": 1}]},
+                          "05_b": {"seconds": 9.0, "results": [{"name": "y", "value": 0.1, "runs": 1}]}}}
+    row = {"name": "y", "value": 0.7, "runs": 3, "spread": 0.02}
+    fast = measured.results_document([_outcome("05_b", 60.0)], {"05_b": [row]}, "fast", before)
+    assert fast["lessons"]["00_a"] == before["lessons"]["00_a"]
+    assert fast["lessons"]["05_b"]["results"] == [row] and fast["lessons"]["05_b"]["seconds"] == 60.0
+    assert before["lessons"]["05_b"]["seconds"] == 9.0, "the previous document is not modified"
+    full = measured.results_document([_outcome("00_a", 30.0)], {"00_a": [row]}, "full", fast)
+    assert full["lessons"] == fast["lessons"] and full["profile"] == "fast"
+    assert full["profiles"]["full"]["lessons"]["00_a"]["results"] == [row]
+    table = measured.readme_table(full)
+    assert "Profile `full`" in table and table.index("Profile `full`") < table.rindex("| `00_a` | y | 0.700")
+    again = measured.results_document([_outcome("05_b")], {"05_b": []}, "full", full)
+    assert set(again["profiles"]["full"]["lessons"]) == {"00_a", "05_b"}
+
+
+def test_select_lessons_by_prefix():
+    chosen = measured.select_lessons(["05", "00"])
+    assert [p.name[:2] for p in chosen] == ["00", "05"] and all(p.is_file() for p in chosen)
+    assert measured.select_lessons(None) is None
+    with pytest.raises(ValueError, match="no lesson"):
+        measured.select_lessons(["99"])
+
+
+def test_noise_helpers():
+    assert measured.noise_margin(0.5, 100) == pytest.approx(0.1)
+    assert measured.noise_margin(1.0, 100) == pytest.approx(0.02)  # never zero: one image's worth
+    assert measured.seed_noise([0.7, 0.7], [0.6, 0.6], 100) == pytest.approx(0.01)
+    assert measured.seed_noise([0.6, 0.8], [0.7, 0.7], 100) == pytest.approx(0.2)

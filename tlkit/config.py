@@ -71,6 +71,12 @@ def pick(*, fast: T, full: T) -> T:
     return fast if is_fast() else full
 
 
+def progress() -> bool:
+    """False when ``TLKIT_PROGRESS=0`` (set by ``tlkit lessons`` and the real-data runs): no
+    progress bars, so executed handouts keep one line per epoch instead of bar fragments."""
+    return os.environ.get("TLKIT_PROGRESS", "1").strip() != "0"
+
+
 def offline() -> bool:
     """True when ``TLKIT_OFFLINE`` forbids any download (no connection is attempted)."""
     return _truthy(os.environ.get("TLKIT_OFFLINE"))
@@ -144,24 +150,26 @@ class Settings:
     offline: bool
     home: Path
     data_dir: Path | None
-    device: str
+    device: str | None  # None: not read here (the lesson prints its framework's device)
 
     def __str__(self) -> str:
         data = str(self.data_dir) if self.data_dir else "(sin TLKIT_DATA_DIR)"
+        shown = f"  dispositivo={self.device}" if self.device else ""
         return (
-            f"perfil={self.profile}  offline={self.offline}  dispositivo={self.device}\n"
+            f"perfil={self.profile}  offline={self.offline}{shown}\n"
             f"caché={self.home}  datos locales={data}"
         )
 
 
 def settings(with_device: bool = True) -> Settings:
-    """Read every setting now; ``with_device=False`` avoids importing torch."""
+    """Read every setting now; ``with_device=False`` avoids importing torch and shows no device
+    (never a guessed one: the lesson prints the device its framework uses once imported)."""
     return Settings(
         profile=profile(),
         offline=offline(),
         home=home(),
         data_dir=data_dir(),
-        device=device() if with_device else "cpu",
+        device=device() if with_device else None,
     )
 
 

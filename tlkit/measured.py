@@ -13,6 +13,7 @@ the table alone; tests/test_lessons_real_data.py checks the README matches the f
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tempfile
@@ -78,6 +79,39 @@ def show_reference(lesson: str, path: str | os.PathLike = RESULTS_FILE) -> None:
     width = max(len(r["name"]) for r in rows)
     for row in rows:
         print(f"  {row['name']:<{width}}  {format_value(row)}")
+
+
+# --- noise and stand-ins: written once, used by every lesson -------------------------------------
+
+def noise_margin(p: float, n: int) -> float:
+    """Two standard errors of an accuracy ``p`` measured on ``n`` images (at least the error of
+    one image in ``n``): a difference smaller than this may be noise of the validation set."""
+    return 2 * math.sqrt(max(p * (1 - p), 1 / n) / n)
+
+
+def seed_noise(a, b, n: int) -> float:
+    """The noise of the difference between two means over seeds, ``a`` and ``b`` (arrays of
+    accuracies on the same ``n`` images): twice the combined spread, never less than one image."""
+    import numpy as np
+
+    return max(2 * math.hypot(float(np.std(a)), float(np.std(b))), 1 / n)
+
+
+STAND_INS = {
+    "flowers": ("Sin las fotos del curso, la lección usa las fotos de ejemplo del kit: recortes de pocas "
+                "fotos.\nLa validación son otros recortes de las MISMAS fotos: las precisiones salen muy "
+                "altas y las\ncomparaciones entre estrategias NO significan nada aquí."),
+    "digits": ("Sin MNIST ni EMNIST reales se usan sustitutos del kit (dígitos de 8×8 ampliados, letras "
+               "de imprenta):\nlas comparaciones entre modelos NO dicen nada del curso real."),
+}
+
+
+def stand_in_notice(lesson: str, kind: str) -> None:
+    """Print why ``lesson``'s comparisons mean nothing on the kit's stand-ins of ``kind``
+    (:data:`STAND_INS`) and the course's reference figures on real data."""
+    print(STAND_INS[kind] + "\nEl código y los assert de mecanismo sí valen. Cifras del curso con "
+          "datos reales:\n")
+    show_reference(lesson)
 
 
 # --- the real-data layout ----------------------------------------------------------------------
@@ -165,14 +199,34 @@ def run_real_data(shared: Path, out: Path, lessons: list[Path] | None = None, *,
     return outcomes, reported
 
 
-def results_document(outcomes, reported: dict, profile: str) -> dict:
-    return {
-        "profile": profile,
-        "date": time.strftime("%Y-%m-%d", time.gmtime()),
-        "data": DATA_LABEL,
-        "lessons": {o.lesson: {"seconds": round(o.seconds, 1), "results": reported.get(o.lesson, [])}
-                    for o in outcomes},
-    }
+def results_document(outcomes, reported: dict, profile: str, previous: dict | None = None) -> dict:
+    """The results file after a run of ``profile``: the run's lessons replace theirs, the other
+    lessons of ``previous`` stay. The ``fast`` profile (what CI checks) is the top level;
+    another profile's runs live under ``profiles[profile]``, labelled with their own date."""
+    previous = previous or {}
+    run = {"date": time.strftime("%Y-%m-%d", time.gmtime()), "data": DATA_LABEL,
+           "lessons": {}}
+    run["lessons"] = {o.lesson: {"seconds": round(o.seconds, 1), "date": run["date"],
+                                 "results": reported.get(o.lesson, [])} for o in outcomes}
+    document = dict(previous)
+    if profile == "fast":
+        lessons = {**previous.get("lessons", {}), **run["lessons"]}
+        document.update(profile="fast", date=run["date"], data=run["data"], lessons=lessons)
+    else:
+        profiles = dict(previous.get("profiles", {}))
+        old = profiles.get(profile, {})
+        profiles[profile] = {**run, "lessons": {**old.get("lessons", {}), **run["lessons"]}}
+        document["profiles"] = profiles
+    return document
+
+
+def _table(lines: list[str], lessons: dict) -> None:
+    lines += ["| lesson | result | value |", "| --- | --- | --- |"]
+    for lesson, entry in lessons.items():
+        when = f" ({entry['date']})" if entry.get("date") else ""
+        lines.append(f"| `{lesson}` | run time | {entry['seconds']:.0f} s{when} |")
+        for row in entry["results"]:
+            lines.append(f"| `{lesson}` | {row['name']} | {format_value(row)} |")
 
 
 def readme_table(results: dict) -> str:
@@ -181,12 +235,12 @@ def readme_table(results: dict) -> str:
         return "(no real-data run recorded yet: `tlkit measured --data ../shared/data`)"
     lines = [f"Lessons on the real data subsets (`tlkit measured`, profile `{results['profile']}`, "
              f"{results['date']}; {results['data']}). Mean ± standard deviation over seeds where "
-             f"a lesson repeats a run.", "",
-             "| lesson | result | value |", "| --- | --- | --- |"]
-    for lesson, entry in results["lessons"].items():
-        lines.append(f"| `{lesson}` | run time | {entry['seconds']:.0f} s |")
-        for row in entry["results"]:
-            lines.append(f"| `{lesson}` | {row['name']} | {format_value(row)} |")
+             f"a lesson repeats a run.", ""]
+    _table(lines, results["lessons"])
+    for profile, run in results.get("profiles", {}).items():
+        lines += ["", f"Profile `{profile}` on the same subsets (`tlkit measured --profile {profile}`, "
+                      f"{run['date']}), for the lessons run in it:", ""]
+        _table(lines, run["lessons"])
     return "\n".join(lines)
 
 
@@ -198,6 +252,22 @@ def render_readme(text: str, results: dict) -> str:
     return pattern.sub(lambda _: f"{BEGIN}\n{readme_table(results)}\n{END}", text)
 
 
+def select_lessons(prefixes: list[str] | None) -> list[Path] | None:
+    """The course manifest's notebooks whose file names start with one of ``prefixes``
+    (``["04", "05"]``); None (every lesson) when no prefix is given."""
+    if not prefixes:
+        return None
+    from tlkit.course import LESSONS
+
+    root = Path(__file__).resolve().parents[1]
+    chosen = [root / lesson.notebook for lesson in LESSONS
+              if any(Path(lesson.notebook).name.startswith(p) for p in prefixes)]
+    if not chosen:
+        raise ValueError(f"--lessons {' '.join(prefixes)}: no lesson of the course starts so "
+                         f"(lessons: {', '.join(Path(lesson.notebook).stem for lesson in LESSONS)})")
+    return chosen
+
+
 def add_commands(subparsers) -> None:
     parser = subparsers.add_parser(
         "measured", help="run the lessons on real data; write the reference results and README table")
@@ -206,6 +276,12 @@ def add_commands(subparsers) -> None:
                         help="executed notebooks (default: out/real-data)")
     parser.add_argument("--readme", action="store_true",
                         help="only re-render the README table from the results file")
+    parser.add_argument("--profile", choices=("fast", "full"),
+                        help="run the lessons in this profile (default: TLKIT_PROFILE, else full); "
+                             "a full run is recorded beside the fast one, labelled")
+    parser.add_argument("--lessons", nargs="+", metavar="NN",
+                        help="only these lessons (file name prefixes, e.g. 04 05); the others keep "
+                             "their recorded results")
     parser.set_defaults(func=_cli)
 
 
@@ -217,14 +293,23 @@ def _cli(args) -> int:
         if args.data is None or not args.data.is_dir():
             print(f"tlkit measured: give --data with the real-data folder (not found: {args.data})")
             return 2
-        outcomes, reported = run_real_data(args.data, args.out)
+        try:
+            lessons = select_lessons(args.lessons)
+        except ValueError as exc:
+            print(f"tlkit measured: {exc}")
+            return 2
+        if args.profile:
+            os.environ["TLKIT_PROFILE"] = args.profile
+        profile = config.profile()
+        outcomes, reported = run_real_data(args.data, args.out, lessons,
+                                           timeout=1800 if profile == "fast" else 6 * 3600)
         failed = [o for o in outcomes if o.status != "ok"]
         for o in outcomes:
             print(f"{o.lesson}: {o.status} in {o.seconds:.0f} s" + (f"\n{o.error}" if o.error else ""))
         if failed:
             print("tlkit measured: some lessons failed; the results file is left as it was")
             return 1
-        document = results_document(outcomes, reported, config.profile())
+        document = results_document(outcomes, reported, profile, load_results())
         atomic_write(RESULTS_FILE, json.dumps(document, ensure_ascii=False, indent=1) + "\n")
         print(f"wrote {RESULTS_FILE}")
     atomic_write(README, render_readme(README.read_text(encoding="utf-8"), load_results()))

@@ -14,13 +14,14 @@ from tlkit.keras.efficientnet_lite import (
 )
 from tlkit.keras.freezing import batchnorm_layers, freeze, unfreeze, unfreeze_except_batchnorm
 from tlkit.keras.summary import count_params, trainable_summary
-from tlkit.keras.verbosity import no_progress_bars, quiet_tensorflow
+from tlkit.keras.verbosity import device, no_progress_bars, quiet_tensorflow
 
 __all__ = [
     "PretrainedBase",
     "PretrainedWeightsUnavailable",
     "batchnorm_layers",
     "count_params",
+    "device",
     "efficientnet_lite0",
     "folder_arrays",
     "freeze",

@@ -74,3 +74,11 @@ def no_progress_bars():
     finally:
         if was:
             keras.config.enable_interactive_logging()
+
+
+def device() -> str:
+    """The device TensorFlow runs Keras on here: ``GPU:0`` (the first visible GPU) or ``CPU``."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return "GPU:0" if gpus else "CPU"

@@ -1,9 +1,17 @@
-"""Freezing layers the way lesson 05 shows by hand: ``requires_grad`` plus BatchNorm in eval.
+"""Freezing layers the way lesson 05 shows by hand: ``requires_grad`` plus BatchNorm in inference.
 
 DESIGN §7: ``requires_grad = False`` stops the gradient, but a BatchNorm layer in training mode
-still updates its running mean/variance on every forward pass, and ``model.train()`` puts every
-BatchNorm back in training mode. Here a BatchNorm whose weight and bias are frozen counts as
-frozen, and :func:`train_mode` (what ``tlkit.torch.fit`` calls each epoch) keeps it in eval.
+still updates its running mean/variance on every forward pass (and normalises with the batch's
+statistics), and ``model.train()`` puts every BatchNorm back in training mode. Here a frozen
+BatchNorm layer carries its state itself (STYLE §13, as Lightning's frozen BatchNorm does): its
+class becomes an ``Inference…`` subclass whose ``train()`` always means ``eval()``, so any later
+``.train()`` — ``fit``'s or a hand-written loop's — leaves it using its stored statistics. Its
+``state_dict`` is unchanged (same keys and tensors) and ``print(model)`` shows the state.
+
+Unfreezing a pretrained base keeps its BatchNorm layers frozen by default, the working fix the
+Keras lessons teach too: on small batches, statistics re-estimated batch by batch ruin what the
+base had learned (lesson 05 measures it). ``unfreeze(..., batchnorm=True)`` is that trap, for
+the side-by-side comparison.
 """
 
 from __future__ import annotations
@@ -13,54 +21,109 @@ from collections.abc import Iterable
 from torch import nn
 
 Modules = nn.Module | Iterable[nn.Module]
+_BatchNorm = nn.modules.batchnorm._BatchNorm
+
+
+class _InferenceMode:
+    """Mixin of a frozen BatchNorm layer: ``train(mode)`` keeps it in eval mode."""
+
+    def train(self, mode: bool = True):
+        return super().train(False)
+
+
+class InferenceBatchNorm1d(_InferenceMode, nn.BatchNorm1d):
+    """A frozen ``BatchNorm1d``: normalises with its stored statistics, even in ``.train()``."""
+
+
+class InferenceBatchNorm2d(_InferenceMode, nn.BatchNorm2d):
+    """A frozen ``BatchNorm2d``: normalises with its stored statistics, even in ``.train()``."""
+
+
+class InferenceBatchNorm3d(_InferenceMode, nn.BatchNorm3d):
+    """A frozen ``BatchNorm3d``: normalises with its stored statistics, even in ``.train()``."""
+
+
+_FROZEN = {nn.BatchNorm1d: InferenceBatchNorm1d, nn.BatchNorm2d: InferenceBatchNorm2d,
+           nn.BatchNorm3d: InferenceBatchNorm3d}
+
+
+def _frozen_class(cls: type) -> type:
+    if cls not in _FROZEN:  # another BatchNorm class (a subclass of one's own, SyncBatchNorm)
+        _FROZEN[cls] = type(f"Inference{cls.__name__}", (_InferenceMode, cls), {})
+    return _FROZEN[cls]
 
 
 def _modules(modules: Modules) -> list[nn.Module]:
     return [modules] if isinstance(modules, nn.Module) else list(modules)
 
 
-def _set_trainable(modules: Modules, trainable: bool) -> None:
-    for module in _modules(modules):
-        for param in module.parameters():
-            param.requires_grad = trainable
-        if not trainable:
-            set_bn_eval(module)
-
-
-def freeze(modules: Modules) -> None:
-    """No gradient for these modules' parameters, and their BatchNorm layers in eval mode."""
-    _set_trainable(modules, False)
-
-
-def unfreeze(modules: Modules) -> None:
-    """Make every parameter of these modules trainable again (BatchNorm follows the next
-    ``model.train()``)."""
-    _set_trainable(modules, True)
+def _batchnorms(modules: Modules) -> list[nn.Module]:
+    return [m for module in _modules(modules) for m in module.modules() if isinstance(m, _BatchNorm)]
 
 
 def is_frozen_bn(module: nn.Module) -> bool:
-    """A BatchNorm layer whose affine parameters receive no gradient."""
-    if not isinstance(module, nn.modules.batchnorm._BatchNorm):
-        return False
-    params = list(module.parameters(recurse=False))
-    return bool(params) and not any(p.requires_grad for p in params)
+    """True for a BatchNorm layer kept in inference mode by :func:`freeze_batchnorm`."""
+    return isinstance(module, _InferenceMode)
 
 
-def set_bn_eval(model: nn.Module) -> int:
-    """Put every frozen BatchNorm layer in eval mode (running statistics fixed); returns how many."""
-    count = 0
-    for module in model.modules():
-        if is_frozen_bn(module):
-            module.eval()
-            count += 1
-    return count
+def freeze_batchnorm(modules: Modules) -> int:
+    """Keep every BatchNorm layer in ``modules`` in inference mode from now on (stored
+    statistics, no gradient for its affine parameters), whatever a later ``.train()`` says;
+    returns how many layers."""
+    layers = _batchnorms(modules)
+    for bn in layers:
+        if not is_frozen_bn(bn):
+            bn.__class__ = _frozen_class(type(bn))
+        bn.eval()
+        for param in bn.parameters(recurse=False):
+            param.requires_grad = False
+    return len(layers)
+
+
+def unfreeze_batchnorm(modules: Modules) -> int:
+    """Undo :func:`freeze_batchnorm`: the layers follow ``.train()``/``.eval()`` again and their
+    affine parameters train; returns how many layers."""
+    layers = _batchnorms(modules)
+    for bn in layers:
+        if is_frozen_bn(bn):
+            bn.__class__ = next(c for c in type(bn).__mro__[1:] if not issubclass(c, _InferenceMode))
+        for param in bn.parameters(recurse=False):
+            param.requires_grad = True
+    return len(layers)
 
 
 def train_mode(model: nn.Module) -> nn.Module:
-    """``model.train()`` that leaves frozen BatchNorm layers in eval mode (see module doc)."""
+    """``model.train()`` that also leaves in eval mode a BatchNorm frozen **by hand** (every affine
+    parameter with ``requires_grad=False``, the convention of exercise 03's ``congelar``), so
+    ``fit`` does not undo a student's freezing. Layers frozen with :func:`freeze` need nothing:
+    they keep their state through any ``.train()``."""
     model.train()
-    set_bn_eval(model)
+    for module in model.modules():
+        params = list(module.parameters(recurse=False))
+        if isinstance(module, _BatchNorm) and params and not any(p.requires_grad for p in params):
+            module.eval()
     return model
+
+
+def freeze(modules: Modules) -> None:
+    """No gradient for these modules' parameters, and their BatchNorm layers in inference mode."""
+    for module in _modules(modules):
+        for param in module.parameters():
+            param.requires_grad = False
+    freeze_batchnorm(modules)
+
+
+def unfreeze(modules: Modules, *, batchnorm: bool = False) -> None:
+    """Make these modules' parameters trainable again. Their BatchNorm layers stay frozen in
+    inference mode unless ``batchnorm=True`` (then they re-estimate their statistics on every
+    training batch: the trap lesson 05 measures)."""
+    for module in _modules(modules):
+        for param in module.parameters():
+            param.requires_grad = True
+    if batchnorm:
+        unfreeze_batchnorm(modules)
+    else:
+        freeze_batchnorm(modules)
 
 
 def layer_groups(model: nn.Module) -> list[list[nn.Module]]:
@@ -68,8 +131,9 @@ def layer_groups(model: nn.Module) -> list[list[nn.Module]]:
     return [*model.groups, [model.head]]
 
 
-def freeze_to(model: nn.Module, k: int) -> None:
-    """Freeze the first ``k`` layer groups and unfreeze the rest (``k=-1``: only the head trains).
+def freeze_to(model: nn.Module, k: int, *, batchnorm: bool = False) -> None:
+    """Freeze the first ``k`` layer groups and unfreeze the rest (``k=-1``: only the head trains);
+    ``batchnorm`` as in :func:`unfreeze` for the unfrozen groups.
 
     ``k=0`` trains everything; ``k=len(model.groups)`` is the same as ``k=-1``.
     """
@@ -78,7 +142,10 @@ def freeze_to(model: nn.Module, k: int) -> None:
     if not 0 <= k < len(groups):
         raise ValueError(f"freeze_to: k must be in [-{len(groups) - 1}, {len(groups) - 1}], got {k}")
     for i, group in enumerate(groups):
-        (freeze if i < k else unfreeze)(group)
+        if i < k:
+            freeze(group)
+        else:
+            unfreeze(group, batchnorm=batchnorm)
 
 
 def count_parameters(model: nn.Module, trainable: bool | None = None) -> int:

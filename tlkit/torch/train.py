@@ -3,7 +3,8 @@
 ``fit`` takes everything it uses as arguments (no notebook globals): progress bars with running
 loss/accuracy, a history DataFrame, best-model tracking, atomic per-epoch checkpoints that a
 later call can resume, mixed precision and channels_last on CUDA only. Lesson 05 explains
-what is frozen and why; the loop only respects it (``train_mode`` keeps frozen BatchNorm in eval).
+what is frozen and why; a BatchNorm frozen with ``freeze`` keeps itself in eval through
+``model.train()``, and ``train_mode`` also respects one frozen by hand (``tlkit.torch.freezing``).
 
 Each function runs the model on ``device`` (default: ``config.device()``, the GPU when there
 is one) and puts it back where it was, in its memory format, when it returns: code after a call
@@ -40,12 +41,11 @@ def progress_bar(iterable, desc: str, enabled: bool = True, total: int | None = 
     (and starts workers) before the loop's own; a plain ``for`` loop over the loader would then
     see different batches from the same seed (lesson 04 compares the two).
     """
-    import os
     import warnings
 
     from tqdm import TqdmWarning
 
-    if not (enabled and os.environ.get("TLKIT_PROGRESS", "1") != "0"):
+    if not (enabled and config.progress()):
         from tqdm import tqdm
 
         return tqdm(iterable, total=total, disable=True)
@@ -164,7 +164,7 @@ def fit(model: nn.Module, train_loader, val_loader, optimizer: torch.optim.Optim
 
         for epoch in range(start + 1, epochs + 1):
             t0 = time.perf_counter()
-            train_mode(model)  # model.train(), but frozen BatchNorm stays in eval
+            train_mode(model)  # model.train(); a BatchNorm frozen by hand stays in eval too
             train_loss, train_acc = _run_epoch(model, train_loader, loss_fn, device, on_cuda, amp,
                                                optimizer, scaler, f"época {epoch}/{epochs} train",
                                                progress)
