@@ -159,3 +159,6 @@ def test_noise_helpers():
     assert measured.noise_margin(1.0, 100) == pytest.approx(0.02)  # never zero: one image's worth
     assert measured.seed_noise([0.7, 0.7], [0.6, 0.6], 100) == pytest.approx(0.01)
     assert measured.seed_noise([0.6, 0.8], [0.7, 0.7], 100) == pytest.approx(0.2)
+    # one run: its spread is unknown, so the validation noise of that run stands in for it
+    assert measured.seed_noise([0.5], [0.7, 0.7], 100) == pytest.approx(0.1)
+    assert measured.seed_noise([0.5], [0.5], 100) == pytest.approx(0.1 * 2 ** 0.5)

@@ -91,10 +91,15 @@ def noise_margin(p: float, n: int) -> float:
 
 def seed_noise(a, b, n: int) -> float:
     """The noise of the difference between two means over seeds, ``a`` and ``b`` (arrays of
-    accuracies on the same ``n`` images): twice the combined spread, never less than one image."""
+    accuracies on the same ``n`` images): twice the combined spread, never less than one image.
+    A single run has no spread to measure: its validation set's standard error stands in for it."""
     import numpy as np
 
-    return max(2 * math.hypot(float(np.std(a)), float(np.std(b))), 1 / n)
+    def spread(runs) -> float:
+        runs = np.atleast_1d(np.asarray(runs, dtype=float))
+        return float(np.std(runs)) if len(runs) > 1 else noise_margin(float(runs[0]), n) / 2
+
+    return max(2 * math.hypot(spread(a), spread(b)), 1 / n)
 
 
 STAND_INS = {
