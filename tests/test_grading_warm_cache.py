@@ -74,8 +74,9 @@ def _solutions(folder: Path, *, given: str = GIVEN, hidden_extra: str = "",
     for cell in notebook.cells:
         if cell.get("id") == "datos":
             cell.source = given
-        elif cell.get("id") == "test-ej1-oculto":
-            cell.source += hidden_extra
+        elif cell.get("id") == "test-ej1-oculto" and hidden_extra:
+            # before the `with check` block: a test cell ends in it (issue #19's split)
+            cell.source = hidden_extra.strip("\n") + "\n" + cell.source
         elif cell.get("id") == "test-ej2":
             cell.source += visible_extra
     solutions = folder / "solutions"
