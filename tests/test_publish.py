@@ -231,3 +231,16 @@ def test_publishing_in_place_into_the_public_repository_is_refused(copy):
     with pytest.raises(PublishError, match="students would read them"):
         publish(copy, REPO, REF)
     publish(copy, "ana-garcia/otro-curso", REF)  # a private repository under another name
+
+
+def test_publish_hand_in_names_the_platform_in_course_py(copy):
+    """A Canvas course says so with --hand-in; the final check reads course.HAND_IN."""
+    canvas = "en Canvas: «Entregar la tarea»"
+    assert cli.main(["publish", "--repo", REPO, "--ref", REF, "--root", str(copy),
+                     "--hand-in", canvas]) == 0
+    text = (copy / "tlkit" / "course.py").read_text(encoding="utf-8")
+    assert f'HAND_IN = "{canvas}"' in text and "Moodle" not in text.split("HAND_IN =")[1].split("\n")[0]
+    publish(copy, REPO, REF)  # without --hand-in the text stays
+    assert f'HAND_IN = "{canvas}"' in (copy / "tlkit" / "course.py").read_text(encoding="utf-8")
+    with pytest.raises(PublishError, match="hand-in"):
+        publish(copy, REPO, REF, hand_in='en "Canvas"')

@@ -148,9 +148,11 @@ def check_private(root: Path, repository: str) -> None:
             "private (another name) and build the public tree with --out (docs/guia-profesor.md)")
 
 
-def publish(root: Path, repository: str, ref: str, out: Path | None = None) -> PublishReport:
+def publish(root: Path, repository: str, ref: str, out: Path | None = None,
+            hand_in: str | None = None) -> PublishReport:
     """Give the course at ``root`` the address ``repository`` @ ``ref`` everywhere it appears;
-    with ``out``, build the public tree there (nothing from solutions/)."""
+    with ``out``, build the public tree there (nothing from solutions/); ``hand_in`` names where
+    students hand exercises in (``course.HAND_IN``, read by every exercise's final check)."""
     root = Path(root)
     check_address(repository, ref)
     if out is None:
@@ -166,8 +168,13 @@ def publish(root: Path, repository: str, ref: str, out: Path | None = None) -> P
     report = PublishReport()
     path = _course_file(root)
     text = path.read_text(encoding="utf-8")
-    for name, value in (("REPOSITORY", repository), ("REF", ref)):
-        text = re.sub(_ASSIGNMENT.format(name=name), f'{name} = "{value}"', text, flags=re.M)
+    values = [("REPOSITORY", repository), ("REF", ref)]
+    if hand_in is not None:
+        if not hand_in.strip() or any(c in hand_in for c in '"\\\n'):
+            raise PublishError(f"--hand-in {hand_in!r}: one line of text, without quotes or backslashes")
+        values.append(("HAND_IN", hand_in.strip()))
+    for name, value in values:
+        text = re.sub(_ASSIGNMENT.format(name=name), lambda _m: f'{name} = "{value}"', text, flags=re.M)
     _write_if_changed(path, text, root, report)
     texts = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
     for path in (p for p in texts if p.is_file()):
@@ -198,7 +205,7 @@ def _print_report(report: PublishReport, command: str) -> None:
 
 def run_publish(args) -> int:
     try:
-        report = publish(args.root, args.repo, args.ref, args.out)
+        report = publish(args.root, args.repo, args.ref, args.out, args.hand_in)
     except PublishError as exc:
         print(f"tlkit publish: {exc}", file=sys.stderr)
         return 2
@@ -245,6 +252,10 @@ def add_commands(subparsers) -> None:
     p.add_argument("--out", type=Path, default=None,
                    help="folder of the public tree (empty, or a clone of --repo); refused if it "
                         "would reveal a solution or a hidden test")
+    p.add_argument("--hand-in", default=None, metavar="TEXT",
+                   help="where students hand exercises in, as their final check says it (Spanish), "
+                        "e.g. 'en Canvas: «Entregar la tarea»' (default: keep tlkit/course.py's, "
+                        "Moodle's «Agregar entrega»)")
     p.set_defaults(func=run_publish)
     s = subparsers.add_parser(
         "sync-setup-cells", help="regenerate every notebook's setup cell from tlkit/course.py",
