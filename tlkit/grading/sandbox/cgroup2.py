@@ -20,6 +20,7 @@ import errno
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -207,28 +208,42 @@ class SubmissionCgroup2:
 
     def kill_and_remove(self) -> None:
         """Kill every process of the group (``cgroup.kill``, else SIGKILL each), then remove it."""
-        kill_file = self.folder / "cgroup.kill"
-        for _ in range(100):
-            pids = self.pids()
-            if not pids:
-                break
-            try:
-                _write(kill_file, "1")  # kernel 5.14+: the whole tree at once, no pid races
-            except OSError:
-                for pid in pids:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except OSError:
-                        pass
+        # kernel 5.14+: cgroup.kill takes the whole tree at once, no pid races
+        kill_until_empty(self.pids, lambda: _write(self.folder / "cgroup.kill", "1"))
+        remove_when_free(self.folder, _remove_group)
+
+
+def kill_until_empty(pids: Callable[[], list[int]],
+                     kill_tree: Callable[[], None] | None = None) -> None:
+    """Kill until ``pids()`` is empty (5 s at most): ``kill_tree`` when it works, else SIGKILL
+    each pid (v1 and v2 groups alike)."""
+    for _ in range(100):
+        left = pids()
+        if not left:
+            return
+        try:
+            if kill_tree is None:
+                raise OSError("no whole-tree kill")
+            kill_tree()
+        except OSError:
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        time.sleep(0.05)
+
+
+def remove_when_free(folder: Path, remove: Callable[[Path], None] = Path.rmdir) -> None:
+    """Remove a group folder, retrying while the kernel still holds it (10 s at most)."""
+    for _ in range(200):
+        if not folder.exists():
+            return
+        try:
+            remove(folder)
+            return
+        except OSError:
             time.sleep(0.05)
-        for _ in range(200):
-            if not self.folder.exists():
-                break
-            try:
-                _remove_group(self.folder)
-                break
-            except OSError:
-                time.sleep(0.05)
 
 
 def remove_stale(tree: Tree, prefix: str = "tlkit-") -> int:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import functools
 import os
-import signal
-import time
 from pathlib import Path
 
 from tlkit.grading.sandbox import cgroup2, systemd_scope
@@ -205,25 +203,9 @@ class SubmissionCgroupV1:
 
     def kill_and_remove(self) -> None:
         """SIGKILL every process left in the cgroups, then remove them."""
-        for _ in range(100):
-            pids = self.pids()
-            if not pids:
-                break
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.05)
+        cgroup2.kill_until_empty(self.pids)
         for folder in self.folders:
-            for _ in range(200):
-                if not folder.exists():
-                    break
-                try:
-                    folder.rmdir()
-                    break
-                except OSError:
-                    time.sleep(0.05)
+            cgroup2.remove_when_free(folder)
 
 
 SubmissionCgroup = SubmissionCgroupV1 | cgroup2.SubmissionCgroup2
