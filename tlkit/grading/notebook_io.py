@@ -34,7 +34,14 @@ def from_json(data: dict, name: str = "nb"):
 def read_notebook(path: Path):
     """Read a v4 notebook with stable cell ids (see :func:`from_json`)."""
     path = Path(path)
-    return from_json(json.loads(path.read_text(encoding="utf-8")), path.name)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:  # same type, with the file named
+        raise json.JSONDecodeError(f"{path}: not a notebook (broken JSON): {exc.msg}",
+                                   exc.doc, exc.pos) from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a notebook (not UTF-8 text)") from None
+    return from_json(data, path.name)
 
 
 def notebook_bytes(nb) -> bytes:

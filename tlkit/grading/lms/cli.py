@@ -49,7 +49,7 @@ def run_fill(args: argparse.Namespace) -> int:
             rows = with_manual(rows, args.manual)
         report = fill_worksheet(args.worksheet, rows, args.out, assignment=args.assignment,
                                 column=args.column)
-    except (OSError, KeyError, WorksheetError, ManualError) as exc:
+    except (OSError, KeyError, ValueError, WorksheetError, ManualError) as exc:
         detail = f"missing column {exc}" if isinstance(exc, KeyError) else str(exc)
         print(f"tlkit lms fill: {detail}", file=sys.stderr)
         return 2

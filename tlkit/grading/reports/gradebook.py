@@ -44,9 +44,21 @@ def write_gradebook(rows: list[Row], path: Path) -> None:
 
 
 def read_gradebook(path: Path) -> list[dict]:
-    """The rows of a gradebook CSV as dicts (points as floats)."""
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    for row in rows:
-        row["points"], row["max_points"] = float(row["points"]), float(row["max_points"])
+    """The rows of a gradebook CSV as dicts (points as floats); a ``ValueError`` naming the file
+    and the line for anything that is not one."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a gradebook (not UTF-8 text)") from None
+    missing = [c for c in ("points", "max_points") if rows and c not in rows[0]]
+    if missing:
+        raise ValueError(f"{path}: not a gradebook written by tlkit grade "
+                         f"(no column {', '.join(missing)})")
+    for line, row in enumerate(rows, start=2):
+        try:
+            row["points"], row["max_points"] = float(row["points"]), float(row["max_points"])
+        except (TypeError, ValueError):
+            raise ValueError(f"{path}, line {line}: points {row['points']!r} / max_points "
+                             f"{row['max_points']!r} are not numbers") from None
     return rows
