@@ -60,6 +60,15 @@ def test_a_missing_shard_is_named(tmp_path):
         merge(books, tmp_path / "out.csv")
 
 
+def test_a_gradebook_that_is_not_there_is_named_as_such(tmp_path):
+    book = write_shard(tmp_path / "s1", 1, 2)
+    with pytest.raises(MergeError, match="s9/gradebook.csv: no such gradebook$"):
+        merge([book, tmp_path / "s9" / "gradebook.csv"], tmp_path / "out.csv")
+    with pytest.raises(MergeError, match="no such gradebook .a folder"):
+        merge([book, tmp_path / "s1"], tmp_path / "out.csv")
+    assert not (tmp_path / "out.csv").exists()
+
+
 def test_shards_of_two_runs_are_refused(tmp_path):
     books = [write_shard(tmp_path / "s1", 1, 2, run_id="run-1"),
              write_shard(tmp_path / "s2", 2, 2, run_id="run-0")]

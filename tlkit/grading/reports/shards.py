@@ -132,6 +132,9 @@ def _who(row: list[str]) -> str:
 
 def _read_manifest(path: Path) -> dict:
     meta = path.with_name(manifest_name(path.name))
+    if not path.is_file():
+        raise MergeError(f"{path}: no such gradebook" + (" (a folder: name the shard's CSV inside it)"
+                                                       if path.is_dir() else ""))
     if not meta.is_file():
         raise MergeError(f"{path}: no manifest {meta.name} beside it (was it written by "
                          "tlkit grade?)")
