@@ -134,4 +134,12 @@ def test_settings_without_device_shows_none_rather_than_a_guess(monkeypatch):
     monkeypatch.setenv("TLKIT_DEVICE", "cpu")
     assert "dispositivo" not in str(config.settings(with_device=False))
     assert config.settings(with_device=False).device is None
+
+
+def test_settings_with_device_shows_the_forced_device(monkeypatch):
+    """``TLKIT_DEVICE`` reaches the printed settings (needs torch, which picks the device)."""
+    pytest.importorskip("torch")
+    from tlkit import config
+
+    monkeypatch.setenv("TLKIT_DEVICE", "cpu")
     assert "dispositivo=cpu" in str(config.settings())
