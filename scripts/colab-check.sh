@@ -13,18 +13,8 @@ VENV=${COLAB_VENV:-.venv-colab}
 LIGHT="numpy pandas matplotlib pillow scikit-learn scikit-image pooch tqdm requests nbformat pytest"
 start=$(date +%s)
 
-if ! PY=$(find_python313); then
-  echo "colab-check: skipped: no Python 3.13 found (install it, e.g. 'pyenv install 3.13', or set PYTHON313)"
-  exit 0
-fi
-
-pins=$(mktemp)
-src=$(mktemp -d)
-trap 'rm -rf "$pins" "$src"' EXIT
-colab_pins "$pins"
-req=($(colab_requirements "$pins" $LIGHT))
-
-stamp="$VENV/.colab-$(cat "$FREEZE" pyproject.toml scripts/colab-check.sh scripts/colab-env.sh | sha256sum | cut -c1-12)"
+colab_start colab-check $LIGHT
+stamp=$(colab_stamp pyproject.toml scripts/colab-check.sh)
 if [[ ! -f "$stamp" ]]; then
   rm -rf "$VENV"
   echo "colab-check: building $VENV with $("$PY" --version) and Colab's versions: ${req[*]}"

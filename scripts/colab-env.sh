@@ -14,6 +14,25 @@ find_python313() {
   return 1
 }
 
+# colab_start LABEL PACKAGE...: sets PY (a Python 3.13: without one, says "LABEL: skipped" and
+# exits 0), pins (Colab's versions as constraints), src (a work folder) and req (each PACKAGE at
+# Colab's version); pins and src are removed on exit.
+colab_start() {
+  local label=$1; shift
+  if ! PY=$(find_python313); then
+    echo "$label: skipped: no Python 3.13 found (install it, e.g. 'pyenv install 3.13', or set PYTHON313)"
+    exit 0
+  fi
+  pins=$(mktemp)
+  src=$(mktemp -d)
+  trap 'rm -rf "$pins" "$src"' EXIT
+  colab_pins "$pins"
+  req=($(colab_requirements "$pins" "$@"))
+}
+
+# colab_stamp FILE...: the venv's stamp, named after the freeze and FILE...; a venv without it is rebuilt.
+colab_stamp() { echo "$VENV/.colab-$(cat "$FREEZE" "$@" scripts/colab-env.sh | sha256sum | cut -c1-12)"; }
+
 # True when the package registry answers (pip's index, or PyPI).
 registry_reachable() {
   "$1" - "${PIP_INDEX_URL:-https://pypi.org/simple/}" <<'PY' 2>/dev/null

@@ -22,18 +22,8 @@ COLAB="numpy pandas matplotlib pillow scikit-learn scikit-image pooch tqdm reque
   nbformat nbclient pytest"
 start=$(date +%s)
 
-if ! PY=$(find_python313); then
-  echo "colab-runtime: skipped: no Python 3.13 found (install it, e.g. 'pyenv install 3.13', or set PYTHON313)"
-  exit 0
-fi
-
-pins=$(mktemp)
-src=$(mktemp -d)
-trap 'rm -rf "$pins" "$src"' EXIT
-colab_pins "$pins"
-req=($(colab_requirements "$pins" $COLAB))
-
-stamp="$VENV/.colab-$(cat "$FREEZE" pyproject.toml tlkit/course.py scripts/colab-runtime.sh scripts/colab-env.sh | sha256sum | cut -c1-12)"
+colab_start colab-runtime $COLAB
+stamp=$(colab_stamp pyproject.toml tlkit/course.py scripts/colab-runtime.sh)
 if [[ ! -f "$stamp" ]]; then
   if ! registry_reachable "$PY"; then
     echo "colab-runtime: skipped: the package registry (${PIP_INDEX_URL:-https://pypi.org/simple/}) does not answer, and $VENV is not built"
