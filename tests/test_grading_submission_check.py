@@ -19,8 +19,8 @@ from tlkit.grading.cells import source
 from tlkit.grading.intake.solutions import load_assignment
 from tlkit.grading.notebook_io import notebook_bytes, read_notebook
 from tlkit.grading.plan.matching import build_plan
-from tlkit.grading.student.final_check import (NotebookSource, Report, check_submission,
-                                            hand_in_text, summarise)
+from tlkit.grading.student.final_check import NotebookSource, check_submission, summarise
+from tlkit.grading.student.report import Report, hand_in_text
 
 SOLUTION = Path(__file__).parent / "fixtures" / "grading" / "solutions" / "00_ejemplo.ipynb"
 REAL = sorted((Path(__file__).resolve().parents[1] / "solutions").glob("*.ipynb"))
@@ -248,15 +248,30 @@ def test_cell_runs_in_a_real_kernel(tmp_path, edit):
     assert "Pruebas visibles: 4 / 4 puntos." in out
     assert ("❌ Has modificado celdas bloqueadas" in out) is edit
     assert ("✅ Celdas bloqueadas intactas" in out) is not edit
+    # One rich output: the HTML table for Colab and Jupyter, the same report as plain text.
+    (shown,) = nb.cells[-1].outputs
+    assert shown.output_type == "display_data", shown
+    html, plain = shown.data["text/html"], shown.data["text/plain"]
+    assert "<table" in html and "<td" in html and "<script" not in html
+    assert plain == out and plain.startswith("Comprobación final de 00_ejemplo")
+    assert "Pruebas visibles: 4 / 4 puntos." in html
+
 
 def _execute(nb, folder: Path, name: str, timeout: int) -> str:
-    """Save ``nb`` as ``folder/name``, run it in a Jupyter kernel there, return the last
-    cell's output."""
+    """Save ``nb`` as ``folder/name``, run it in a Jupyter kernel there, return what the last
+    cell showed as text."""
     nbclient = pytest.importorskip("nbclient")
     (folder / name).write_bytes(notebook_bytes(nb))
     nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(folder)}}).execute()
-    return "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    return shown_text(nb.cells[-1])
+
+
+def shown_text(cell) -> str:
+    """A cell's output as a plain front end shows it: printed text, and the ``text/plain`` half
+    of rich outputs (the last cell's report is one)."""
+    return "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "")
+                   for o in cell.get("outputs", []))
 
 
 @pytest.mark.kernel
