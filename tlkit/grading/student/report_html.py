@@ -24,8 +24,9 @@ HEADING = "font-weight:600;margin:.9em 0 .3em"
 
 
 def _table(parts: Sections) -> str:
-    head = "".join(f'<th scope="col" style="{CELL};border-bottom:2px solid rgba(127,127,127,.6)">'
-                   f"{escape(name)}</th>" for name in parts.header)
+    head = "".join(f'<th scope="col" style="{CELL};border-bottom:2px solid rgba(127,127,127,.6)'
+                   f'{";text-align:right" if column == 1 else ""}">{escape(name)}</th>'
+                   for column, name in enumerate(parts.header))
     body = []
     for row in parts.rows:
         tint = f' style="background:{TINT[row.status]}"' if row.status in TINT else ""
