@@ -282,7 +282,10 @@ def shown_text(cell) -> str:
 @pytest.mark.parametrize("solution", REAL, ids=[p.stem for p in REAL])
 def test_last_cell_reports_full_marks_on_each_real_solution(solution, tmp_path):
     """Each real exercise, solved with its solution's code: full visible marks, intact."""
-    out = _execute(_solved(solution), tmp_path, solution.name, timeout=900)
+    nb = _solved(solution)
+    out = _execute(nb, tmp_path, solution.name, timeout=900)
+    (shown,) = nb.cells[-1].outputs  # the HTML table and, as text/plain, what is read here
+    assert "<table" in shown.data["text/html"] and shown.data["text/plain"] == out
     total = sum(float(meta["points"]) for c in read_notebook(solution).cells
                 if (meta := c.metadata.get("tlkit", {})).get("grade") and not meta.get("hidden"))
     assert f"Pruebas visibles: {total:g} / {total:g} puntos." in out, out
