@@ -54,7 +54,8 @@ class Reading(HTMLParser):
 
 def _report(**changes) -> Report:
     tests = [QuestionResult("ej1_congelar", 2, 2, "passed"),
-             QuestionResult("ej2 · parte", 0, 1.5, "failed", f"Esperaba 235 {HOSTILE} & más", True),
+             QuestionResult("ej2 · parte", 0, 1.5, "failed", f"Esperaba 235 {HOSTILE} & más",
+                            True),
              QuestionResult("ej3", 0, 1, "unsolved", "aún no has resuelto")]
     fields = dict(assignment="01_<b>x</b>", tests=tests, hidden_points=3,
                   source=NotebookSource("jupyter", {"cells": []}, "/tmp/<img src=x>.ipynb",

@@ -95,7 +95,8 @@ def hand_in_text(report: Report) -> list[str]:
 def sections(report: Report) -> Sections:
     """What the last cell says, in order, for either rendering."""
     got, top = report.visible_points
-    rows = [Row(t.question + ("*" if t.now else ""), f"{_number(t.points)} / {_number(t.max_points)}",
+    rows = [Row(t.question + ("*" if t.now else ""),
+                f"{_number(t.points)} / {_number(t.max_points)}",
                 LABELS.get(t.status, t.status), t.detail, t.status) for t in report.tests]
     totals = [FINAL_CHECK["visible"].format(got=_number(got), top=_number(top))]
     by_hand = sum(points for _, points in report.written)
@@ -128,6 +129,11 @@ def sections(report: Report) -> Sections:
         review=review, hand_in=hand_in_text(report))
 
 
+def marked(level: str, text: str) -> str:
+    """A review line as read: its level's mark, then the text (``ok`` and ``note`` carry none)."""
+    return f"{MARKS[level]} {text}" if level in MARKS else text
+
+
 def _table(header: tuple[str, ...], rows: list[Row]) -> list[str]:
     body = [(r.question, r.points, r.state, r.detail) for r in rows]
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(3)]
@@ -144,7 +150,6 @@ def render(report: Report) -> str:
     parts = sections(report)
     lines = [parts.title, ""] + _table(parts.header, parts.rows) + [""]
     lines += parts.totals + [parts.how_results, "", parts.review_title]
-    lines += [f"  {MARKS[level]} {text}" if level in MARKS else f"  {text}"
-              for level, text in parts.review]
+    lines += [f"  {marked(level, text)}" for level, text in parts.review]
     lines += [""] + parts.hand_in
     return "\n".join(lines)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from html import escape
 
-from tlkit.grading.messages import MARKS
-from tlkit.grading.student.report import Report, Sections, sections
+from tlkit.grading.student.report import Report, Sections, marked, sections
 
 EDGE = "1px solid rgba(127,127,127,.35)"
 CELL = f"padding:.3em .75em;text-align:left;vertical-align:top;border-bottom:{EDGE}"
@@ -36,7 +35,8 @@ def _table(parts: Sections) -> str:
             f'<td style="{CELL};white-space:nowrap;text-align:right">{escape(row.points)}</td>'
             f'<td style="{CELL};white-space:nowrap">{escape(row.state)}</td>'
             f'<td style="{CELL};white-space:pre-line">{escape(row.detail)}</td></tr>')
-    return ('<table style="border-collapse:collapse;margin:0 0 .8em;width:auto;font-size:1em">'
+    return ('<table style="border-collapse:collapse;margin:0 0 .8em;width:auto;table-layout:auto;'
+            'font-size:1em">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
@@ -45,8 +45,8 @@ def _line(text: str, style: str = "margin:.2em 0") -> str:
 
 
 def _review_line(level: str, text: str) -> str:
-    shown = f"{MARKS[level]} {text}" if level in MARKS else text
-    return _line(shown, f"margin:.25em 0;padding:.1em .6em;border-left:3px solid {LEVEL_EDGE[level]}")
+    edge = f"border-left:3px solid {LEVEL_EDGE[level]}"
+    return _line(marked(level, text), f"margin:.25em 0;padding:.1em .6em;{edge}")
 
 
 def render_html(report: Report) -> str:
