@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # System packages the grader needs: bubblewrap (Debian/Ubuntu `bubblewrap`) for its sandbox;
-# chromium, in which a test opens the class report (`tlkit grade`'s HTML page; the test skips,
-# saying so, without it); with --slurm also Slurm and munge (`slurm-wlm`, `munge`) for the
-# single-node cluster of tests/test_grading_slurm.py (CI). Installs what is missing when running
-# as root with apt-get; otherwise only says what is there. What each host's isolation then
-# guarantees is the "Isolation matrix" of docs/grading.md; `tlkit grade` prints the isolation it
-# used.
+# chromium, in which tests open the kit's HTML (the class report, `tlkit grade`'s page, and the
+# exercise's last cell; the tests skip, saying so, without it); with --slurm also Slurm and munge
+# (`slurm-wlm`, `munge`) for the single-node cluster of tests/test_grading_slurm.py (CI).
+# Installs what is missing when running as root with apt-get; otherwise only says what is there.
+# What each host's isolation then guarantees is the "Isolation matrix" of docs/grading.md;
+# `tlkit grade` prints the isolation it used.
 set -uo pipefail
 want_slurm=0
 [[ ${1:-} == --slurm ]] && want_slurm=1
@@ -35,12 +35,12 @@ if ((want_slurm)); then
   fi
 fi
 if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
-  echo "setup-system: chromium present (the class report's browser test)"
-elif echo "setup-system: installing chromium with apt-get (the class report's browser test) ..." && install chromium; then
+  echo "setup-system: chromium present (the browser tests: class report, last cell)"
+elif echo "setup-system: installing chromium with apt-get (the browser tests: class report, last cell) ..." && install chromium; then
   echo "setup-system: chromium installed"
 else
   echo "setup-system: chromium is missing and could not be installed (needs root and apt-get):" \
-       "install Debian's 'chromium' package to run the class report's browser test (it skips" \
+       "install Debian's 'chromium' package to run the browser tests (they skip" \
        "otherwise)" >&2
 fi
 if [[ -w /sys/fs/cgroup/memory && -w /sys/fs/cgroup/pids ]]; then

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import lms_class
+from browser import headless
 from tlkit import cli
 from tlkit.grading.reports.gradebook import read_gradebook
 from tlkit.grading.sandbox import isolation
@@ -83,10 +84,8 @@ def test_each_student_reads_an_html_page_with_titles_hints_and_the_grade(moodle)
 
 
 def test_the_class_report_renders_in_a_browser_with_its_plots_and_links(moodle):
-    from test_grading_report import _headless
-
     report = moodle["out"].with_name("notas.report.html")
-    done = _headless("--dump-dom", report.as_uri())
+    done = headless("--dump-dom", report.as_uri())
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(re.findall(r'src="data:image/png;base64,', done.stdout)) == 3
     links = re.findall(r'href="([^"]+)"', done.stdout)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from browser import headless
 from tlkit.grading.scoring.row import Row
 from tlkit.grading.reports.class_report import (ReportInput, pass_rates, relative_link, render,
                                                write_report)
@@ -134,25 +133,10 @@ def test_the_report_shows_plots_hard_questions_and_flagged_students(tmp_path):
     assert "Flagged submissions (4)" in text
 
 
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if path := shutil.which(name):
-            return path
-    pytest.skip("no chromium on PATH: install Debian's `chromium` (scripts/setup-system.sh "
-                "does) to open the class report in a real browser")
-
-
-def _headless(*args: str) -> subprocess.CompletedProcess:
-    command = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
-               "--disable-background-networking", "--disable-dev-shm-usage",
-               "--no-first-run", "--hide-scrollbars", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-
-
 @pytest.mark.timeout(300)
 def test_the_report_renders_in_headless_chromium_with_working_links_and_plots(tmp_path):
     report = _report(tmp_path)
-    done = _headless("--dump-dom", report.as_uri())
+    done = headless("--dump-dom", report.as_uri())
     assert done.returncode == 0, done.stderr[-2000:]
     dom = done.stdout
     assert "Pass rate per question" in dom and "José Núñez Peña" in dom
@@ -161,10 +145,10 @@ def test_the_report_renders_in_headless_chromium_with_working_links_and_plots(tm
     assert len(hrefs) >= 8, hrefs
     for href in hrefs:
         assert (tmp_path / href).is_file(), f"broken link in the report: {href}"
-    followed = _headless("--dump-dom", (tmp_path / hrefs[-1]).as_uri())
+    followed = headless("--dump-dom", (tmp_path / hrefs[-1]).as_uri())
     assert "Corrección de" in followed.stdout
     shot = tmp_path / "report.png"
-    done = _headless(f"--screenshot={shot}", "--window-size=1200,2400", report.as_uri())
+    done = headless(f"--screenshot={shot}", "--window-size=1200,2400", report.as_uri())
     assert shot.is_file(), done.stderr[-2000:]
     from PIL import Image
 

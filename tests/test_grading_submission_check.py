@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from browser import headless
 from tlkit.grading import selfcheck
 from tlkit.grading.authoring.assign import build_exercise
 from tlkit.grading.cells import SUBMISSION_CHECK_ID as CELL_ID, is_submission_check
@@ -19,8 +20,9 @@ from tlkit.grading.cells import source
 from tlkit.grading.intake.solutions import load_assignment
 from tlkit.grading.notebook_io import notebook_bytes, read_notebook
 from tlkit.grading.plan.matching import build_plan
-from tlkit.grading.student.final_check import (NotebookSource, Report, check_submission,
-                                            hand_in_text, summarise)
+from tlkit.grading.student.final_check import NotebookSource, check_submission, summarise
+from tlkit.grading.student.report import QuestionResult, Report, hand_in_text
+from tlkit.grading.student.report_html import render_html
 
 SOLUTION = Path(__file__).parent / "fixtures" / "grading" / "solutions" / "00_ejemplo.ipynb"
 REAL = sorted((Path(__file__).resolve().parents[1] / "solutions").glob("*.ipynb"))
@@ -248,15 +250,30 @@ def test_cell_runs_in_a_real_kernel(tmp_path, edit):
     assert "Pruebas visibles: 4 / 4 puntos." in out
     assert ("❌ Has modificado celdas bloqueadas" in out) is edit
     assert ("✅ Celdas bloqueadas intactas" in out) is not edit
+    # One rich output: the HTML table for Colab and Jupyter, the same report as plain text.
+    (shown,) = nb.cells[-1].outputs
+    assert shown.output_type == "display_data", shown
+    html, plain = shown.data["text/html"], shown.data["text/plain"]
+    assert "<table" in html and "<td" in html and "<script" not in html
+    assert plain == out and plain.startswith("Comprobación final de 00_ejemplo")
+    assert "Pruebas visibles: 4 / 4 puntos." in html
+
 
 def _execute(nb, folder: Path, name: str, timeout: int) -> str:
-    """Save ``nb`` as ``folder/name``, run it in a Jupyter kernel there, return the last
-    cell's output."""
+    """Save ``nb`` as ``folder/name``, run it in a Jupyter kernel there, return what the last
+    cell showed as text."""
     nbclient = pytest.importorskip("nbclient")
     (folder / name).write_bytes(notebook_bytes(nb))
     nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(folder)}}).execute()
-    return "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    return shown_text(nb.cells[-1])
+
+
+def shown_text(cell) -> str:
+    """A cell's output as a plain front end shows it: printed text, and the ``text/plain`` half
+    of rich outputs (the last cell's report is one)."""
+    return "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "")
+                   for o in cell.get("outputs", []))
 
 
 @pytest.mark.kernel
@@ -265,7 +282,10 @@ def _execute(nb, folder: Path, name: str, timeout: int) -> str:
 @pytest.mark.parametrize("solution", REAL, ids=[p.stem for p in REAL])
 def test_last_cell_reports_full_marks_on_each_real_solution(solution, tmp_path):
     """Each real exercise, solved with its solution's code: full visible marks, intact."""
-    out = _execute(_solved(solution), tmp_path, solution.name, timeout=900)
+    nb = _solved(solution)
+    out = _execute(nb, tmp_path, solution.name, timeout=900)
+    (shown,) = nb.cells[-1].outputs  # the HTML table and, as text/plain, what is read here
+    assert "<table" in shown.data["text/html"] and shown.data["text/plain"] == out
     total = sum(float(meta["points"]) for c in read_notebook(solution).cells
                 if (meta := c.metadata.get("tlkit", {})).get("grade") and not meta.get("hidden"))
     assert f"Pruebas visibles: {total:g} / {total:g} puntos." in out, out
@@ -281,3 +301,33 @@ def test_the_flag_alone_does_not_make_the_grader_skip_a_cell():
     forged = {"cell_type": "code", "id": given.id, "source": source(given),
               "metadata": {"tlkit": dict(last.metadata["tlkit"])}}
     assert not is_submission_check(forged)
+
+
+@pytest.mark.timeout(300)
+def test_the_html_report_opens_in_a_browser_as_a_tinted_table_and_runs_nothing(tmp_path):
+    """Chromium shows the table with its rows tinted by state; markup in a detail or a warning
+    (the notebook's text) is shown as text, never run."""
+    hostile = ('<img src=x onerror="document.body.dataset.ran=1">'
+               '<script>document.body.dataset.ran=1</script>')
+    report = Report("00_ejemplo", [QuestionResult("ej1", 0, 2, "failed", hostile),
+                                   QuestionResult("ej2", 2, 2, "passed")], 1,
+                    NotebookSource("colab", {"cells": []}, note="el notebook abierto en Colab"),
+                    warnings=[hostile])
+    page = tmp_path / "celda.html"
+    page.write_text(f'<!doctype html><meta charset="utf-8"><body style="background:#fff">'
+                    f"{render_html(report)}</body>", encoding="utf-8")
+    done = headless("--dump-dom", page.as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = done.stdout
+    assert "data-ran" not in dom and dom.count("<img") == 0 and dom.count("<script") == 0
+    assert dom.count("<tr") == 3 and dom.count("&lt;script&gt;") == 2
+    assert "❌ incorrecto" in dom and "✅ correcto" in dom
+    shot = tmp_path / "celda.png"
+    done = headless(f"--screenshot={shot}", "--window-size=900,500", page.as_uri())
+    assert shot.is_file(), done.stderr[-2000:]
+    from PIL import Image
+
+    colours = Image.open(shot).convert("RGB").getcolors(maxcolors=1 << 20)
+    pink = sum(n for n, (r, g, b) in colours if r > 235 and r - g > 15 and abs(g - b) < 8)
+    green = sum(n for n, (r, g, b) in colours if g > 230 and g - r > 10 and g - b > 8)
+    assert pink > 2000 and green > 2000, "the rows are not tinted by their state"

@@ -36,11 +36,16 @@ class Student:
         self.client.wait_for_ready(timeout=120)
 
     def run(self, code: str) -> str:
-        printed = []
+        """What the cell showed as text; its rich outputs (each a mimetype → data bundle) are
+        kept in ``self.displayed``."""
+        printed, self.displayed = [], []
 
         def hook(msg):
             if msg["msg_type"] == "stream":
                 printed.append(msg["content"]["text"])
+            elif msg["msg_type"] == "display_data":
+                self.displayed.append(msg["content"]["data"])
+                printed.append(msg["content"]["data"].get("text/plain", ""))
             elif msg["msg_type"] == "error":
                 printed.append(f"{msg['content']['ename']}: {msg['content']['evalue']}\n")
 
@@ -99,6 +104,13 @@ def test_exercise_01_checks_say_unsolved_then_point_at_stale_state(student):
     student.run(ej2)  # compile() added: this run leaves conv alone, the earlier one did not
     said = student.run(check2)
     assert "❌ ej2_recompilar" in said and "ejecución anterior" in said and "¿recompilaste" not in said
+
+    # The last cell, run now: one rich output, the HTML table and the same report as text.
+    said = student.run(cells[-1])
+    (report,) = student.displayed
+    assert "<table" in report["text/html"] and report["text/plain"] == said
+    assert "Pruebas visibles: 2 / 6 puntos." in said and "❌ incorrecto" in said
+    assert "ej3_paso · ej3_solo_entrenables*" in said  # never run in place: run now
 
 
 def test_exercise_04_visible_check_catches_the_best_model_kept_without_a_copy(student):

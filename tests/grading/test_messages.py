@@ -17,7 +17,8 @@ from tlkit.grading.intake.solutions import load_assignment
 from tlkit.grading.intake.submission import read_submission
 from tlkit.grading.notebook_io import notebook_bytes, read_notebook
 from tlkit.grading.plan.matching import FACTS, Plan, build_plan
-from tlkit.grading.student.final_check import NotebookSource, render, summarise
+from tlkit.grading.student.final_check import NotebookSource, summarise
+from tlkit.grading.student.report import render
 
 SOLUTION = Path(__file__).parents[1] / "fixtures" / "grading" / "solutions" / "00_ejemplo.ipynb"
 EVERY_FACT = Plan(edited=["a"], deleted=["b"], missing_solutions=["c"], reordered=True,

@@ -113,7 +113,8 @@ def test_a_csv_without_the_columns_is_refused(tmp_path):
 
 def test_the_final_check_counts_written_questions_and_names_the_unanswered():
     from tlkit.grading.authoring.add_submission_check import submission_check_data
-    from tlkit.grading.student.final_check import QuestionResult, Report, render, unanswered
+    from tlkit.grading.student.final_check import unanswered
+    from tlkit.grading.student.report import QuestionResult, Report, render
     from tlkit.grading.student.own_notebook import NotebookSource
 
     data = submission_check_data(_solution(), "04_x")

@@ -11,7 +11,9 @@ embedded in the cell, because a kernel cannot always read its own notebook (wher
 
 Integrity is judged by the grader's own code (``read_submission`` and ``build_plan``), with an
 assignment rebuilt from the embedded data. Hidden tests are never named: only their point total.
-Nothing here raises into the notebook: every failure becomes a sentence.
+Nothing here raises into the notebook: every failure becomes a sentence. What it says is laid
+out once (``report.sections``) and shown as an HTML table (``report_html``) with the same text
+as plain output (``report.render``).
 """
 
 from __future__ import annotations
@@ -22,46 +24,15 @@ import json
 import os
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlkit import course
 from tlkit.grading.cells import MARKDOWN_PLACEHOLDER
-from tlkit.grading.messages import FINAL_CHECK, LABELS, MARKS, agree, plan_sentences
+from tlkit.grading.messages import FINAL_CHECK, plan_sentences
 from tlkit.grading.safe_text import short
 from tlkit.grading.student.own_notebook import NotebookSource, environment, read_own_notebook
 from tlkit.grading.student.own_notebook import history as session_history
-
-
-@dataclass
-class QuestionResult:
-    """One visible test's verdict."""
-
-    question: str
-    points: float
-    max_points: float
-    status: str  # passed, failed or unsolved (``selfcheck.verdict``)
-    detail: str = ""
-    now: bool = False  # run by the last cell (not recorded where the test cell ran)
-
-
-@dataclass
-class Report:
-    """Everything the last cell prints."""
-
-    assignment: str
-    tests: list[QuestionResult]
-    hidden_points: float
-    source: NotebookSource
-    problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    infos: list[str] = field(default_factory=list)
-    written: list[tuple[str, float]] = field(default_factory=list)  # graded by hand
-    unanswered: list[str] = field(default_factory=list)  # written questions still empty
-
-    @property
-    def visible_points(self) -> tuple[float, float]:
-        return (sum(t.points for t in self.tests), sum(t.max_points for t in self.tests))
+from tlkit.grading.student.report import QuestionResult, Report, render
+from tlkit.grading.student.report_html import render_html
 
 
 def _parts(src: str) -> list:
@@ -228,78 +199,36 @@ def summarise(namespace: dict, assignment: str, *, hidden_points: float, cells: 
     return report
 
 
-def _number(value: float) -> str:
-    return f"{value:g}"
+def show(text: str, html: str | None = None) -> None:
+    """Show the report: in IPython (Colab, Jupyter, VS Code) one rich output holding the HTML
+    table and the same text as ``text/plain`` (what nbval, logs and plain front ends read);
+    elsewhere, or when displaying fails, the text printed."""
+    ipython = sys.modules.get("IPython")  # not imported here: no IPython, nothing to display
+    shell = ipython.get_ipython() if ipython is not None and html is not None else None
+    if shell is not None:
+        try:
+            from IPython.display import display
 
-
-def _table(tests: list[QuestionResult]) -> list[str]:
-    header = FINAL_CHECK["table"]
-    body = [(t.question + ("*" if t.now else ""), f"{_number(t.points)} / {_number(t.max_points)}",
-             LABELS.get(t.status, t.status), t.detail) for t in tests]
-    widths = [max(len(row[i]) for row in [header, *body]) for i in range(3)]
-    lines = []
-    for row in [header, *body]:
-        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) +
-                     "  " + row[3])
-    lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 9)
-    return [line.rstrip() for line in lines]
-
-
-def hand_in_text(report: Report) -> list[str]:
-    """Spanish instructions on what file to hand in and how, for the environment detected."""
-    name = f"{report.assignment}.ipynb"
-    colab = FINAL_CHECK["colab"].format(name=name)
-    save_keys = "⌘S" if sys.platform == "darwin" else "Ctrl+S"  # the kernel's computer: Jupyter's
-    jupyter = FINAL_CHECK["jupyter"].format(path=report.source.path or name, save_keys=save_keys)
-    env = report.source.environment
-    lines = [FINAL_CHECK["what"]]
-    lines += [colab] if env == "colab" else [jupyter] if env in ("jupyter", "vscode") else [
-        colab, jupyter]
-    lines += [FINAL_CHECK["keep_name"].format(name=name, hand_in=course.HAND_IN)]
-    return lines
-
-
-def render(report: Report) -> str:
-    """The text the last cell prints."""
-    got, top = report.visible_points
-    lines = [FINAL_CHECK["title"].format(assignment=report.assignment), ""]
-    lines += _table(report.tests) + [""]
-    lines.append(FINAL_CHECK["visible"].format(got=_number(got), top=_number(top)))
-    by_hand = sum(points for _, points in report.written)
-    total = top + report.hidden_points + by_hand
-    if report.hidden_points:
-        lines.append(agree(FINAL_CHECK["hidden"].format(
-            hidden=_number(report.hidden_points), total=_number(total)), report.hidden_points))
-    if report.written:
-        lines.append(agree(FINAL_CHECK["written"].format(
-            points=_number(by_hand), total=_number(total),
-            questions=", ".join(q for q, _ in report.written)), by_hand))
-    if report.unanswered:
-        lines.append(FINAL_CHECK["unanswered"].format(questions=", ".join(report.unanswered)))
-    pending = [t.question for t in report.tests if t.status != "passed"]
-    if pending:
-        lines.append(FINAL_CHECK["pending"].format(questions=", ".join(pending)))
-    lines += [FINAL_CHECK["where_results"], ""]
-    lines.append(FINAL_CHECK["review_of"].format(where=report.source.note)
-                 if report.source.notebook is not None else FINAL_CHECK["review"])
-    if report.source.notebook is not None and report.source.path:
-        lines.append("  " + FINAL_CHECK["save_again"])
-    for level, texts in (("problem", report.problems), ("warning", report.warnings),
-                         ("info", report.infos)):
-        lines += [f"  {MARKS[level]} {text}" for text in texts]
-    if not (report.problems or report.warnings):
-        lines.append("  " + FINAL_CHECK["intact"])
-    lines += [""] + hand_in_text(report)
-    return "\n".join(lines)
+            display({"text/plain": text, "text/html": html}, raw=True)
+            return
+        except Exception:  # noqa: BLE001 - the text still reaches the student
+            pass
+    print(text, flush=True)
 
 
 def check_submission(namespace: dict, assignment: str, *, hidden_points: float = 0,
                      cells: list = (), tests: list = (), written: list = ()) -> None:
-    """Print the student's summary before handing in (called by the exercise's last cell)."""
+    """Show the student's summary before handing in (called by the exercise's last cell)."""
     try:
-        text = render(summarise(namespace, assignment, hidden_points=hidden_points,
-                                cells=list(cells), tests=list(tests), written=list(written)))
+        report = summarise(namespace, assignment, hidden_points=hidden_points,
+                           cells=list(cells), tests=list(tests), written=list(written))
+        text = render(report)
     except Exception as exc:  # noqa: BLE001 - never a traceback in the student's last cell
-        text = FINAL_CHECK["failed"].format(error=f"{type(exc).__name__}: {exc}",
-                                            assignment=assignment)
-    print(text, flush=True)
+        show(FINAL_CHECK["failed"].format(error=f"{type(exc).__name__}: {exc}",
+                                          assignment=assignment))
+        return
+    try:
+        html = render_html(report)
+    except Exception:  # noqa: BLE001 - the text alone still says everything
+        html = None
+    show(text, html)
