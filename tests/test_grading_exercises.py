@@ -283,6 +283,7 @@ def test_exercise_03_fine_tuning_tests_catch_the_usual_mistakes(tmp_path):
     detail = {who: [(row.question, row.part, row.status, row.reason) for row in rows
                     if row.status not in ("passed", "pending")] for who, rows in by.items()}
     assert not any("tampered-runtime" in row.flags for rows in by.values() for row in rows), detail
+    assert all(row.status in ("passed", "failed", "pending") for rows in by.values() for row in rows), detail
     in_training = {("ej4_afinar", "ej4_bn_inferencia"), ("ej4_oculto", "")}
     assert failed["bn-entrenando"] == in_training, detail
     assert failed["bn-eval-a-secas"] == in_training, detail
