@@ -91,6 +91,10 @@ def test_solution_full_marks_and_exercise_zero(solution, tmp_path):
             "medias móviles.")
         written = [r for r in by["solucion"] if r.status == "pending"]
         assert [(r.question, r.max_points) for r in written] == [("ej4_cuantas_capas", 2)]
+    if solution.stem.startswith("03"):  # 16 points, 2 of them written (graded by hand)
+        written = [r for r in by["solucion"] if r.status == "pending"]
+        assert [(r.question, r.max_points) for r in written] == [("ej4_por_que", 2)]
+        assert full == 16, [(r.question, r.max_points) for r in by["solucion"]]
 
 
 def _given_cell(notebook: Path, marker: str) -> str:
@@ -194,6 +198,100 @@ def test_exercise_04_hidden_tests_catch_the_usual_mistakes(tmp_path):
     assert failed["sin-optimizador"] == {"ej3_reanudar", "ej3_oculto"}, [
         (row.question, row.status, row.reason) for r in results for row in r.rows
         if r.submission.student == "sin-optimizador"]
+
+
+# Exercise 03, part 4 (fine-tuning: what the base's BatchNorm layers do). The solution's lines,
+# and what each usual mistake or honest alternative writes instead.
+PREPARE_03 = """    for p in modelo.parameters():
+        p.requires_grad = True
+    for capa in modelo.backbone.modules():
+        if isinstance(capa, nn.BatchNorm2d):
+            capa.__class__ = BatchNormInferencia  # la misma capa (pesos y estadísticas), otro train()
+            capa.eval()
+            for p in capa.parameters():
+                p.requires_grad = False
+"""
+APPLY_03 = """preparar_para_afinar(modelo_afinado)
+optimizador_afinado = torch.optim.Adam([
+    {"params": [p for p in modelo_afinado.backbone.parameters() if p.requires_grad], "lr": 1e-4},
+    {"params": modelo_afinado.head.parameters(), "lr": 1e-3},
+])
+"""
+UNFREEZE_03 = """    for p in modelo.parameters():
+        p.requires_grad = True
+"""
+MISTAKES_03 = {
+    # unfreezes everything: the BatchNorm layers re-estimate their statistics on every batch
+    "bn-entrenando": [(PREPARE_03, UNFREEZE_03)],
+    # eval() on each BatchNorm, which the training loop's model.train() undoes
+    "bn-eval-a-secas": [(PREPARE_03, UNFREEZE_03 + """    for capa in modelo.backbone.modules():
+        if isinstance(capa, nn.BatchNorm2d):
+            capa.eval()
+            for p in capa.parameters():
+                p.requires_grad = False
+""")],
+    # "in inference" taken for "frozen": the base and the head stay frozen
+    "todo-congelado": [(UNFREEZE_03, UNFREEZE_03.replace("True", "False"))],
+    # the optimizer built from the trainable parameters before unfreezing: it holds the head only
+    "optimizador-antes": [(APPLY_03, APPLY_03.replace("preparar_para_afinar(modelo_afinado)\n", "")
+                           + "preparar_para_afinar(modelo_afinado)\n")],
+}
+HONEST_03 = {
+    # new layers in place of the old ones (state copied), their weight and bias trained (fastai's
+    # way), and the optimizer over every parameter through exercise 2's groups
+    "capas-nuevas": [(PREPARE_03, UNFREEZE_03 + """    for padre in list(modelo.backbone.modules()):
+        for nombre, hija in list(padre.named_children()):
+            if isinstance(hija, nn.BatchNorm2d):
+                nueva = BatchNormInferencia(hija.num_features, eps=hija.eps, momentum=hija.momentum)
+                nueva.load_state_dict(hija.state_dict())
+                setattr(padre, nombre, nueva.eval())
+"""), (APPLY_03, """preparar_para_afinar(modelo_afinado)
+optimizador_afinado = torch.optim.Adam(grupos_de_parametros(modelo_afinado, 1e-4, 1e-3))
+""")],
+    # torchvision's FrozenBatchNorm2d: statistics, weight and bias as buffers, no training mode
+    "frozen-torchvision": [(PREPARE_03, "    from torchvision.ops import FrozenBatchNorm2d\n" + UNFREEZE_03 + """    for padre in list(modelo.backbone.modules()):
+        for nombre, hija in list(padre.named_children()):
+            if isinstance(hija, nn.BatchNorm2d):
+                nueva = FrozenBatchNorm2d(hija.num_features, eps=hija.eps)
+                nueva.load_state_dict(hija.state_dict(), strict=False)
+                setattr(padre, nombre, nueva)
+""")],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_exercise_03_fine_tuning_tests_catch_the_usual_mistakes(tmp_path):
+    """Exercise 03's part 4 grades the mechanism of fine-tuning with the base's BatchNorm layers
+    in inference: each usual mistake loses exactly the tests made for it, and honest students who
+    do it another way get every point, unflagged (one grading run)."""
+    solution = SOLUTIONS / "03_fine_tuning_pytorch.ipynb"
+    for who, edits in {**MISTAKES_03, **HONEST_03}.items():
+        notebook = read_notebook(solution)
+        for old, new in edits:
+            (cell,) = [c for c in notebook["cells"] if c["cell_type"] == "code" and old in source(c)]
+            cell["source"] = source(cell).replace(old, new)
+        (tmp_path / who).mkdir()
+        (tmp_path / who / solution.name).write_bytes(notebook_bytes(notebook))
+    results = grade([tmp_path], SOLUTIONS,
+                    options=GradeOptions(timeout_cell=300, timeout_total=900, jobs=2,
+                                         isolation="full" if full_isolation_available() else "basic",
+                                         warm_cache=True))
+    by = {r.submission.student: r.rows for r in results}
+    failed = {who: {(row.question, row.part) for row in rows if row.status == "failed"}
+              for who, rows in by.items()}
+    detail = {who: [(row.question, row.part, row.status, row.reason) for row in rows
+                    if row.status not in ("passed", "pending")] for who, rows in by.items()}
+    assert not any("tampered-runtime" in row.flags for rows in by.values() for row in rows), detail
+    assert all(row.status in ("passed", "failed", "pending") for rows in by.values() for row in rows), detail
+    in_training = {("ej4_afinar", "ej4_bn_inferencia"), ("ej4_oculto", "")}
+    assert failed["bn-entrenando"] == in_training, detail
+    assert failed["bn-eval-a-secas"] == in_training, detail
+    assert failed["todo-congelado"] == {("ej4_afinar", "ej4_entrenables"), ("ej4_oculto", "")}, detail
+    assert failed["optimizador-antes"] == {("ej4_oculto", "")}, detail
+    for who in HONEST_03:
+        assert not detail[who], (who, detail[who])
+        assert sum(r.points for r in by[who]) == 14, who  # all but the answer graded by hand
 
 
 # One-cell cheats added (as an extra cell) to the untouched exercise 01: each aims at what used to

@@ -128,3 +128,30 @@ def test_exercise_04_visible_check_catches_the_best_model_kept_without_a_copy(st
     assert "❌ ej2_bucle" in said and "copy.deepcopy" in said, said
     student.run(loop)
     assert "✅ ej2_bucle" in student.run(check2)
+
+
+def test_exercise_03_fine_tuning_check_catches_eval_undone_by_train(student):
+    """Part 4 of exercise 03: a student who freezes the base's BatchNorm with eval() (as their
+    ``congelar`` of part 1 did) is told that model.train() put them back in training mode."""
+    cells = _cells("exercises/03_fine_tuning_pytorch.ipynb")
+    solved = _cells("solutions/03_fine_tuning_pytorch.ipynb")
+    for code in cells[:2]:  # setup, imports, data and the model
+        student.run(code)
+    student.run(_cell(cells, "import copy"))
+    check4 = _cell(cells, 'with check("ej4_afinar"')
+
+    exercise = _cell(cells, "# TU CÓDIGO AQUÍ\nraise NotImplementedError()\n\n\ndef preparar_para_afinar(")
+    assert "NotImplementedError" in student.run(exercise)
+    assert "⏳ ej4_afinar: aún no has resuelto" in student.run(check4)
+
+    prepare = _cell(solved, "### BEGIN SOLUTION\nclass BatchNormInferencia(")
+    swap = "            capa.__class__ = BatchNormInferencia"
+    assert swap in prepare
+    with_eval_only = "".join(line for line in prepare.splitlines(keepends=True) if not line.startswith(swap))
+    student.run(with_eval_only)
+    said = student.run(check4)
+    assert "✅ ej4_entrenables" in said and "❌ ej4_bn_inferencia" in said, said
+    assert "normalizan con la media y la varianza del lote" in said and "train()" in said, said
+    student.run(prepare)  # the layer itself keeps its state; checks build fresh models each time
+    said = student.run(check4)
+    assert "✅ ej4_afinar: 2 de 2 puntos" in said and "ejecuta de nuevo" not in said, said
