@@ -59,33 +59,56 @@ def registry():
         pytest.skip(f"the package registry does not answer ({url}: {exc})")
 
 
-def resolve(tmp_path, tags: list[str], python: str, marker_env: dict) -> subprocess.CompletedProcess:
-    report = tmp_path / "report.json"
+def start(folder: Path, tags: list[str], python: str, marker_env: dict) -> subprocess.Popen:
+    """Start pip's resolution for one platform into ``folder`` (see :func:`finish`)."""
+    folder.mkdir(parents=True)
     # A student's pip: none of this machine's configuration (it caps torch at the releases on
     # its disk and adds local indexes).
     env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1",
            "PIP_NO_INPUT": "1"}
-    done = subprocess.run(
-        [sys.executable, "-c", PIP_FOR, json.dumps({**marker_env, "python_version": python,
-                                                  "python_full_version": f"{python}.0"}),
-         "install", "--dry-run", "--ignore-installed", "--quiet",
-         "--target", str(tmp_path / "target"), "--report", str(report), "--only-binary=:all:",
-         "--python-version", python, *(f"--platform={t}" for t in tags), *student_requirements()],
-        capture_output=True, text=True, env=env, timeout=1200)
-    done.report = json.loads(report.read_text()) if done.returncode == 0 else None
+    command = [sys.executable, "-c", PIP_FOR,
+               json.dumps({**marker_env, "python_version": python,
+                           "python_full_version": f"{python}.0"}),
+               "install", "--dry-run", "--ignore-installed", "--quiet",
+               "--target", str(folder / "target"), "--report", str(folder / "report.json"),
+               "--only-binary=:all:", "--python-version", python,
+               *(f"--platform={t}" for t in tags), *student_requirements()]
+    with open(folder / "stderr.txt", "w") as stderr:  # the child keeps its own copy
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+
+
+def finish(proc: subprocess.Popen, folder: Path) -> subprocess.CompletedProcess:
+    """The finished resolution: returncode, stderr and ``report`` (pip's JSON, or None)."""
+    try:
+        proc.wait(timeout=1200)
+    finally:
+        proc.kill()
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, "",
+                                       (folder / "stderr.txt").read_text())
+    done.report = (json.loads((folder / "report.json").read_text()) if done.returncode == 0
+                   else None)
     return done
 
 
+@pytest.fixture(scope="module")
+def resolved(registry, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+    """Every platform's resolution, run at the same time: each waits mostly on the registry."""
+    root = tmp_path_factory.mktemp("resolve")
+    targets = {**PLATFORMS, "intel-mac": INTEL_MAC}
+    running = {name: start(root / name, *target) for name, target in targets.items()}
+    return {name: finish(proc, root / name) for name, proc in running.items()}
+
+
 @pytest.mark.parametrize("platform", PLATFORMS)
-def test_the_readme_install_resolves(registry, tmp_path, platform):
-    done = resolve(tmp_path, *PLATFORMS[platform])
+def test_the_readme_install_resolves(resolved, platform):
+    done = resolved[platform]
     assert done.returncode == 0, f"{platform}: pip cannot resolve the README's install:\n{done.stderr[-3000:]}"
     names = {item["metadata"]["name"].lower() for item in done.report["install"]}
     assert FRAMEWORKS <= names, f"{platform}: missing {sorted(FRAMEWORKS - names)}"
     assert "tensorflow-cpu" not in names  # no wheels off Linux x86_64
 
 
-def test_intel_macs_cannot_resolve_as_the_readme_says(registry, tmp_path):
-    done = resolve(tmp_path, *INTEL_MAC)
+def test_intel_macs_cannot_resolve_as_the_readme_says(resolved):
+    done = resolved["intel-mac"]
     assert done.returncode != 0, "Intel Macs resolve now: update the README (En tu ordenador)"
     assert "torch" in done.stderr or "tensorflow" in done.stderr, done.stderr[-2000:]

@@ -14,6 +14,8 @@ import ast
 import hashlib
 import re
 
+from tlkit.grading.syntax import parse
+
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 PLACEHOLDER = "# TU CÓDIGO AQUÍ"
@@ -128,7 +130,7 @@ def _only_the_check_call(src: str) -> bool:
     ``check_submission`` and one call to it with ``globals()`` and literal arguments. Skipping
     such a cell can hide no student code, whoever wrote it."""
     try:
-        body = ast.parse(src).body
+        body = parse(src).body
     except (SyntaxError, ValueError, RecursionError):
         return False
     if len(body) != 2 or not isinstance(body[0], ast.ImportFrom):

@@ -20,6 +20,8 @@ import builtins
 import textwrap
 from dataclasses import dataclass
 
+from tlkit.grading.syntax import parse
+
 PROVIDED = ("np", "math")  # what the verifier's namespace holds besides the data
 
 
@@ -59,7 +61,7 @@ def _check_call(node: ast.stmt) -> ast.Call | None:
 
 def free_names(source: str) -> tuple[str, ...]:
     """Names ``source`` reads but never binds, minus builtins and :data:`PROVIDED`."""
-    tree = ast.parse(source)
+    tree = parse(source)
     bound: set[str] = set()
     used: list[str] = []
     for node in ast.walk(tree):
@@ -83,7 +85,7 @@ def free_names(source: str) -> tuple[str, ...]:
 def split_test(source: str) -> SplitTest:
     """The two parts of a test cell's ``source`` (raises :class:`SplitError`)."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError as exc:
         raise SplitError(f"the test does not parse: {exc}") from exc
     lines = source.splitlines()
@@ -114,7 +116,7 @@ def constants(sources: list[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for source in sources:
         try:
-            tree = ast.parse(source)
+            tree = parse(source)
         except SyntaxError:
             continue
         for node in ast.walk(tree):
@@ -149,7 +151,7 @@ def _literal(node: ast.expr) -> bool:
 
 def evaluate_constant(expr: str):
     """The value of a :func:`constants` expression, evaluated here (the verifier)."""
-    node = ast.parse(expr, mode="eval").body
+    node = parse(expr, mode="eval").body
     if isinstance(node, ast.Call):
         from tlkit import config
 

@@ -24,6 +24,7 @@ import textwrap
 from dataclasses import dataclass
 
 from tlkit.grading.cells import ID_PATTERN
+from tlkit.grading.syntax import parse
 
 CHECK = "check"
 POINTS = "puntos"
@@ -90,7 +91,7 @@ def split_parts(src: str, points: float | None = None, where: str = "test cell")
     repeat a name, or (with ``points``) do not add up to the cell's points.
     """
     try:
-        tree = ast.parse(src)
+        tree = parse(src)
     except SyntaxError:
         return []  # not plain Python (magics): graded whole, as before
     body = tree.body

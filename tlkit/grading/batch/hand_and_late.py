@@ -6,7 +6,8 @@ the points earned, written answers included):
 1. :func:`add_written`: one ``pending`` row per written question of each readable submission;
    with ``--manual FILE``, the answers page per exercise beside FILE, and FILE itself: a
    template when it does not exist yet, else the instructor's grades, merged (a re-grade
-   merges them again, so they are kept).
+   merges them again, so they are kept). A filled FILE is read (and checked: ``check_manual``
+   before any kernel runs, again here) before the page is written: a bad one changes nothing.
 2. :func:`apply_late`: with a late policy, each submission's lateness (its hand-in time from
    the platform when known, else the platform's late mark) and a penalty row.
 """
@@ -21,7 +22,7 @@ from tlkit.grading.intake.submission import read_submission
 from tlkit.grading.late_policy import Handed, LatePolicy, lateness
 from tlkit.grading.messages import PENDING_REASON
 from tlkit.grading.reports.late_penalty import penalty_row
-from tlkit.grading.reports.manual_grades import apply_manual, read_manual
+from tlkit.grading.reports.manual_grades import ManualError, apply_manual, read_manual
 from tlkit.grading.reports.written_page import answers_page, manual_template
 from tlkit.grading.scoring.row import Row
 from tlkit.grading.written import student_answer
@@ -61,20 +62,23 @@ def add_written(results: list, assignments: dict, manual: Path | None) -> list[s
     if manual is None or not students:
         return notes
     manual = Path(manual)
+    # Read and merge a filled CSV before writing anything: a bad one changes no file.
+    grades = read_manual(manual) if _filled(manual) else None
+    if grades is not None:
+        merged = [apply_manual(result.rows, grades)[0] for result in results]
+        for result, rows in zip(results, merged):
+            result.rows = rows
     for name, answers in sorted(students.items()):
         atomic_write(page_path(manual, name),
                      answers_page(name, assignments[name].written, answers))
         notes.append(f"written answers of {name}: {page_path(manual, name)}")
-    if not manual.exists():
+    if grades is None:
         atomic_write(manual, manual_template(
             [(name, assignments[name].written, [(s, sid) for s, sid, _ in answers])
              for name, answers in sorted(students.items())]))
         notes.append(f"manual grades template: {manual} (fill the points column, then grade "
                      "again, or merge it with merge-grades / lms fill, with --manual)")
         return notes
-    grades = read_manual(manual)
-    for result in results:
-        result.rows, _ = apply_manual(result.rows, grades)
     rows = [r for result in results for r in result.rows]
     _, unused = apply_manual(rows, grades)
     notes += [f"{manual}, line {g.line}: no written answer of {g.student} ({g.assignment} "
@@ -84,6 +88,25 @@ def add_written(results: list, assignments: dict, manual: Path | None) -> list[s
         notes.append(f"{manual}: still to grade by hand: {', '.join(pending[:20])}"
                      + (" …" if len(pending) > 20 else ""))
     return notes
+
+
+def _filled(manual: Path) -> bool:
+    """Whether ``manual`` is the instructor's CSV to read (anything there, even a dangling
+    link, is read, never overwritten by a template)."""
+    return manual.exists() or manual.is_symlink()
+
+
+def check_manual(manual: Path | None) -> None:
+    """Refuse a bad ``--manual`` before any grading (``ManualError`` naming the file and the
+    problem): an existing CSV must read as manual grades, a new one must have a folder."""
+    if manual is None:
+        return
+    manual = Path(manual)
+    if _filled(manual):
+        read_manual(manual)
+    elif not manual.parent.is_dir():
+        raise ManualError(f"{manual}: its folder {manual.parent} does not exist (the manual "
+                          "grades template is written there)")
 
 
 def apply_late(results: list, late: LateSettings | None) -> list[str]:

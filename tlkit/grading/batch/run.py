@@ -18,7 +18,8 @@ from pathlib import Path
 from tlkit.files import Busy, FileLock
 from tlkit.grading.batch.collect import assignments_to_warm, collect
 from tlkit.grading.batch.grader import Grader, GraderError
-from tlkit.grading.batch.hand_and_late import LateSettings, add_written, apply_late, page_path
+from tlkit.grading.batch.hand_and_late import (LateSettings, add_written, apply_late,
+                                              check_manual, page_path)
 from tlkit.grading.batch.one_submission import SubmissionResult
 from tlkit.grading.intake.discover import discover
 from tlkit.grading.intake.solutions import load_assignments
@@ -71,6 +72,10 @@ def run_grading(paths: list[Path], solutions_dir: Path, *, out: Path | None = No
         raise GraderError(str(exc)) from exc
     if not assignments:
         raise GraderError(f"no solution notebooks in {solutions_dir}")
+    try:
+        check_manual(manual)  # before hours of grading, and before any file is written
+    except ManualError as exc:
+        raise GraderError(str(exc)) from exc
     if options.assignment is not None and options.assignment not in assignments:
         raise GraderError(f"--assignment {options.assignment}: no such solution notebook in "
                           f"{solutions_dir} (there: {', '.join(sorted(assignments))})")

@@ -17,6 +17,7 @@ from tlkit.grading.comment_directives import apply_directives
 from tlkit.grading.intake.validate import SolutionError, validate_solution
 from tlkit.grading.notebook_io import read_notebook
 from tlkit.grading.parts import Part, split_parts
+from tlkit.grading.syntax import parse
 from tlkit.grading.written import WrittenQuestion, written_questions
 
 
@@ -52,7 +53,7 @@ def heading(markdown: str) -> str:
 def hint_of(test_source: str) -> str:
     """The ``pista`` a test cell gives ``check(...)`` (a string literal), or ""."""
     try:
-        tree = ast.parse(test_source)
+        tree = parse(test_source)
     except (SyntaxError, ValueError):
         return ""
     for node in ast.walk(tree):

@@ -36,6 +36,7 @@ class ManualGrade:
     points: float
     comment: str
     line: int
+    path: str = ""  # the manual CSV it came from (named in errors)
 
 
 def _number(text: str) -> float:
@@ -74,7 +75,7 @@ def read_manual(path: Path) -> list[ManualGrade]:
                               f"{top or 'the question maximum'}")
         grade = ManualGrade(row["student"].strip(), row.get("student_id", "").strip(),
                             row["assignment"].strip(), row["question"].strip(), points,
-                            one_line(row.get("comment", "")), line)
+                            one_line(row.get("comment", "")), line, str(path))
         key = (grade.student_id or grade.student, grade.assignment, grade.question)
         if key in seen:
             raise ManualError(f"{where}: {grade.student} / {grade.question} is graded twice "
@@ -104,8 +105,10 @@ class _Matcher:
         for index, grade in enumerate(self.grades):
             if _matches(grade, student, student_id, assignment, question):
                 if grade.points > float(top):
-                    raise ManualError(f"line {grade.line}: {grade.points:g} points for "
-                                      f"{question}, worth {float(top):g}")
+                    where = f"{grade.path}, line {grade.line}" if grade.path else \
+                        f"line {grade.line}"
+                    raise ManualError(f"{where}: {grade.points:g} points for {question}, "
+                                      f"worth {float(top):g}")
                 self.used.add(index)
                 return grade
         return None
