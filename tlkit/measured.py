@@ -205,13 +205,15 @@ def run_real_data(shared: Path, out: Path, lessons: list[Path] | None = None, *,
 
 
 def results_document(outcomes, reported: dict, profile: str, previous: dict | None = None) -> dict:
-    """The results file after a run of ``profile``: the run's lessons replace theirs, the other
-    lessons of ``previous`` stay. The ``fast`` profile (what CI checks) is the top level;
+    """The results file after a run of ``profile``: the run's lessons replace theirs (with the
+    pretrained weights each one used, since a base can be replaced offline), the other lessons of
+    ``previous`` stay. The ``fast`` profile (what CI checks) is the top level;
     another profile's runs live under ``profiles[profile]``, labelled with their own date."""
     previous = previous or {}
     run = {"date": time.strftime("%Y-%m-%d", time.gmtime()), "data": DATA_LABEL,
            "lessons": {}}
     run["lessons"] = {o.lesson: {"seconds": round(o.seconds, 1), "date": run["date"],
+                                 "weights": o.used("weights"),
                                  "results": reported.get(o.lesson, [])} for o in outcomes}
     document = dict(previous)
     if profile == "fast":
@@ -230,6 +232,8 @@ def _table(lines: list[str], lessons: dict) -> None:
     for lesson, entry in lessons.items():
         when = f" ({entry['date']})" if entry.get("date") else ""
         lines.append(f"| `{lesson}` | run time | {entry['seconds']:.0f} s{when} |")
+        if entry.get("weights", "-") != "-":  # which pretrained weights the figures come from
+            lines.append(f"| `{lesson}` | weights used | {entry['weights']} |")
         for row in entry["results"]:
             lines.append(f"| `{lesson}` | {row['name']} | {format_value(row)} |")
 
