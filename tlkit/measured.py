@@ -26,16 +26,16 @@ BEGIN, END = "<!-- measured:begin -->", "<!-- measured:end -->"
 MNIST_TRAIN = 8000  # t10k images used for training in the real-data layout; the rest test
 
 
-def report(name: str, value: float, *, spread: float | None = None, runs: int = 1) -> float:
+def report(name: str, value: float, *, spread: float | None = None, runs: int = 1) -> None:
     """Record one result of the running lesson (``value``: mean over ``runs`` seeds, ``spread``:
-    their standard deviation) in ``TLKIT_RESULTS_LOG`` when set; returns ``value``."""
+    their standard deviation) in ``TLKIT_RESULTS_LOG`` when set. Returns nothing, so a lesson
+    cell that ends with it shows no stray number."""
     log = os.environ.get("TLKIT_RESULTS_LOG")
     if log:
         row = {"name": name, "value": float(value), "runs": int(runs),
                "spread": None if spread is None else float(spread)}
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return float(value)
 
 
 def read_log(path: str | os.PathLike) -> list[dict]:
