@@ -60,7 +60,7 @@ def test_report_appends_to_the_results_log(tmp_path, monkeypatch):
     measured.report("ignored", 0.5)
     assert not log.exists()
     monkeypatch.setenv("TLKIT_RESULTS_LOG", str(log))
-    assert measured.report("a", 0.8125, spread=0.02, runs=5) == 0.8125
+    assert measured.report("a", 0.8125, spread=0.02, runs=5) is None  # a cell ending with it shows nothing
     measured.report("b", 12.0)
     rows = measured.read_log(log)
     assert [r["name"] for r in rows] == ["a", "b"]
@@ -162,3 +162,19 @@ def test_noise_helpers():
     # one run: its spread is unknown, so the validation noise of that run stands in for it
     assert measured.seed_noise([0.5], [0.7, 0.7], 100) == pytest.approx(0.1)
     assert measured.seed_noise([0.5], [0.5], 100) == pytest.approx(0.1 * 2 ** 0.5)
+
+
+def test_the_table_names_the_weights_each_lesson_used():
+    """Offline, a Keras lesson's base is replaced (Xception → EfficientNet-Lite0): the recorded
+    run says which weights its figures come from; a lesson without pretrained weights gets no row."""
+    from tlkit.provenance import Source
+    from tlkit.runner import LessonResult
+
+    lite0 = Source("weights", "efficientnet_lite0", "cache", "/somewhere/lite0.npz")
+    outcomes = [LessonResult("01_a", "ok", 5.0, [lite0, lite0], None, None), _outcome("00_b")]
+    document = measured.results_document(outcomes, {}, "full", {})
+    lessons = document["profiles"]["full"]["lessons"]
+    assert lessons["01_a"]["weights"] == "efficientnet_lite0 (cache)" and lessons["00_b"]["weights"] == "-"
+    table = measured.readme_table({**document, "profile": "fast", "date": "d", "data": "d", "lessons": {}})
+    assert "| `01_a` | weights used | efficientnet_lite0 (cache) |" in table
+    assert "`00_b` | weights used" not in table

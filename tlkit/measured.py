@@ -26,16 +26,16 @@ BEGIN, END = "<!-- measured:begin -->", "<!-- measured:end -->"
 MNIST_TRAIN = 8000  # t10k images used for training in the real-data layout; the rest test
 
 
-def report(name: str, value: float, *, spread: float | None = None, runs: int = 1) -> float:
+def report(name: str, value: float, *, spread: float | None = None, runs: int = 1) -> None:
     """Record one result of the running lesson (``value``: mean over ``runs`` seeds, ``spread``:
-    their standard deviation) in ``TLKIT_RESULTS_LOG`` when set; returns ``value``."""
+    their standard deviation) in ``TLKIT_RESULTS_LOG`` when set. Returns nothing, so a lesson
+    cell that ends with it shows no stray number."""
     log = os.environ.get("TLKIT_RESULTS_LOG")
     if log:
         row = {"name": name, "value": float(value), "runs": int(runs),
                "spread": None if spread is None else float(spread)}
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return float(value)
 
 
 def read_log(path: str | os.PathLike) -> list[dict]:
@@ -205,13 +205,15 @@ def run_real_data(shared: Path, out: Path, lessons: list[Path] | None = None, *,
 
 
 def results_document(outcomes, reported: dict, profile: str, previous: dict | None = None) -> dict:
-    """The results file after a run of ``profile``: the run's lessons replace theirs, the other
-    lessons of ``previous`` stay. The ``fast`` profile (what CI checks) is the top level;
+    """The results file after a run of ``profile``: the run's lessons replace theirs (with the
+    pretrained weights each one used, since a base can be replaced offline), the other lessons of
+    ``previous`` stay. The ``fast`` profile (what CI checks) is the top level;
     another profile's runs live under ``profiles[profile]``, labelled with their own date."""
     previous = previous or {}
     run = {"date": time.strftime("%Y-%m-%d", time.gmtime()), "data": DATA_LABEL,
            "lessons": {}}
     run["lessons"] = {o.lesson: {"seconds": round(o.seconds, 1), "date": run["date"],
+                                 "weights": o.used("weights"),
                                  "results": reported.get(o.lesson, [])} for o in outcomes}
     document = dict(previous)
     if profile == "fast":
@@ -230,6 +232,8 @@ def _table(lines: list[str], lessons: dict) -> None:
     for lesson, entry in lessons.items():
         when = f" ({entry['date']})" if entry.get("date") else ""
         lines.append(f"| `{lesson}` | run time | {entry['seconds']:.0f} s{when} |")
+        if entry.get("weights", "-") != "-":  # which pretrained weights the figures come from
+            lines.append(f"| `{lesson}` | weights used | {entry['weights']} |")
         for row in entry["results"]:
             lines.append(f"| `{lesson}` | {row['name']} | {format_value(row)} |")
 
