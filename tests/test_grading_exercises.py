@@ -286,25 +286,25 @@ optimizador_afinado = torch.optim.Adam(grupos_de_parametros(modelo_afinado, 1e-4
 }
 
 
-@pytest.mark.slow
-@pytest.mark.notebook
-def test_exercise_03_fine_tuning_tests_catch_the_usual_mistakes(tmp_path):
-    """Exercise 03's part 4 grades the mechanism of fine-tuning with the base's BatchNorm layers
-    in inference: each usual mistake loses exactly the tests made for it, and honest students who
-    do it another way get every point, unflagged (one grading run)."""
-    solution = SOLUTIONS / "03_fine_tuning_pytorch.ipynb"
+def _fine_tuning_03(solution: Path) -> dict[str, object]:
+    notebooks = {}
     for who, edits in {**MISTAKES_03, **HONEST_03}.items():
         notebook = read_notebook(solution)
         for old, new in edits:
             (cell,) = [c for c in notebook["cells"] if c["cell_type"] == "code" and old in source(c)]
             cell["source"] = source(cell).replace(old, new)
-        (tmp_path / who).mkdir()
-        (tmp_path / who / solution.name).write_bytes(notebook_bytes(notebook))
-    results = grade([tmp_path], SOLUTIONS,
-                    options=GradeOptions(timeout_cell=300, timeout_total=900, jobs=2,
-                                         isolation="full" if full_isolation_available() else "basic",
-                                         warm_cache=True))
-    by = {r.submission.student: r.rows for r in results}
+        notebooks[who] = notebook
+    return notebooks
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_exercise_03_fine_tuning_tests_catch_the_usual_mistakes(graded):
+    """Exercise 03's part 4 grades the mechanism of fine-tuning with the base's BatchNorm layers
+    in inference: each usual mistake loses exactly the tests made for it, and honest students who
+    do it another way get every point, unflagged (graded with the exercise's class)."""
+    everyone = graded(SOLUTIONS / "03_fine_tuning_pytorch.ipynb")
+    by = {who: everyone[who] for who in {**MISTAKES_03, **HONEST_03}}
     failed = {who: {(row.question, row.part) for row in rows if row.status == "failed"}
               for who, rows in by.items()}
     detail = {who: [(row.question, row.part, row.status, row.reason) for row in rows
@@ -369,7 +369,8 @@ def _cheats_01(solution: Path) -> dict[str, object]:
 
 
 # What each exercise's grading run holds besides the full-marks test's students.
-VARIANTS = {"01_congelar_y_entrenar": _cheats_01, "04_entrenar_a_mano": _mistakes_04}
+VARIANTS = {"01_congelar_y_entrenar": _cheats_01, "03_fine_tuning_pytorch": _fine_tuning_03,
+            "04_entrenar_a_mano": _mistakes_04}
 
 
 @pytest.mark.slow
