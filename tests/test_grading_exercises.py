@@ -191,15 +191,22 @@ MISTAKES_04 = {
 }
 
 
-def _mistakes_04(solution: Path) -> dict[str, object]:
+def _edited(solution: Path, edits: dict[str, list[tuple[str, str]]]) -> dict[str, object]:
+    """One notebook per student: the solution with each (old, new) replaced in the one code cell
+    holding ``old``."""
     notebooks = {}
-    for who, (old, new) in MISTAKES_04.items():
+    for who, pairs in edits.items():
         notebook = read_notebook(solution)
-        cell = next(c for c in notebook["cells"] if source(c).startswith("def entrenar("))
-        assert old in source(cell), f"{who}: the solution's loop changed, update the mistake"
-        cell["source"] = source(cell).replace(old, new)
+        for old, new in pairs:
+            cells = [c for c in notebook["cells"] if c["cell_type"] == "code" and old in source(c)]
+            assert len(cells) == 1, f"{who}: {len(cells)} cells hold {old[:40]!r}: update the edit"
+            cells[0]["source"] = source(cells[0]).replace(old, new)
         notebooks[who] = notebook
     return notebooks
+
+
+def _mistakes_04(solution: Path) -> dict[str, object]:
+    return _edited(solution, {who: [pair] for who, pair in MISTAKES_04.items()})
 
 
 @pytest.mark.slow
@@ -287,14 +294,7 @@ optimizador_afinado = torch.optim.Adam(grupos_de_parametros(modelo_afinado, 1e-4
 
 
 def _fine_tuning_03(solution: Path) -> dict[str, object]:
-    notebooks = {}
-    for who, edits in {**MISTAKES_03, **HONEST_03}.items():
-        notebook = read_notebook(solution)
-        for old, new in edits:
-            (cell,) = [c for c in notebook["cells"] if c["cell_type"] == "code" and old in source(c)]
-            cell["source"] = source(cell).replace(old, new)
-        notebooks[who] = notebook
-    return notebooks
+    return _edited(solution, {**MISTAKES_03, **HONEST_03})
 
 
 @pytest.mark.slow
