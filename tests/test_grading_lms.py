@@ -141,6 +141,14 @@ def _rows(student, sid, points, lms="moodle", late="", attempt="1", flags=""):
             for q, p, m, s in zip(("ej1", "ej1_oculto", "ej2"), points, (2, 1, 2), statuses)]
 
 
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    """A gradebook-shaped CSV of ``rows`` (dicts sharing their keys)."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def _lines(data: bytes) -> list[bytes]:
     return data.splitlines(keepends=True)
 
@@ -227,10 +235,7 @@ def test_a_worksheet_whose_scale_cannot_be_read_is_refused(tmp_path, text, why, 
     book = tmp_path / "g.csv"
     lms = "canvas" if "Points" in CANVAS_SHEET and text.startswith("Student") else "moodle"
     rows = _rows("Ana Pérez García", "2001" if lms == "canvas" else "101", (2, 1, 0), lms=lms)
-    with open(book, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    _write_csv(book, rows)
     assert cli.main(["lms", "fill", str(sheet), "--gradebook", str(book), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert why in err and "nothing was written" in err
@@ -241,10 +246,7 @@ def test_lms_fill_names_every_student_it_left_blank(tmp_path, capsys):
     sheet, out, book = tmp_path / "hoja.csv", tmp_path / "rellena.csv", tmp_path / "g.csv"
     sheet.write_bytes(MOODLE_SHEET.encode("utf-8"))
     rows = _rows("Ana Pérez García", "101", (2, 1, 2))
-    with open(book, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    _write_csv(book, rows)
     assert cli.main(["lms", "fill", str(sheet), "--gradebook", str(book), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "2 row(s) without a graded submission left blank:" in printed
@@ -282,10 +284,7 @@ def test_grade_a_moodle_and_a_canvas_download_then_fill_and_zip_feedback(tmp_pat
 
     moodle_rows = [r for r in rows if r["lms"] == "moodle"]
     only_moodle = tmp_path / "moodle-gradebook.csv"
-    with open(only_moodle, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(moodle_rows[0]))
-        writer.writeheader()
-        writer.writerows(moodle_rows)
+    _write_csv(only_moodle, moodle_rows)
     sheet = tmp_path / "calificaciones.csv"
     sheet.write_bytes(MOODLE_SHEET.encode("utf-8"))
     filled, feedback = tmp_path / "rellenas.csv", tmp_path / "retro.zip"
